@@ -1,0 +1,1 @@
+//! A TrackingTech-compatible server for tests and the demo.

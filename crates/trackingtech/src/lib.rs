@@ -1,0 +1,1 @@
+//! TrackingTech API: wire types, an async client and its error taxonomy.

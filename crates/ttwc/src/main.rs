@@ -1,0 +1,2 @@
+//! `ttwc`: the one binary.
+fn main() {}

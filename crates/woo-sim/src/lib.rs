@@ -1,0 +1,1 @@
+//! A WooCommerce simulator for tests and the demo.
