@@ -1,0 +1,328 @@
+//! The client's one error type and the classification every retry decision starts from.
+//!
+//! The classes are the same as the TrackingTech client's: transient (try again later), auth (a
+//! person must fix the keys) and rejected (the request itself is wrong). Display never contains
+//! secrets (URLs are stripped from transport errors, because query-string auth puts the secret
+//! in the URL) nor response bodies, which hold customers' names and addresses: a non-JSON body
+//! is described only by its content type and length.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What the caller should do about an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Try again later; the store may have said when.
+    Transient { retry_after: Option<Duration> },
+    /// The keys are not accepted (revoked, wrong, lacking permission): a person must act.
+    Auth,
+    /// The request itself is wrong; sending it again unchanged will fail again.
+    Rejected,
+}
+
+/// Which part of the exchange failed when there was no usable HTTP answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// DNS, refused or reset connection, TLS handshake.
+    Connect,
+    Timeout,
+    /// The answer's body was cut short or could not be read.
+    Body,
+    /// Anything else reqwest reports (a connection closed mid-request, a protocol error).
+    Other,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "connect",
+            TransportKind::Timeout => "timeout",
+            TransportKind::Body => "body",
+            TransportKind::Other => "request",
+        })
+    }
+}
+
+/// Why a 2xx body could not be read as the expected JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyProblem {
+    /// Not JSON at all: an HTML page from a cache, firewall or PHP fatal error, or empty.
+    NotJson,
+    /// JSON that stops early: a connection or PHP process cut off mid-answer.
+    Truncated,
+    /// Valid JSON of the wrong shape (a field of the wrong type, an object for a list).
+    UnexpectedShape { line: usize, column: usize },
+    /// Larger than the client accepts.
+    TooLarge,
+}
+
+impl fmt::Display for BodyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyProblem::NotJson => f.write_str("not JSON"),
+            BodyProblem::Truncated => f.write_str("truncated JSON"),
+            BodyProblem::UnexpectedShape { line, column } => {
+                write!(
+                    f,
+                    "JSON of an unexpected shape at line {line} column {column}"
+                )
+            }
+            BodyProblem::TooLarge => f.write_str("too large"),
+        }
+    }
+}
+
+/// Every way a call to a store can fail.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No usable answer: connection refused or reset, DNS, TLS, timeout, a body cut short.
+    #[error("could not reach the store ({kind}): {source}")]
+    Transport {
+        kind: TransportKind,
+        /// Without its URL (see the module doc).
+        #[source]
+        source: reqwest::Error,
+    },
+    /// 408 and 5xx.
+    #[error("the store is unavailable (HTTP {status}){}", wc_suffix(code, message))]
+    Unavailable {
+        status: u16,
+        code: Option<String>,
+        message: Option<String>,
+        retry_after: Option<Duration>,
+    },
+    /// 429.
+    #[error("the store asked to slow down (HTTP 429){}", wc_suffix(code, message))]
+    Throttled {
+        code: Option<String>,
+        message: Option<String>,
+        retry_after: Option<Duration>,
+    },
+    /// 401 and 403: the keys are wrong, revoked, or lack the permission.
+    #[error(
+        "the store refused the API keys (HTTP {status}){}",
+        wc_suffix(code, message)
+    )]
+    Unauthorized {
+        status: u16,
+        code: Option<String>,
+        message: Option<String>,
+    },
+    /// Every other 4xx (and 1xx), with WooCommerce's `code` and `message` when it sent them.
+    #[error(
+        "the store rejected the request (HTTP {status}){}",
+        wc_suffix(code, message)
+    )]
+    Rejected {
+        status: u16,
+        code: Option<String>,
+        message: Option<String>,
+    },
+    /// A 3xx: the store URL is not the store's home URL (http vs https, `www.`), so every
+    /// request would be redirected, and a redirected OAuth request or POST is not what we sent.
+    #[error("the store redirected the request (HTTP {status}) to {}; check the store URL",
+        location.as_deref().unwrap_or("nowhere"))]
+    Redirected {
+        status: u16,
+        /// The target without its query (which could repeat our credentials).
+        location: Option<String>,
+    },
+    /// A 2xx whose body is not the JSON asked for.
+    #[error("the store sent an unreadable answer (HTTP {status}, {}, {length} bytes): {problem}",
+        content_type.as_deref().unwrap_or("no content type"))]
+    InvalidResponse {
+        status: u16,
+        content_type: Option<String>,
+        length: usize,
+        problem: BodyProblem,
+    },
+}
+
+/// `": <code>: <message>"` when WooCommerce sent them; the message is cut to 200 characters.
+fn wc_suffix(code: &Option<String>, message: &Option<String>) -> String {
+    let mut out = String::new();
+    if let Some(code) = code {
+        out.push_str(": ");
+        out.push_str(code);
+    }
+    if let Some(message) = message {
+        out.push_str(": ");
+        out.extend(message.chars().take(200));
+    }
+    out
+}
+
+impl Error {
+    /// The one retry decision: see [`ErrorClass`].
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Transport { .. } => ErrorClass::Transient { retry_after: None },
+            Error::Unavailable { retry_after, .. } | Error::Throttled { retry_after, .. } => {
+                ErrorClass::Transient {
+                    retry_after: *retry_after,
+                }
+            }
+            // A 2xx with an unreadable body is nearly always passing: a caching or security
+            // plugin serving an HTML page, a PHP notice or fatal error, a process killed
+            // mid-answer. The request was accepted, so asking again is the right move; if the
+            // store keeps answering garbage the caller's capped backoff and its last-error
+            // display are what surface it to a person.
+            Error::InvalidResponse { .. } => ErrorClass::Transient { retry_after: None },
+            Error::Unauthorized { .. } => ErrorClass::Auth,
+            Error::Rejected { .. } | Error::Redirected { .. } => ErrorClass::Rejected,
+        }
+    }
+
+    /// The HTTP status, when there was an answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
+            Error::Throttled { .. } => Some(429),
+            Error::Unavailable { status, .. }
+            | Error::Unauthorized { status, .. }
+            | Error::Rejected { status, .. }
+            | Error::Redirected { status, .. }
+            | Error::InvalidResponse { status, .. } => Some(*status),
+        }
+    }
+
+    /// WooCommerce's error `code` (e.g. `woocommerce_rest_shop_order_invalid_id`).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Unavailable { code, .. }
+            | Error::Throttled { code, .. }
+            | Error::Unauthorized { code, .. }
+            | Error::Rejected { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// WooCommerce's error `message`.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Error::Unavailable { message, .. }
+            | Error::Throttled { message, .. }
+            | Error::Unauthorized { message, .. }
+            | Error::Rejected { message, .. } => message.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A 404 (or WooCommerce's 400 "Invalid ID." on update): the resource does not exist.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::Rejected { status: 404, .. } => true,
+            Error::Rejected {
+                code: Some(code), ..
+            } => code.ends_with("_invalid_id"),
+            _ => false,
+        }
+    }
+
+    /// Builds the error for a non-2xx answer. `code`/`message` come from WooCommerce's error JSON
+    /// when the body was one.
+    pub(crate) fn from_status(
+        status: u16,
+        code: Option<String>,
+        message: Option<String>,
+        retry_after: Option<Duration>,
+        location: Option<String>,
+    ) -> Error {
+        match status {
+            429 => Error::Throttled {
+                code,
+                message,
+                retry_after,
+            },
+            408 | 500..=599 => Error::Unavailable {
+                status,
+                code,
+                message,
+                retry_after,
+            },
+            401 | 403 => Error::Unauthorized {
+                status,
+                code,
+                message,
+            },
+            300..=399 => Error::Redirected { status, location },
+            _ => Error::Rejected {
+                status,
+                code,
+                message,
+            },
+        }
+    }
+
+    pub(crate) fn transport(source: reqwest::Error) -> Error {
+        let kind = if source.is_timeout() {
+            TransportKind::Timeout
+        } else if source.is_connect() {
+            TransportKind::Connect
+        } else if source.is_body() || source.is_decode() {
+            TransportKind::Body
+        } else {
+            TransportKind::Other
+        };
+        Error::Transport {
+            kind,
+            source: source.without_url(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(status: u16) -> ErrorClass {
+        Error::from_status(status, None, None, None, None).class()
+    }
+
+    #[test]
+    fn classes_follow_the_status() {
+        assert_eq!(class(408), ErrorClass::Transient { retry_after: None });
+        assert_eq!(class(500), ErrorClass::Transient { retry_after: None });
+        assert_eq!(class(503), ErrorClass::Transient { retry_after: None });
+        assert_eq!(class(401), ErrorClass::Auth);
+        assert_eq!(class(403), ErrorClass::Auth);
+        assert_eq!(class(400), ErrorClass::Rejected);
+        assert_eq!(class(404), ErrorClass::Rejected);
+        assert_eq!(class(301), ErrorClass::Rejected);
+        let e = Error::from_status(429, None, None, Some(Duration::from_secs(7)), None);
+        assert_eq!(
+            e.class(),
+            ErrorClass::Transient {
+                retry_after: Some(Duration::from_secs(7))
+            }
+        );
+        assert_eq!(e.status(), Some(429));
+        let e = Error::InvalidResponse {
+            status: 200,
+            content_type: Some("text/html".into()),
+            length: 10,
+            problem: BodyProblem::NotJson,
+        };
+        assert_eq!(e.class(), ErrorClass::Transient { retry_after: None });
+    }
+
+    #[test]
+    fn display_keeps_code_and_message_and_cuts_long_messages() {
+        let e = Error::from_status(
+            404,
+            Some("woocommerce_rest_shop_order_invalid_id".into()),
+            Some("Invalid ID.".into()),
+            None,
+            None,
+        );
+        assert_eq!(
+            e.to_string(),
+            "the store rejected the request (HTTP 404): woocommerce_rest_shop_order_invalid_id: Invalid ID."
+        );
+        assert!(e.is_not_found());
+        let long = "x".repeat(1000);
+        let e = Error::from_status(400, None, Some(long), None, None);
+        assert!(e.to_string().len() < 300);
+    }
+}
