@@ -1,10 +1,11 @@
 //! The admin API under `/_sandbox/`: lets tests and demos look inside and steer the sandbox.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
@@ -108,10 +109,12 @@ pub(crate) async fn advance(
 pub(crate) async fn set_status(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    uri: Uri,
     body: Body,
 ) -> Result<Response> {
     check_admin(&app, &headers)?;
+    // Read from the path by hand: axum's `Path` extractor answers a bad segment with plain text.
+    let id = uri.path().split('/').nth(3).unwrap_or_default().to_owned();
     let value = web::read_json(body).await?;
     let mut errors = Errors::default();
     let new_status = string(
@@ -184,9 +187,14 @@ pub(crate) async fn put_faults(
     let faults = Faults::parse(object(&value))?;
     {
         let mut runtime = app.runtime();
-        runtime.down_until = (faults.down_for_secs > 0).then(|| {
-            std::time::Instant::now() + std::time::Duration::from_secs(faults.down_for_secs)
-        });
+        let now = std::time::Instant::now();
+        // A huge `down_for_secs` cannot be represented as an instant; a century is as good.
+        runtime.down_until = (faults.down_for_secs > 0)
+            .then(|| {
+                now.checked_add(Duration::from_secs(faults.down_for_secs))
+                    .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+            })
+            .flatten();
         runtime.faults = faults.clone();
     }
     tracing::info!(?faults, "faults set");

@@ -413,12 +413,13 @@ pub(crate) async fn send_order(
     // request carrying its key.
     let parsed = web::parse_json(&bytes);
     app.update(move |data, now| {
-        *data
+        let count = data
             .key_requests
             .entry(customer_id.clone())
             .or_default()
             .entry(key.clone())
-            .or_default() += 1;
+            .or_default();
+        *count = count.saturating_add(1);
         data.touch();
         let value = parsed?;
         if let Some(record) = data.idempotency.get(&customer_id).and_then(|m| m.get(&key)) {
@@ -457,7 +458,7 @@ fn create_order(
         |t| data.orders.iter().any(|o| o.tracking_id == t),
     );
     let id = data.next_order_id;
-    data.next_order_id += 1;
+    data.next_order_id = id.saturating_add(1);
     let answer = json!({
         "id": id,
         "tracking_id": tracking_id,

@@ -129,7 +129,11 @@ async fn set_status_accepts_any_string_and_404s_unknown_ids() {
     let (status, body) = app.admin_post(&path, &json!({"status": ""})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_keys(&body), ["status"]);
-    for unknown in ["/_sandbox/orders/1/status", "/_sandbox/orders/abc/status"] {
+    for unknown in [
+        "/_sandbox/orders/1/status",
+        "/_sandbox/orders/abc/status",
+        "/_sandbox/orders/%FF/status",
+    ] {
         let (status, body) = app
             .admin_post(unknown, &json!({"status": "returned"}))
             .await;

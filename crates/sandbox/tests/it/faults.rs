@@ -141,6 +141,18 @@ async fn down_for_secs_answers_503_until_cleared_but_admin_still_works() {
 }
 
 #[tokio::test]
+async fn absurd_fault_values_do_not_break_the_server() {
+    let app = spawn_app().await;
+    let (status, _) = app
+        .admin_put_faults(&json!({"down_for_secs": u64::MAX, "retry_after_secs": u64::MAX}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let response = resolve(&app).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(retry_after(&response).is_some_and(|s| s > 1_000_000));
+}
+
+#[tokio::test]
 async fn down_ends_by_itself() {
     let app = spawn_app().await;
     app.admin_put_faults(&json!({"down_for_secs": 1})).await;
