@@ -1,3 +1,8 @@
 //! The product: connections, the order mapping, the outbox and its workers, storage and the web app.
 //!
-//! Nothing lives here yet; the sync engine and the wizard arrive with issues 4 and 5.
+//! Layers, one folder each: `store/` (the only place that runs SQL), `engine/` (outbox, workers,
+//! schedules; with the sync engine), `web/` (routes, templates, sessions). `crypto` seals the
+//! secrets the store keeps.
+
+pub mod crypto;
+pub mod store;

@@ -24,7 +24,11 @@ pub async fn spawn_with(mut config: sandbox::Config) -> TestApp {
     config.advance_every = None;
     let sandbox = sandbox::spawn(config).await.expect("sandbox starts");
     let client = client_for(&sandbox.base_url(), Duration::from_secs(10));
-    TestApp { sandbox, client, admin: reqwest::Client::new() }
+    TestApp {
+        sandbox,
+        client,
+        admin: reqwest::Client::new(),
+    }
 }
 
 pub fn client_for(base_url: &str, timeout: Duration) -> Client {
@@ -44,7 +48,11 @@ pub fn device() -> String {
 impl TestApp {
     pub async fn login(&self) -> Secret {
         self.client
-            .login(&trackingtech::LoginRequest { email: EMAIL, password: PASSWORD, code: Some("DEMO") })
+            .login(&trackingtech::LoginRequest {
+                email: EMAIL,
+                password: PASSWORD,
+                code: Some("DEMO"),
+            })
             .await
             .expect("demo login works")
             .token
@@ -57,7 +65,10 @@ impl TestApp {
         let device = device();
         let linked = self
             .client
-            .link(&token, &trackingtech::LinkRequest::new(&stores[0].id, STORE_URL, &device))
+            .link(
+                &token,
+                &trackingtech::LinkRequest::new(&stores[0].id, STORE_URL, &device),
+            )
             .await
             .expect("link");
         (linked.customer_id, linked.integration_token)
@@ -88,7 +99,11 @@ impl TestApp {
     }
 
     pub async fn set_faults(&self, faults: Value) {
-        assert_eq!(self.admin_send(reqwest::Method::PUT, "/_sandbox/faults", faults).await, 200);
+        assert_eq!(
+            self.admin_send(reqwest::Method::PUT, "/_sandbox/faults", faults)
+                .await,
+            200
+        );
     }
 }
 
@@ -142,7 +157,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -14,9 +14,13 @@ use crate::helpers::{EMAIL, PASSWORD, client_for};
 async fn serve(status: StatusCode, content_type: &'static str, body: &'static str) -> String {
     let app = Router::new().route(
         "/external/login",
-        post(move || async move { (status, [(header::CONTENT_TYPE, content_type)], body).into_response() }),
+        post(move || async move {
+            (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+        }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -24,30 +28,56 @@ async fn serve(status: StatusCode, content_type: &'static str, body: &'static st
     format!("http://{addr}")
 }
 
-async fn login_against(status: StatusCode, content_type: &'static str, body: &'static str) -> Error {
+async fn login_against(
+    status: StatusCode,
+    content_type: &'static str,
+    body: &'static str,
+) -> Error {
     let base = serve(status, content_type, body).await;
     client_for(&base, Duration::from_secs(5))
-        .login(&LoginRequest { email: EMAIL, password: PASSWORD, code: None })
+        .login(&LoginRequest {
+            email: EMAIL,
+            password: PASSWORD,
+            code: None,
+        })
         .await
         .expect_err("a malformed answer is an error")
 }
 
 #[tokio::test]
 async fn html_instead_of_json_is_transient() {
-    let e = login_against(StatusCode::OK, "text/html", "<html><body>Cloudflare</body></html>").await;
-    assert!(matches!(e, Error::InvalidResponse { status: 200, .. }), "{e:?}");
+    let e = login_against(
+        StatusCode::OK,
+        "text/html",
+        "<html><body>Cloudflare</body></html>",
+    )
+    .await;
+    assert!(
+        matches!(e, Error::InvalidResponse { status: 200, .. }),
+        "{e:?}"
+    );
     assert_eq!(e.class(), ErrorClass::Transient { retry_after: None });
 }
 
 #[tokio::test]
 async fn truncated_json_is_transient() {
-    let e = login_against(StatusCode::OK, "application/json", r#"{"token":"abc","user":{"id":"#).await;
+    let e = login_against(
+        StatusCode::OK,
+        "application/json",
+        r#"{"token":"abc","user":{"id":"#,
+    )
+    .await;
     assert!(matches!(e, Error::InvalidResponse { .. }), "{e:?}");
 }
 
 #[tokio::test]
 async fn wrong_types_are_an_invalid_response_that_does_not_echo_the_body() {
-    let e = login_against(StatusCode::OK, "application/json", r#"{"token":12345,"user":"secret-name"}"#).await;
+    let e = login_against(
+        StatusCode::OK,
+        "application/json",
+        r#"{"token":12345,"user":"secret-name"}"#,
+    )
+    .await;
     assert!(matches!(e, Error::InvalidResponse { .. }), "{e:?}");
     assert!(!e.to_string().contains("secret-name"));
 }
@@ -65,5 +95,8 @@ async fn an_empty_error_body_keeps_its_class() {
 #[tokio::test]
 async fn a_redirect_is_not_followed() {
     let e = login_against(StatusCode::FOUND, "text/html", "").await;
-    assert!(matches!(e, Error::InvalidResponse { status: 302, .. }), "{e:?}");
+    assert!(
+        matches!(e, Error::InvalidResponse { status: 302, .. }),
+        "{e:?}"
+    );
 }

@@ -42,7 +42,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     config.state_file = args.state;
     config.token_ttl = Duration::from_secs(args.token_ttl.max(1));
-    config.advance_every = (args.advance_every > 0).then(|| Duration::from_secs(args.advance_every));
+    config.advance_every =
+        (args.advance_every > 0).then(|| Duration::from_secs(args.advance_every));
     let handle = sandbox::bind(config, args.listen)
         .await
         .with_context(|| format!("cannot start the sandbox on {}", args.listen))?;

@@ -64,7 +64,10 @@ mod tests {
 
     #[test]
     fn api_keys_need_both_halves() {
-        assert_eq!(parse_api_key("ck_1:cs_2"), Ok(("ck_1".into(), "cs_2".into())));
+        assert_eq!(
+            parse_api_key("ck_1:cs_2"),
+            Ok(("ck_1".into(), "cs_2".into()))
+        );
         assert!(parse_api_key("ck_1").is_err());
         assert!(parse_api_key(":cs_2").is_err());
         assert!(parse_api_key("ck_1:").is_err());

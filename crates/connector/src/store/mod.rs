@@ -1,0 +1,176 @@
+//! Storage: one trait, one implementation per database, chosen by the URL's scheme.
+//!
+//! Only this module runs SQL. Values that are secrets arrive here already sealed
+//! ([`crate::crypto`]) and leave sealed: a backend never sees a plaintext token or key.
+//! Every backend owns its migrations and passes the same conformance tests.
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH (or postgres:// once supported)")]
+    UnsupportedUrl(String),
+    #[error("cannot open the database {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("cannot bring the database schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("another connection already uses the store URL {0}")]
+    StoreUrlTaken(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The one installation row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    pub salt: String,
+    pub key_id: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// A web session, stored server-side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub csrf_token: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    /// Who signed in: `<tenant code>:<TrackingTech user id>`; None before login.
+    pub owner: Option<String>,
+    /// The signed-in user's public details (JSON), not secret.
+    pub user_json: Option<String>,
+    /// The TrackingTech login token, sealed.
+    pub tt_token: Option<Vec<u8>>,
+    /// The wizard's progress (JSON), sealed: it holds WooCommerce keys mid-way.
+    pub wizard: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionState {
+    Connected,
+    NeedsRelogin,
+    Disconnected,
+}
+
+impl ConnectionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Connected => "connected",
+            ConnectionState::NeedsRelogin => "needs_relogin",
+            ConnectionState::Disconnected => "disconnected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConnectionState> {
+        match s {
+            "connected" => Some(ConnectionState::Connected),
+            "needs_relogin" => Some(ConnectionState::NeedsRelogin),
+            "disconnected" => Some(ConnectionState::Disconnected),
+            _ => None,
+        }
+    }
+}
+
+/// A store's connection row. Secret columns are sealed bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionRow {
+    pub id: String,
+    pub owner: String,
+    pub owner_email: String,
+    pub tenant_code: String,
+    pub tenant_name: String,
+    pub api_base_url: String,
+    pub store_url: String,
+    pub device_id: String,
+    /// TrackingTech's store id as JSON (a number or a string, sent back as it came).
+    pub tt_store_id: String,
+    pub tt_store_name: String,
+    pub customer_id: Option<String>,
+    pub integration_token: Option<Vec<u8>>,
+    pub woo_consumer_key: Option<Vec<u8>>,
+    pub woo_consumer_secret: Option<Vec<u8>>,
+    pub woo_permissions: String,
+    pub webhook_id: Option<i64>,
+    pub webhook_secret: Option<Vec<u8>>,
+    pub state: ConnectionState,
+    pub trigger_status: String,
+    pub mark_completed: bool,
+    pub notify_customer: bool,
+    pub created_at: OffsetDateTime,
+    pub connected_at: Option<OffsetDateTime>,
+    pub disconnected_at: Option<OffsetDateTime>,
+    pub updated_at: OffsetDateTime,
+    pub last_sent_at: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityRow {
+    pub id: i64,
+    pub connection_id: String,
+    pub at: OffsetDateTime,
+    pub kind: String,
+    pub message: String,
+}
+
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The installation row; `candidate` is inserted when there is none yet.
+    async fn installation(&self, candidate: &Installation) -> Result<Installation>;
+    /// True when the database already holds an installation (and so secrets sealed by a key).
+    async fn has_installation(&self) -> Result<bool>;
+
+    async fn insert_session(&self, session: &SessionRow) -> Result<()>;
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>>;
+    /// Replaces the session's mutable fields (owner, user, token, wizard, csrf, last seen).
+    async fn update_session(&self, session: &SessionRow) -> Result<()>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    /// Deletes sessions last seen before `idle_before`; returns how many.
+    async fn purge_sessions(&self, idle_before: OffsetDateTime) -> Result<u64>;
+
+    /// Inserts a connection, or — for a store URL already known — replaces that row's
+    /// credentials and settings in place, keeping its id, history and creation time.
+    /// Returns the row as stored.
+    async fn upsert_connection(&self, row: &ConnectionRow) -> Result<ConnectionRow>;
+    async fn update_connection(&self, row: &ConnectionRow) -> Result<()>;
+    async fn connection(&self, id: &str) -> Result<Option<ConnectionRow>>;
+    async fn connection_by_store_url(&self, store_url: &str) -> Result<Option<ConnectionRow>>;
+    /// Connections of one owner, or all when `owner` is None, newest first.
+    async fn connections(&self, owner: Option<&str>) -> Result<Vec<ConnectionRow>>;
+
+    async fn add_activity(&self, connection_id: &str, kind: &str, message: &str) -> Result<()>;
+    async fn activity(&self, connection_id: &str, limit: u32) -> Result<Vec<ActivityRow>>;
+
+    /// Orders of the connection waiting to be sent (the outbox arrives with the sync engine).
+    async fn queue_depth(&self, connection_id: &str) -> Result<u64>;
+
+    /// Checks the database answers and its schema is current.
+    async fn ready(&self) -> Result<()>;
+}
+
+/// Opens the store a database URL names, running its migrations.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// Now, truncated to whole microseconds so values survive a round trip through any backend.
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
+}

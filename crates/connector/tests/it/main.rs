@@ -1,0 +1,3 @@
+//! Connector integration tests.
+
+mod store;
