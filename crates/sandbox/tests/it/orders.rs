@@ -374,3 +374,43 @@ async fn admin_orders_show_the_body_as_received() {
     });
     assert_eq!(orders, [expected]);
 }
+
+#[tokio::test]
+async fn concurrent_sends_with_one_key_create_one_order() {
+    let app = spawn_app().await;
+    let (customer, token) = app.link().await;
+    let body = order_body(&customer, 8);
+    let pending: Vec<_> = (0..8)
+        .map(|_| {
+            tokio::spawn(
+                app.client
+                    .post(app.url("/external/woocommerce/orders"))
+                    .bearer_auth(&token)
+                    .header("Idempotency-Key", "race")
+                    .json(&body)
+                    .send(),
+            )
+        })
+        .collect();
+    let mut statuses = vec![];
+    for task in pending {
+        let response = task.await.expect("task").expect("sent");
+        statuses.push(response.status());
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        7,
+        "{statuses:?}"
+    );
+    let orders = app.admin_orders().await;
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0]["requests"], 8);
+}
