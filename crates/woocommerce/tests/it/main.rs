@@ -9,3 +9,4 @@
 mod samples;
 mod scripted;
 mod server;
+mod sim;
