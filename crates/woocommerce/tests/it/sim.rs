@@ -476,3 +476,125 @@ fn to_header_map(r: &Recorded) -> reqwest::header::HeaderMap {
     }
     map
 }
+
+/// The whole wc-auth handshake against the simulator, the merchant's browser played by hand:
+/// our authorize URL is understood, the callback body parses into working keys, and the return
+/// URL's query parses.
+#[tokio::test]
+async fn wc_auth_handshake_yields_working_keys() {
+    use woocommerce::wc_auth::{self, AuthorizeRequest, CallbackBody, ReturnParams, Scope};
+
+    let mut config = woo_sim::Config::new(woo_sim::Seed::builtin());
+    // Our scripted receiver speaks plain http; real WooCommerce would insist on https.
+    config.allow_http_callbacks = true;
+    let handle = woo_sim::spawn(config).await.expect("woo-sim starts");
+    let store = StoreUrl::parse(&handle.base_url()).expect("store url");
+    let callback = Server::http(|_r: &Recorded| Reply::Http {
+        status: 200,
+        headers: vec![],
+        body: vec![],
+    })
+    .await;
+
+    let request = AuthorizeRequest {
+        app_name: "ttwc & TrackingTech".into(),
+        scope: Scope::ReadWrite,
+        user_id: "conn-7f3a".into(),
+        return_url: url::Url::parse("https://ttwc.example/connect/return?step=3").expect("url"),
+        callback_url: url::Url::parse(&format!("{}/wc-auth/callback", callback.base_url))
+            .expect("url"),
+    };
+    let authorize = wc_auth::authorize_url(&store, &request);
+
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser");
+    let location = |r: &reqwest::Response| -> String {
+        r.headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no Location on a {}", r.status()))
+    };
+
+    // Logged out: sent to the login page, with our five parameters carried along.
+    let r = browser
+        .get(authorize.clone())
+        .send()
+        .await
+        .expect("authorize");
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let login = location(&r);
+    assert!(login.contains("/wc-auth/v1/login"), "{login}");
+    let r = browser
+        .post(&login)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("username=admin&password=admin1234")
+        .send()
+        .await
+        .expect("login");
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let cookie = r
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    let grant_page = browser
+        .get(location(&r))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("grant page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        grant_page.contains("ttwc &amp; TrackingTech"),
+        "{grant_page}"
+    );
+    let marker = grant_page
+        .find("id=\"wc-auth-approve\"")
+        .expect("approve link");
+    let href_start = grant_page[..marker].rfind("href=\"").expect("href") + 6;
+    let href_end = href_start + grant_page[href_start..].find('"').expect("href end");
+    let approve = grant_page[href_start..href_end].replace("&amp;", "&");
+
+    let r = browser
+        .get(&approve)
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("approve");
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let back = url::Url::parse(&location(&r)).expect("return url");
+    assert_eq!(back.path(), "/connect/return");
+    assert_eq!(
+        ReturnParams::from_url(&back),
+        Some(ReturnParams {
+            success: true,
+            user_id: "conn-7f3a".into()
+        })
+    );
+
+    let posted = callback.requests();
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].path, "/wc-auth/callback");
+    let body = CallbackBody::parse(&posted[0].body).expect("callback body");
+    assert_eq!(body.user_id, "conn-7f3a");
+    assert_eq!(body.key_permissions, Scope::ReadWrite);
+
+    // The keys work.
+    let client =
+        Client::new(store, body.credentials.clone(), ClientOptions::default()).expect("client");
+    assert_eq!(
+        client
+            .weight_unit()
+            .await
+            .expect("weight unit with the new key"),
+        WeightUnit::Kg
+    );
+    handle.shutdown().await;
+}
