@@ -68,7 +68,10 @@ fn html_decode(s: &str) -> String {
 }
 
 fn record_time() -> (String, i128) {
-    let t = time::OffsetDateTime::now_utc();
+    stamp(time::OffsetDateTime::now_utc())
+}
+
+fn stamp(t: time::OffsetDateTime) -> (String, i128) {
     (wire::date(t), t.unix_timestamp_nanos() / 1_000_000)
 }
 
@@ -95,8 +98,10 @@ async fn deliver(app: &Arc<App>, trigger: Trigger) {
         (w, body, paused)
     };
     let (w, body, paused) = prepared;
-    let unix = now().unix_timestamp();
-    let id = delivery_id(w.id, unix);
+    // The delivery id and the logged time come from the same instant, so tests can tell which
+    // deliveries happened within one second.
+    let started = time::OffsetDateTime::now_utc();
+    let id = delivery_id(w.id, started.unix_timestamp());
     if paused {
         let (time, unix_ms) = record_time();
         app.lock().deliveries.push(DeliveryRecord {
@@ -140,7 +145,7 @@ async fn deliver(app: &Arc<App>, trigger: Trigger) {
     let success = matches!(result, Ok(code) if (200..303).contains(&code));
     let ping_needed = {
         let mut store = app.lock();
-        let (time, unix_ms) = record_time();
+        let (time, unix_ms) = stamp(started);
         store.deliveries.push(DeliveryRecord {
             webhook_id: w.id,
             topic: w.topic.clone(),

@@ -1,7 +1,9 @@
 //! Integration tests for woo-sim: REST, auth, webhooks, wc-auth, admin, golden samples.
 
+mod auth;
 mod golden;
 mod helpers;
+mod webhooks;
 
 use std::sync::atomic::Ordering;
 
