@@ -176,14 +176,15 @@ async fn paging_builds_and_signs_each_page_and_ignores_link() {
             .param("per_page")
             .and_then(|p| p.parse().ok())
             .unwrap_or(10);
-        let total = 5u64;
+        // A full last page: only X-WP-TotalPages tells the client to stop there.
+        let total = 6u64;
         let first = (page - 1) * per_page + 1;
         let last = (page * per_page).min(total);
         let items: Vec<Value> = (first..=last)
             .map(|id| json!({"id": id, "status": "processing", "line_items": []}))
             .collect();
         Reply::json(200, &Value::Array(items))
-            .with_header("X-WP-Total", "5")
+            .with_header("X-WP-Total", &total.to_string())
             .with_header("X-WP-TotalPages", &total.div_ceil(per_page).to_string())
             .with_header("Link", "</never-follow-me?page=2>; rel=\"next\"")
     })
@@ -203,7 +204,7 @@ async fn paging_builds_and_signs_each_page_and_ignores_link() {
         .expect("orders");
     assert_eq!(
         orders.iter().map(|o| o.id).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4, 5]
+        vec![1, 2, 3, 4, 5, 6]
     );
 
     let reqs = server.requests();
@@ -227,23 +228,45 @@ async fn paging_builds_and_signs_each_page_and_ignores_link() {
 
 #[tokio::test]
 async fn paging_without_headers_stops_at_a_short_page() {
+    // A plugin stripped X-WP-Total(Pages): a page shorter than per_page is the last one.
     let server = Server::http(|r| {
         let page: u64 = r.param("page").and_then(|p| p.parse().ok()).unwrap_or(1);
         let items: Vec<Value> = match page {
             1 => (1..=3)
-                .map(|id| json!({"id": id, "status": "active", "topic": "order.updated"}))
+                .map(|id| json!({"id": id, "status": "processing"}))
                 .collect(),
-            2 => vec![json!({"id": 4, "status": "paused"})],
-            _ => panic!("page {page} must not be asked for"),
+            2 => vec![json!({"id": 4, "status": "processing"})],
+            _ => vec![json!({"id": 99, "status": "must-not-be-asked-for"})],
         };
         Reply::json(200, &Value::Array(items))
     })
     .await;
-    // `list_webhooks` pages by 100; script pages of 3 + 1 without headers: the first page is
-    // short of 100 already, so exactly one request.
     let client = client_for(&server);
-    let hooks = client.list_webhooks().await.expect("webhooks");
-    assert_eq!(hooks.len(), 3);
+    let query = OrderQuery {
+        per_page: Some(3),
+        ..OrderQuery::default()
+    };
+    let orders: Vec<_> = client
+        .list_orders(&query)
+        .try_collect()
+        .await
+        .expect("orders");
+    assert_eq!(
+        orders.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
+    assert_eq!(server.requests().len(), 2);
+
+    // And `list_webhooks`, paged by 100, stops after one short page.
+    let server = Server::http(|_| {
+        Reply::json(
+            200,
+            &json!([{"id": 1, "status": "active", "topic": "order.updated"}]),
+        )
+    })
+    .await;
+    let hooks = client_for(&server).list_webhooks().await.expect("webhooks");
+    assert_eq!(hooks.len(), 1);
     assert_eq!(server.requests().len(), 1);
 }
 
