@@ -103,21 +103,22 @@ fn basic(
     authorization: Option<&str>,
 ) -> Result<Option<Authenticated>, RestError> {
     let mut creds = None;
-    if let (Some(ck), Some(cs)) = (get(params, "consumer_key"), get(params, "consumer_secret")) {
-        if !ck.is_empty() && !cs.is_empty() {
-            creds = Some((ck.to_owned(), cs.to_owned()));
-        }
+    if let (Some(ck), Some(cs)) = (get(params, "consumer_key"), get(params, "consumer_secret"))
+        && !ck.is_empty()
+        && !cs.is_empty()
+    {
+        creds = Some((ck.to_owned(), cs.to_owned()));
     }
-    if creds.is_none() {
-        if let Some(encoded) = authorization.and_then(|h| h.strip_prefix("Basic ")) {
-            if let Ok(decoded) = STANDARD.decode(encoded.trim()) {
-                let text = String::from_utf8_lossy(&decoded).into_owned();
-                if let Some((user, pass)) = text.split_once(':') {
-                    if !user.is_empty() && !pass.is_empty() {
-                        creds = Some((user.to_owned(), pass.to_owned()));
-                    }
-                }
-            }
+    if creds.is_none()
+        && let Some(encoded) = authorization.and_then(|h| h.strip_prefix("Basic "))
+        && let Ok(decoded) = STANDARD.decode(encoded.trim())
+    {
+        let text = String::from_utf8_lossy(&decoded).into_owned();
+        if let Some((user, pass)) = text.split_once(':')
+            && !user.is_empty()
+            && !pass.is_empty()
+        {
+            creds = Some((user.to_owned(), pass.to_owned()));
         }
     }
     let Some((ck, cs)) = creds else {

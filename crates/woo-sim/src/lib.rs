@@ -125,10 +125,10 @@ pub async fn spawn(config: Config) -> Result<Handle, Error> {
 
 /// Starts the simulator on `addr`.
 pub async fn bind(config: Config, addr: SocketAddr) -> Result<Handle, Error> {
-    if let Some((ck, cs)) = &config.api_key {
-        if !seed::is_key(ck, "ck_") || !seed::is_key(cs, "cs_") {
-            return Err(Error::ApiKey("expected ck_ + 40 hex : cs_ + 40 hex".into()));
-        }
+    if let Some((ck, cs)) = &config.api_key
+        && (!seed::is_key(ck, "ck_") || !seed::is_key(cs, "cs_"))
+    {
+        return Err(Error::ApiKey("expected ck_ + 40 hex : cs_ + 40 hex".into()));
     }
     let std_listener =
         std::net::TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;

@@ -978,18 +978,18 @@ fn create_order(store: &mut Store, req: &Req, user: &Option<Authenticated>, base
         }
         store.orders.insert(id, order);
     }
-    if req.bool_param("set_paid").unwrap_or(false) {
-        if let Some(mut order) = store.orders.remove(&id) {
-            if order.needs_payment() {
-                let to = if order.needs_processing() {
-                    "processing"
-                } else {
-                    "completed"
-                };
-                store.apply_status(&mut order, to);
-            }
-            store.orders.insert(id, order);
+    if req.bool_param("set_paid").unwrap_or(false)
+        && let Some(mut order) = store.orders.remove(&id)
+    {
+        if order.needs_payment() {
+            let to = if order.needs_processing() {
+                "processing"
+            } else {
+                "completed"
+            };
+            store.apply_status(&mut order, to);
         }
+        store.orders.insert(id, order);
     }
     triggers.extend(store.triggers(OrderEvent::Updated, id));
     let o = store.orders.get(&id).ok_or_else(|| invalid_order(500))?;
@@ -1247,7 +1247,7 @@ fn list_variations(
             .collect(),
         None => Vec::new(),
     };
-    items.sort_by(|a, b| b.id.cmp(&a.id));
+    items.sort_by_key(|v| std::cmp::Reverse(v.id));
     let (page, headers) = paginate(items, &p, req, base, &[]);
     let body: Vec<Value> = page
         .iter()

@@ -349,15 +349,15 @@ impl Seed {
             if !matches!(k.permissions.as_str(), "read" | "write" | "read_write") {
                 return bad(format!("api key permissions {:?}", k.permissions));
             }
-            if let Some(ck) = &k.consumer_key {
-                if !is_key(ck, "ck_") {
-                    return bad(format!("consumer_key {ck:?} is not ck_ + 40 hex"));
-                }
+            if let Some(ck) = &k.consumer_key
+                && !is_key(ck, "ck_")
+            {
+                return bad(format!("consumer_key {ck:?} is not ck_ + 40 hex"));
             }
-            if let Some(cs) = &k.consumer_secret {
-                if !is_key(cs, "cs_") {
-                    return bad("consumer_secret is not cs_ + 40 hex".into());
-                }
+            if let Some(cs) = &k.consumer_secret
+                && !is_key(cs, "cs_")
+            {
+                return bad("consumer_secret is not cs_ + 40 hex".into());
             }
         }
         Ok(())

@@ -709,10 +709,11 @@ impl Store {
 
     /// The weight the REST API shows: a variation without its own weight shows its parent's.
     pub fn effective_weight(&self, p: &Product) -> String {
-        if p.kind == ProductKind::Variation && p.weight.is_empty() {
-            if let Some(parent) = self.products.get(&p.parent_id) {
-                return parent.weight.clone();
-            }
+        if p.kind == ProductKind::Variation
+            && p.weight.is_empty()
+            && let Some(parent) = self.products.get(&p.parent_id)
+        {
+            return parent.weight.clone();
         }
         p.weight.clone()
     }
@@ -720,17 +721,17 @@ impl Store {
     /// Same inheritance for each dimension.
     pub fn effective_dimensions(&self, p: &Product) -> SeedDimensions {
         let mut d = p.dimensions.clone();
-        if p.kind == ProductKind::Variation {
-            if let Some(parent) = self.products.get(&p.parent_id) {
-                if d.length.is_empty() {
-                    d.length = parent.dimensions.length.clone();
-                }
-                if d.width.is_empty() {
-                    d.width = parent.dimensions.width.clone();
-                }
-                if d.height.is_empty() {
-                    d.height = parent.dimensions.height.clone();
-                }
+        if p.kind == ProductKind::Variation
+            && let Some(parent) = self.products.get(&p.parent_id)
+        {
+            if d.length.is_empty() {
+                d.length = parent.dimensions.length.clone();
+            }
+            if d.width.is_empty() {
+                d.width = parent.dimensions.width.clone();
+            }
+            if d.height.is_empty() {
+                d.height = parent.dimensions.height.clone();
             }
         }
         d

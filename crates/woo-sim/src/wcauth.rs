@@ -135,12 +135,11 @@ fn session_user(app: &App, headers: &HeaderMap) -> Option<u64> {
     let store = app.lock();
     for value in cookies.iter().filter_map(|v| v.to_str().ok()) {
         for pair in value.split(';') {
-            if let Some((k, v)) = pair.trim().split_once('=') {
-                if k == COOKIE {
-                    if let Some(user) = store.sessions.get(v) {
-                        return Some(*user);
-                    }
-                }
+            if let Some((k, v)) = pair.trim().split_once('=')
+                && k == COOKIE
+                && let Some(user) = store.sessions.get(v)
+            {
+                return Some(*user);
             }
         }
     }

@@ -224,11 +224,9 @@ pub(crate) async fn ping(app: &Arc<App>, webhook_id: u64) {
         time,
         unix_ms,
     });
-    if ok {
-        if let Some(current) = store.webhooks.get_mut(&webhook_id) {
-            current.pending_delivery = false;
-            current.date_modified = Some(now());
-        }
+    if ok && let Some(current) = store.webhooks.get_mut(&webhook_id) {
+        current.pending_delivery = false;
+        current.date_modified = Some(now());
     }
 }
 

@@ -3,12 +3,11 @@
 mod auth;
 mod golden;
 mod helpers;
+mod rest;
+mod wcauth;
 mod webhooks;
 
-use std::sync::atomic::Ordering;
-
 use helpers::*;
-use serde_json::{Value, json};
 
 #[tokio::test]
 async fn oauth_get_orders_and_products() {
