@@ -347,7 +347,14 @@ async fn notes_crud() {
 }
 
 /// method, path, query, body, expected status, expected code.
-type ErrorCase = (&'static str, String, Vec<(&'static str, &'static str)>, Value, u16, &'static str);
+type ErrorCase = (
+    &'static str,
+    String,
+    Vec<(&'static str, &'static str)>,
+    Value,
+    u16,
+    &'static str,
+);
 
 /// Every error code the simulator answers with, with its status.
 #[tokio::test]
