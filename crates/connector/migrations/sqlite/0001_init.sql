@@ -63,3 +63,11 @@ CREATE TABLE activity (
     message        TEXT NOT NULL
 );
 CREATE INDEX activity_connection ON activity (connection_id, id);
+
+-- Keys WooCommerce POSTed to the wc-auth callback, waiting for the wizard that asked for them
+-- (matched by the SHA-256 of the attempt's unguessable user_id). Sealed; taken once.
+CREATE TABLE granted_keys (
+    grant_hash  TEXT PRIMARY KEY,
+    sealed      BLOB NOT NULL,
+    created_at  TEXT NOT NULL
+);

@@ -149,6 +149,15 @@ pub trait Store: Send + Sync + 'static {
     /// Connections of one owner, or all when `owner` is None, newest first.
     async fn connections(&self, owner: Option<&str>) -> Result<Vec<ConnectionRow>>;
 
+    /// Keeps keys WooCommerce delivered to the wc-auth callback (replacing any for the grant).
+    async fn put_granted_keys(&self, grant_hash: &str, sealed: &[u8]) -> Result<()>;
+    /// Takes (reads and deletes) the keys of a grant younger than `newer_than`.
+    async fn take_granted_keys(
+        &self,
+        grant_hash: &str,
+        newer_than: OffsetDateTime,
+    ) -> Result<Option<Vec<u8>>>;
+
     async fn add_activity(&self, connection_id: &str, kind: &str, message: &str) -> Result<()>;
     async fn activity(&self, connection_id: &str, limit: u32) -> Result<Vec<ActivityRow>>;
 

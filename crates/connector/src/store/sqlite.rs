@@ -298,6 +298,35 @@ impl Store for SqliteStore {
         rows.iter().map(connection_from_row).collect()
     }
 
+    async fn put_granted_keys(&self, grant_hash: &str, sealed: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO granted_keys (grant_hash, sealed, created_at) VALUES (?, ?, ?) \
+             ON CONFLICT (grant_hash) DO UPDATE SET sealed = excluded.sealed, created_at = excluded.created_at",
+        )
+        .bind(grant_hash)
+        .bind(sealed)
+        .bind(super::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_granted_keys(
+        &self,
+        grant_hash: &str,
+        newer_than: OffsetDateTime,
+    ) -> Result<Option<Vec<u8>>> {
+        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+            "DELETE FROM granted_keys WHERE grant_hash = ? RETURNING CASE WHEN created_at > ? THEN sealed END",
+        )
+        .bind(grant_hash)
+        .bind(newer_than)
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten();
+        Ok(sealed)
+    }
+
     async fn add_activity(&self, connection_id: &str, kind: &str, message: &str) -> Result<()> {
         sqlx::query("INSERT INTO activity (connection_id, at, kind, message) VALUES (?, ?, ?, ?)")
             .bind(connection_id)

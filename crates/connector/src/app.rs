@@ -1,0 +1,141 @@
+//! The running connector's shared state: settings, storage, the master key, the installation,
+//! and the clients it talks through.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+use crate::config::Settings;
+use crate::crypto::{KeyError, MasterKey};
+use crate::store::{self, Installation, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(
+        "the database already holds sealed secrets but the key file {0} is missing; restore it or set TTWC_MASTER_KEY to the installation's key"
+    )]
+    KeyFileMissing(String),
+    #[error("TTWC_MASTER_KEY is required with a {0} database (there is no key file beside it)")]
+    KeyRequired(&'static str),
+    #[error(
+        "the master key does not match this installation's (the installation was created with key id {expected}, this key's id is {given}); use the installation's key"
+    )]
+    WrongKey { expected: String, given: String },
+    #[error("cannot build the TrackingTech client: {0}")]
+    TrackingTech(#[from] trackingtech::Error),
+}
+
+/// Options tests and the demo set that have no environment variable.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// An extra root certificate (PEM) trusted when calling stores, e.g. woo-sim's.
+    pub woo_root_cert_pem: Option<Vec<u8>>,
+}
+
+/// Everything a request handler or an operator command needs. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    store: Arc<dyn Store>,
+    key: MasterKey,
+    installation: Installation,
+    tt: trackingtech::Client,
+    options: AppOptions,
+}
+
+impl App {
+    /// Opens the database (running migrations), finds or creates the master key, and checks
+    /// that it is the installation's.
+    pub async fn open(settings: Settings, options: AppOptions) -> Result<App, StartError> {
+        let store = store::open(&settings.database_url).await?;
+        let has_installation = store.has_installation().await?;
+        let key = match &settings.master_key {
+            Some(hex) => MasterKey::from_hex(hex)?,
+            None => match settings.key_file() {
+                Some(path) => match MasterKey::load_or_create_file(&path, !has_installation)? {
+                    Some(key) => key,
+                    None => return Err(StartError::KeyFileMissing(path.display().to_string())),
+                },
+                None if settings.database_url.starts_with("postgres") => {
+                    return Err(StartError::KeyRequired("PostgreSQL"));
+                }
+                // An in-memory database lives and dies with the process; so may its key.
+                None => MasterKey::generate(),
+            },
+        };
+        let candidate = Installation {
+            salt: rand::rng()
+                .sample_iter(&Alphanumeric)
+                .take(48)
+                .map(char::from)
+                .collect(),
+            key_id: key.id().to_owned(),
+            created_at: store::now(),
+        };
+        let installation = store.installation(&candidate).await?;
+        if installation.key_id != key.id() {
+            return Err(StartError::WrongKey {
+                expected: installation.key_id,
+                given: key.id().to_owned(),
+            });
+        }
+        let tt = trackingtech::Client::new(trackingtech::ClientOptions {
+            base_url: settings.trackingtech_url.clone(),
+            ..trackingtech::ClientOptions::default()
+        })?;
+        Ok(App {
+            inner: Arc::new(Inner {
+                settings,
+                store,
+                key,
+                installation,
+                tt,
+                options,
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+    pub fn key(&self) -> &MasterKey {
+        &self.inner.key
+    }
+    pub fn installation(&self) -> &Installation {
+        &self.inner.installation
+    }
+    /// The TrackingTech client on the configured base URL.
+    pub fn trackingtech(&self) -> &trackingtech::Client {
+        &self.inner.tt
+    }
+    /// A TrackingTech client for a tenant's base URL (its `api_url`, or the configured one).
+    pub fn trackingtech_at(
+        &self,
+        base_url: &str,
+    ) -> Result<trackingtech::Client, trackingtech::Error> {
+        if base_url == self.inner.tt.base_url() {
+            Ok(self.inner.tt.clone())
+        } else {
+            self.inner.tt.with_base_url(base_url)
+        }
+    }
+    pub fn woo_options(&self) -> woocommerce::ClientOptions {
+        woocommerce::ClientOptions {
+            extra_root_cert_pem: self.inner.options.woo_root_cert_pem.clone(),
+            user_agent: format!("ttwc/{}", env!("CARGO_PKG_VERSION")),
+            ..woocommerce::ClientOptions::default()
+        }
+    }
+}

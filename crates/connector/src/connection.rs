@@ -1,0 +1,732 @@
+//! A connection's lifecycle: the wizard's steps (resolve → login → store → keys → link) and
+//! disconnect. The web wizard and `ttwc connect` both call these functions, so both make the
+//! same checks and leave the same state behind.
+//!
+//! Each step either succeeds or fails with a [`StepError`] a merchant can act on, and a failed
+//! step leaves nothing behind: a webhook created for a link that then fails is deleted again,
+//! and an existing connection of the same store is only replaced once the new one is linked.
+
+use std::time::Duration;
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use serde::{Deserialize, Serialize};
+use trackingtech::{ErrorClass, Secret};
+use woocommerce::{Credentials, StoreUrl, WebhookCreate, WebhookSecret};
+
+use crate::app::App;
+use crate::store::{self, ConnectionRow, ConnectionState, StoreError};
+
+/// The longest courier code accepted (real ones are a handful of letters).
+const MAX_CODE_LEN: usize = 32;
+/// The longest store URL accepted.
+const MAX_URL_LEN: usize = 2048;
+/// The name of ttwc's webhook in the store's WooCommerce > Settings > Advanced > Webhooks.
+pub const WEBHOOK_NAME: &str = "TrackingTech (ttwc)";
+
+/// Why a step failed, in terms a merchant can act on. The web layer words each one in Spanish
+/// and English; nothing here holds a secret or personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    #[error("the store URL is not valid: {0}")]
+    InvalidStoreUrl(String),
+    #[error("the store could not be reached")]
+    StoreUnreachable,
+    #[error("the store URL redirects to {0:?}")]
+    StoreRedirects(Option<String>),
+    #[error("the site does not look like a WooCommerce store")]
+    NotWooCommerce,
+    #[error("the courier code is not valid: {0}")]
+    InvalidCode(CodeProblem),
+    #[error("no courier has this code")]
+    UnknownCode,
+    #[error("this courier is not active")]
+    CourierInactive,
+    #[error("wrong email or password")]
+    WrongCredentials,
+    #[error("too many attempts")]
+    TooManyAttempts(Option<Duration>),
+    #[error("the TrackingTech account has no stores")]
+    NoStores,
+    #[error("that TrackingTech store is not one of the account's")]
+    UnknownStore,
+    #[error("the TrackingTech session expired; sign in again")]
+    SessionExpired,
+    #[error("TrackingTech did not accept the request: {0}")]
+    TrackingTechRefused(String),
+    #[error("TrackingTech is not answering right now")]
+    TrackingTechUnavailable,
+    #[error("the API keys are not valid: {0}")]
+    InvalidKeys(String),
+    #[error("WooCommerce refused the API keys")]
+    WooAccessDenied,
+    #[error("the API keys have no write permission")]
+    KeysReadOnly,
+    #[error("WooCommerce refused to create the webhook: {0}")]
+    WebhookRefused(String),
+    #[error("the previous step is missing; start again")]
+    OutOfOrder,
+    #[error("internal error")]
+    Internal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeProblem {
+    Empty,
+    Spaces,
+    TooLong,
+    Characters,
+}
+
+impl std::fmt::Display for CodeProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CodeProblem::Empty => "empty",
+            CodeProblem::Spaces => "contains spaces",
+            CodeProblem::TooLong => "too long",
+            CodeProblem::Characters => "contains characters other than letters, digits, - and _",
+        })
+    }
+}
+
+impl From<StoreError> for StepError {
+    fn from(e: StoreError) -> StepError {
+        tracing::error!(error = %e, "storage failed during a wizard step");
+        StepError::Internal
+    }
+}
+
+/// A courier code as TrackingTech expects it: trimmed, upper case, letters, digits, `-`, `_`.
+pub fn parse_code(input: &str) -> Result<String, StepError> {
+    let code = input.trim();
+    if code.is_empty() {
+        return Err(StepError::InvalidCode(CodeProblem::Empty));
+    }
+    if code.chars().count() > MAX_CODE_LEN {
+        return Err(StepError::InvalidCode(CodeProblem::TooLong));
+    }
+    if code.chars().any(char::is_whitespace) {
+        return Err(StepError::InvalidCode(CodeProblem::Spaces));
+    }
+    if !code
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(StepError::InvalidCode(CodeProblem::Characters));
+    }
+    Ok(code.to_ascii_uppercase())
+}
+
+/// The store URL checked and normalized, as both APIs will see it.
+pub fn parse_store_url(input: &str) -> Result<(String, StoreUrl), StepError> {
+    if input.len() > MAX_URL_LEN {
+        return Err(StepError::InvalidStoreUrl("too long".into()));
+    }
+    let normalized = trackingtech::normalize_store_url(input)
+        .map_err(|e| StepError::InvalidStoreUrl(e.to_string()))?;
+    let store =
+        StoreUrl::parse(&normalized).map_err(|e| StepError::InvalidStoreUrl(e.to_string()))?;
+    Ok((normalized, store))
+}
+
+/// Step 1's result: a WooCommerce store and an active courier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Started {
+    pub store_url: String,
+    pub device_id: String,
+    pub tenant_code: String,
+    pub tenant_name: String,
+    /// The tenant's API base URL (its `api_url`, or the configured one).
+    pub api_base: String,
+}
+
+/// Step 1: checks the store answers as WooCommerce, then resolves the courier code. Nothing is
+/// sent to TrackingTech before this step is submitted.
+pub async fn start(app: &App, store_url: &str, code: &str) -> Result<Started, StepError> {
+    let code = parse_code(code)?;
+    let (normalized, store) = parse_store_url(store_url)?;
+    probe_store(app, &store).await?;
+    let device_id = trackingtech::device_id(&normalized, &app.installation().salt)
+        .map_err(|e| StepError::InvalidStoreUrl(e.to_string()))?;
+    let resolved = app
+        .trackingtech()
+        .resolve(&trackingtech::ResolveRequest::new(&code, &device_id))
+        .await
+        .map_err(|e| match e.status() {
+            Some(404) => StepError::UnknownCode,
+            Some(409) => StepError::CourierInactive,
+            _ => tt_error(e),
+        })?;
+    let api_base = app
+        .trackingtech()
+        .for_tenant(&resolved)
+        .map_err(tt_error)?
+        .base_url()
+        .to_owned();
+    Ok(Started {
+        store_url: normalized,
+        device_id,
+        tenant_code: resolved.tenant.code,
+        tenant_name: resolved.tenant.name,
+        api_base,
+    })
+}
+
+/// Asks the store's REST index, anonymously, whether it serves WooCommerce's API.
+async fn probe_store(app: &App, store: &StoreUrl) -> Result<(), StepError> {
+    // The index is public; the client asks it without credentials whatever it holds.
+    let anonymous = Credentials::new("anonymous", "anonymous").map_err(|_| StepError::Internal)?;
+    let client =
+        woocommerce::Client::new(store.clone(), anonymous, app.woo_options()).map_err(|e| {
+            tracing::error!(error = %e, "cannot build a WooCommerce client");
+            StepError::Internal
+        })?;
+    match client.rest_index().await {
+        Ok(index) if index.has_namespace("wc/v3") => Ok(()),
+        Ok(_) => Err(StepError::NotWooCommerce),
+        Err(woocommerce::Error::Redirected { location, .. }) => {
+            Err(StepError::StoreRedirects(location))
+        }
+        Err(e) => match e.class() {
+            woocommerce::ErrorClass::Transient { .. } if e.status().is_none() => {
+                Err(StepError::StoreUnreachable)
+            }
+            _ => Err(StepError::NotWooCommerce),
+        },
+    }
+}
+
+/// The signed-in TrackingTech user, as kept in the session (nothing secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub tenant_code: String,
+    pub tenant_name: String,
+    pub api_base: String,
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+impl UserInfo {
+    /// Whose connections these are: one TrackingTech user of one courier.
+    pub fn owner(&self) -> String {
+        format!("{}:{}", self.tenant_code, self.user_id)
+    }
+}
+
+/// Step 2 (and the returning merchant's sign-in): logs in with the courier code resolved.
+/// The password is used for this one call and dropped.
+pub async fn login(
+    app: &App,
+    tenant_code: &str,
+    tenant_name: &str,
+    api_base: &str,
+    email: &str,
+    password: &str,
+) -> Result<(UserInfo, Secret), StepError> {
+    let email = email.trim();
+    if email.is_empty() || password.is_empty() {
+        return Err(StepError::WrongCredentials);
+    }
+    let tt = app.trackingtech_at(api_base).map_err(tt_error)?;
+    let login = tt
+        .login(&trackingtech::LoginRequest {
+            email,
+            password,
+            code: Some(tenant_code),
+        })
+        .await
+        .map_err(|e| match (e.status(), e.class()) {
+            (Some(401), _) | (Some(403), _) => StepError::WrongCredentials,
+            (Some(429), ErrorClass::Transient { retry_after }) => {
+                StepError::TooManyAttempts(retry_after)
+            }
+            _ => tt_error(e),
+        })?;
+    let user = UserInfo {
+        tenant_code: tenant_code.to_owned(),
+        tenant_name: tenant_name.to_owned(),
+        api_base: api_base.to_owned(),
+        user_id: login.user.id.to_string(),
+        name: login.user.name,
+        email: if login.user.email.is_empty() {
+            email.to_owned()
+        } else {
+            login.user.email
+        },
+    };
+    Ok((user, login.token))
+}
+
+/// Resolves a courier code and logs in: the returning merchant's sign-in.
+pub async fn sign_in(
+    app: &App,
+    code: &str,
+    email: &str,
+    password: &str,
+) -> Result<(UserInfo, Secret), StepError> {
+    let code = parse_code(code)?;
+    // The deviceId of a sign-in names no store; it identifies this ttwc installation.
+    let device_id =
+        trackingtech::device_id(app.settings().public_url.as_str(), &app.installation().salt)
+            .map_err(|_| StepError::Internal)?;
+    let resolved = app
+        .trackingtech()
+        .resolve(&trackingtech::ResolveRequest::new(&code, &device_id))
+        .await
+        .map_err(|e| match e.status() {
+            Some(404) => StepError::UnknownCode,
+            Some(409) => StepError::CourierInactive,
+            _ => tt_error(e),
+        })?;
+    let api_base = app
+        .trackingtech()
+        .for_tenant(&resolved)
+        .map_err(tt_error)?
+        .base_url()
+        .to_owned();
+    login(
+        app,
+        &resolved.tenant.code,
+        &resolved.tenant.name,
+        &api_base,
+        email,
+        password,
+    )
+    .await
+}
+
+/// A TrackingTech store as the wizard lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TtStore {
+    pub id: trackingtech::Id,
+    pub name: String,
+    pub address: String,
+}
+
+pub async fn stores(app: &App, user: &UserInfo, token: &Secret) -> Result<Vec<TtStore>, StepError> {
+    let tt = app.trackingtech_at(&user.api_base).map_err(tt_error)?;
+    let stores = tt.stores(token).await.map_err(tt_error)?;
+    if stores.is_empty() {
+        return Err(StepError::NoStores);
+    }
+    Ok(stores
+        .into_iter()
+        .map(|s| TtStore {
+            id: s.id,
+            name: s.name,
+            address: s.address,
+        })
+        .collect())
+}
+
+/// What the last step needs.
+pub struct ConnectRequest<'a> {
+    pub started: &'a Started,
+    pub user: &'a UserInfo,
+    pub token: &'a Secret,
+    pub store: &'a TtStore,
+    pub credentials: Credentials,
+    /// The permissions WooCommerce reported with wc-auth keys (pasted keys: unknown).
+    pub permissions: Option<woocommerce::wc_auth::Scope>,
+}
+
+/// Step 4: checks the keys, creates ttwc's webhook, links the store at TrackingTech and stores
+/// the connection (replacing an earlier one of the same store in place).
+pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow, StepError> {
+    if let Some(scope) = req.permissions
+        && scope != woocommerce::wc_auth::Scope::ReadWrite
+    {
+        return Err(StepError::KeysReadOnly);
+    }
+    let store_url = StoreUrl::parse(&req.started.store_url)
+        .map_err(|e| StepError::InvalidStoreUrl(e.to_string()))?;
+    let woo = woocommerce::Client::new(store_url, req.credentials.clone(), app.woo_options())
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot build a WooCommerce client");
+            StepError::Internal
+        })?;
+    let existing = app
+        .store()
+        .connection_by_store_url(&req.started.store_url)
+        .await?;
+    let id = existing
+        .as_ref()
+        .map(|c| c.id.clone())
+        .unwrap_or_else(new_connection_id);
+    let delivery_url = app
+        .settings()
+        .public(&format!("/webhooks/woocommerce/{id}"));
+
+    // Reading the webhooks proves the keys work and have the manage_woocommerce capability
+    // ttwc needs; it also finds webhooks an interrupted earlier attempt left behind.
+    let webhooks = woo.list_webhooks().await.map_err(woo_error)?;
+    for stale in webhooks.iter().filter(|w| w.delivery_url == delivery_url) {
+        if existing.as_ref().and_then(|c| c.webhook_id) != Some(stale.id as i64)
+            && let Err(e) = woo.delete_webhook(stale.id).await
+        {
+            tracing::warn!(connection_id = %id, webhook_id = stale.id, error = %e, "could not delete a stale webhook");
+        }
+    }
+
+    let secret = WebhookSecret::generate();
+    let webhook = woo
+        .create_webhook(&WebhookCreate {
+            name: WEBHOOK_NAME.to_owned(),
+            topic: "order.updated".to_owned(),
+            delivery_url: delivery_url.clone(),
+            secret: secret.clone(),
+        })
+        .await
+        .map_err(|e| match &e {
+            woocommerce::Error::Unauthorized { .. } => StepError::KeysReadOnly,
+            woocommerce::Error::Rejected { message, .. } => {
+                StepError::WebhookRefused(message.clone().unwrap_or_else(|| e.to_string()))
+            }
+            _ => woo_error(e),
+        })?;
+
+    let tt = app.trackingtech_at(&req.user.api_base).map_err(tt_error)?;
+    let linked = tt
+        .link(
+            req.token,
+            &trackingtech::LinkRequest::new(
+                &req.store.id,
+                &req.started.store_url,
+                &req.started.device_id,
+            ),
+        )
+        .await;
+    let linked = match linked {
+        Ok(linked) => linked,
+        Err(e) => {
+            // Nothing half-made: the webhook goes again; an earlier connection stays as it was.
+            if let Err(del) = woo.delete_webhook(webhook.id).await {
+                tracing::warn!(connection_id = %id, error = %del, "could not delete the webhook of a failed link");
+            }
+            return Err(match e.class() {
+                ErrorClass::Auth => StepError::SessionExpired,
+                ErrorClass::Rejected => {
+                    StepError::TrackingTechRefused(e.message().unwrap_or("").to_owned())
+                }
+                ErrorClass::Transient { .. } => StepError::TrackingTechUnavailable,
+            });
+        }
+    };
+
+    let key = app.key();
+    let now = store::now();
+    let row = ConnectionRow {
+        id: id.clone(),
+        owner: req.user.owner(),
+        owner_email: req.user.email.clone(),
+        tenant_code: req.started.tenant_code.clone(),
+        tenant_name: req.started.tenant_name.clone(),
+        api_base_url: req.user.api_base.clone(),
+        store_url: req.started.store_url.clone(),
+        device_id: req.started.device_id.clone(),
+        tt_store_id: serde_json::to_string(&req.store.id).unwrap_or_default(),
+        tt_store_name: req.store.name.clone(),
+        customer_id: Some(linked.customer_id.clone()),
+        integration_token: Some(key.seal_str(
+            &secret_context(&id, "integration_token"),
+            linked.integration_token.expose(),
+        )),
+        woo_consumer_key: Some(key.seal_str(
+            &secret_context(&id, "woo_consumer_key"),
+            req.credentials.consumer_key(),
+        )),
+        woo_consumer_secret: Some(key.seal_str(
+            &secret_context(&id, "woo_consumer_secret"),
+            req.credentials.consumer_secret(),
+        )),
+        woo_permissions: req
+            .permissions
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_else(|| "read_write".to_owned()),
+        webhook_id: Some(webhook.id as i64),
+        webhook_secret: Some(key.seal_str(&secret_context(&id, "webhook_secret"), secret.expose())),
+        state: ConnectionState::Connected,
+        trigger_status: "processing".to_owned(),
+        mark_completed: false,
+        notify_customer: false,
+        created_at: now,
+        connected_at: Some(now),
+        disconnected_at: None,
+        updated_at: now,
+        last_sent_at: None,
+        last_error: None,
+        last_error_at: None,
+    };
+    let stored = app.store().upsert_connection(&row).await?;
+    if let Some(old) = existing.as_ref().and_then(|c| c.webhook_id)
+        && old != webhook.id as i64
+        && let Err(e) = woo.delete_webhook(old as u64).await
+        && !e.is_not_found()
+    {
+        tracing::warn!(connection_id = %id, error = %e, "could not delete the previous webhook");
+    }
+    let what = if existing.is_some() {
+        "reconnected"
+    } else {
+        "connected"
+    };
+    app.store()
+        .add_activity(
+            &stored.id,
+            what,
+            &format!(
+                "{} → {} ({})",
+                stored.store_url, stored.tt_store_name, stored.tenant_code
+            ),
+        )
+        .await?;
+    tracing::info!(connection_id = %stored.id, tenant = %stored.tenant_code, "store {what}");
+    Ok(stored)
+}
+
+/// What a disconnect did at each side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisconnectReport {
+    pub uninstalled: bool,
+    pub webhook_deleted: bool,
+    pub already_disconnected: bool,
+}
+
+/// Uninstalls at TrackingTech, deletes ttwc's webhook, wipes the secrets and keeps the history.
+/// The remote calls are best effort — a revoked token or a store that no longer answers must
+/// not keep a merchant connected — and their outcome is recorded in the activity.
+pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepError> {
+    let Some(mut row) = app.store().connection(id).await? else {
+        return Err(StepError::OutOfOrder);
+    };
+    if row.state == ConnectionState::Disconnected {
+        return Ok(DisconnectReport {
+            uninstalled: false,
+            webhook_deleted: false,
+            already_disconnected: true,
+        });
+    }
+    let secrets = Secrets::open(app, &row);
+    let mut report = DisconnectReport {
+        uninstalled: false,
+        webhook_deleted: false,
+        already_disconnected: false,
+    };
+
+    if let (Some(token), Some(customer)) = (&secrets.integration_token, &row.customer_id) {
+        match app.trackingtech_at(&row.api_base_url) {
+            Ok(tt) => match tt
+                .uninstall(
+                    token,
+                    &trackingtech::UninstallRequest {
+                        store_url: &row.store_url,
+                        customer_id: customer,
+                    },
+                )
+                .await
+            {
+                Ok(()) => report.uninstalled = true,
+                // A token TrackingTech already revoked means it is uninstalled there.
+                Err(e) if e.class() == ErrorClass::Auth => report.uninstalled = true,
+                Err(e) => {
+                    tracing::warn!(connection_id = %row.id, error = %e, "uninstall at TrackingTech failed");
+                    app.store()
+                        .add_activity(
+                            &row.id,
+                            "warning",
+                            &format!("TrackingTech uninstall failed: {e}"),
+                        )
+                        .await?;
+                }
+            },
+            Err(e) => {
+                tracing::warn!(connection_id = %row.id, error = %e, "bad TrackingTech base URL")
+            }
+        }
+    }
+    if let (Some(credentials), Some(webhook_id)) = (&secrets.woo, row.webhook_id)
+        && let Ok(store_url) = StoreUrl::parse(&row.store_url)
+        && let Ok(woo) = woocommerce::Client::new(store_url, credentials.clone(), app.woo_options())
+    {
+        match woo.delete_webhook(webhook_id as u64).await {
+            Ok(_) => report.webhook_deleted = true,
+            Err(e) if e.is_not_found() => report.webhook_deleted = true,
+            Err(e) => {
+                tracing::warn!(connection_id = %row.id, error = %e, "deleting the webhook failed");
+                app.store()
+                    .add_activity(&row.id, "warning", &format!("Webhook deletion failed: {e}"))
+                    .await?;
+            }
+        }
+    }
+    let now = store::now();
+    row.integration_token = None;
+    row.woo_consumer_key = None;
+    row.woo_consumer_secret = None;
+    row.webhook_secret = None;
+    row.webhook_id = None;
+    row.state = ConnectionState::Disconnected;
+    row.disconnected_at = Some(now);
+    row.updated_at = now;
+    app.store().update_connection(&row).await?;
+    app.store()
+        .add_activity(&row.id, "disconnected", "Disconnected; secrets wiped")
+        .await?;
+    tracing::info!(connection_id = %row.id, "store disconnected");
+    Ok(report)
+}
+
+/// A connection's secrets, opened. A value that does not open is treated as absent (and
+/// logged): the connection then needs a reconnect, which replaces it.
+pub struct Secrets {
+    pub integration_token: Option<Secret>,
+    pub woo: Option<Credentials>,
+    pub webhook_secret: Option<WebhookSecret>,
+}
+
+impl Secrets {
+    pub fn open(app: &App, row: &ConnectionRow) -> Secrets {
+        let open = |field: &str, sealed: &Option<Vec<u8>>| -> Option<String> {
+            let sealed = sealed.as_ref()?;
+            match app
+                .key()
+                .open_string(&secret_context(&row.id, field), sealed)
+            {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::error!(connection_id = %row.id, field, error = %e, "a stored secret does not open");
+                    None
+                }
+            }
+        };
+        let ck = open("woo_consumer_key", &row.woo_consumer_key);
+        let cs = open("woo_consumer_secret", &row.woo_consumer_secret);
+        Secrets {
+            integration_token: open("integration_token", &row.integration_token).map(Secret::new),
+            woo: match (ck, cs) {
+                (Some(ck), Some(cs)) => Credentials::new(ck, cs).ok(),
+                _ => None,
+            },
+            webhook_secret: open("webhook_secret", &row.webhook_secret)
+                .and_then(|s| WebhookSecret::new(s).ok()),
+        }
+    }
+}
+
+/// Binds a sealed value to its row and column.
+pub fn secret_context(connection_id: &str, field: &str) -> String {
+    format!("connection/{connection_id}/{field}")
+}
+
+/// An opaque connection id: `con_` + 20 lowercase letters and digits.
+pub fn new_connection_id() -> String {
+    let tail: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(20)
+        .map(|c| (c as char).to_ascii_lowercase())
+        .collect();
+    format!("con_{tail}")
+}
+
+/// Trigger statuses: WooCommerce slugs without the `wc-` prefix its REST API drops.
+pub fn parse_trigger_status(input: &str) -> Option<String> {
+    let s = input.trim().to_ascii_lowercase();
+    let s = s.strip_prefix("wc-").unwrap_or(&s).to_owned();
+    let ok = !s.is_empty()
+        && s.len() <= 40
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    // `checkout-draft` orders are unpaid carts; sending them would ship what nobody bought.
+    (ok && s != "checkout-draft" && s != "trash").then_some(s)
+}
+
+fn tt_error(e: trackingtech::Error) -> StepError {
+    match e.class() {
+        ErrorClass::Transient { .. } => StepError::TrackingTechUnavailable,
+        ErrorClass::Auth => StepError::SessionExpired,
+        ErrorClass::Rejected => {
+            StepError::TrackingTechRefused(e.message().unwrap_or("").to_owned())
+        }
+    }
+}
+
+fn woo_error(e: woocommerce::Error) -> StepError {
+    match e {
+        woocommerce::Error::Redirected { location, .. } => StepError::StoreRedirects(location),
+        e => match e.class() {
+            woocommerce::ErrorClass::Auth => StepError::WooAccessDenied,
+            woocommerce::ErrorClass::Transient { .. } => StepError::StoreUnreachable,
+            woocommerce::ErrorClass::Rejected => StepError::WebhookRefused(e.to_string()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn courier_codes() {
+        assert_eq!(parse_code("  demo "), Ok("DEMO".into()));
+        assert_eq!(parse_code("LMT_2"), Ok("LMT_2".into()));
+        assert_eq!(
+            parse_code(""),
+            Err(StepError::InvalidCode(CodeProblem::Empty))
+        );
+        assert_eq!(
+            parse_code("DE MO"),
+            Err(StepError::InvalidCode(CodeProblem::Spaces))
+        );
+        assert_eq!(
+            parse_code(&"A".repeat(10_000)),
+            Err(StepError::InvalidCode(CodeProblem::TooLong))
+        );
+        assert_eq!(
+            parse_code("DEMO;--"),
+            Err(StepError::InvalidCode(CodeProblem::Characters))
+        );
+    }
+
+    #[test]
+    fn store_urls() {
+        assert_eq!(
+            parse_store_url("HTTPS://Tienda.cl/").map(|p| p.0),
+            Ok("https://tienda.cl".into())
+        );
+        assert!(matches!(
+            parse_store_url("tienda.cl"),
+            Err(StepError::InvalidStoreUrl(_))
+        ));
+        assert!(matches!(
+            parse_store_url("ftp://tienda.cl"),
+            Err(StepError::InvalidStoreUrl(_))
+        ));
+        assert!(matches!(
+            parse_store_url(&format!("https://t.cl/{}", "a".repeat(3000))),
+            Err(StepError::InvalidStoreUrl(_))
+        ));
+    }
+
+    #[test]
+    fn trigger_statuses() {
+        assert_eq!(
+            parse_trigger_status("wc-processing"),
+            Some("processing".into())
+        );
+        assert_eq!(
+            parse_trigger_status("Listo-Para-Envio"),
+            Some("listo-para-envio".into())
+        );
+        assert_eq!(parse_trigger_status(""), None);
+        assert_eq!(parse_trigger_status("checkout-draft"), None);
+        assert_eq!(parse_trigger_status("a b"), None);
+    }
+
+    #[test]
+    fn connection_ids_are_opaque_and_distinct() {
+        let a = new_connection_id();
+        assert!(a.starts_with("con_") && a.len() == 24);
+        assert_ne!(a, new_connection_id());
+    }
+}

@@ -1,0 +1,689 @@
+//! The JSON actions the pages call, the wc-auth callback and return, and the webhook receiver.
+//!
+//! Every action that changes state needs the session's CSRF token (`X-CSRF-Token`) and answers
+//! 403 without it, before touching anything; actions on a connection answer 404 unless the
+//! session's TrackingTech user owns it.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::i18n::{self, Lang};
+use super::session::{self, Session, WizardState};
+use super::{ApiError, WebState, client_ip, lang};
+use crate::app::App;
+use crate::connection::{self, ConnectRequest, StepError};
+use crate::store::{self, ConnectionRow, ConnectionState};
+
+/// How long keys WooCommerce delivered wait for their wizard.
+const GRANT_TTL: time::Duration = time::Duration::hours(1);
+
+type Body<T> = Result<Json<T>, JsonRejection>;
+
+fn body<T>(b: Body<T>) -> Result<T, ApiError> {
+    b.map(|Json(v)| v).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid request body: {}", e.body_text()),
+        )
+    })
+}
+
+fn step_error(lang: Lang, e: StepError) -> ApiError {
+    let (status, field) = match &e {
+        StepError::InvalidStoreUrl(_) | StepError::StoreRedirects(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("store_url"))
+        }
+        StepError::StoreUnreachable | StepError::NotWooCommerce => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("store_url"))
+        }
+        StepError::InvalidCode(_) | StepError::UnknownCode | StepError::CourierInactive => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("code"))
+        }
+        StepError::WrongCredentials => (StatusCode::UNPROCESSABLE_ENTITY, Some("password")),
+        StepError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, None),
+        StepError::UnknownStore => (StatusCode::UNPROCESSABLE_ENTITY, Some("store_id")),
+        StepError::InvalidKeys(_) | StepError::WooAccessDenied | StepError::KeysReadOnly => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("consumer_key"))
+        }
+        StepError::NoStores | StepError::TrackingTechRefused(_) | StepError::WebhookRefused(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, None)
+        }
+        StepError::SessionExpired | StepError::OutOfOrder => (StatusCode::CONFLICT, None),
+        StepError::TrackingTechUnavailable => (StatusCode::SERVICE_UNAVAILABLE, None),
+        StepError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, None),
+    };
+    let mut err = ApiError::new(status, i18n::step_error(lang, &e));
+    if let Some(field) = field {
+        err = err.field(field);
+    }
+    err
+}
+
+/// The session of a state-changing action, CSRF checked.
+async fn guarded(app: &App, headers: &HeaderMap, lang: Lang) -> Result<Session, ApiError> {
+    let session = session::load(app, headers).await?;
+    match session {
+        Some(s) if s.csrf_ok(headers) => Ok(s),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            lang.t().session_expired,
+        )),
+    }
+}
+
+fn req_lang(headers: &HeaderMap) -> Lang {
+    lang(headers, None)
+}
+
+// ---- The wizard ----
+
+#[derive(Deserialize)]
+pub struct StartBody {
+    store_url: String,
+    code: String,
+}
+
+pub async fn wizard_state(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(session) = session::load(&st.app, &headers).await? else {
+        return Ok(Json(json!({"step": "start"})).into_response());
+    };
+    let wizard = session.wizard(&st.app);
+    Ok(Json(wizard_view(&session, &wizard)).into_response())
+}
+
+fn wizard_view(session: &Session, w: &WizardState) -> Value {
+    let step = if w.done.is_some() {
+        "done"
+    } else if w.chosen.is_some() {
+        "keys"
+    } else if w.started.is_some() && session.user.is_some() && !w.stores.is_empty() {
+        "store"
+    } else if w.started.is_some() {
+        "login"
+    } else {
+        "start"
+    };
+    json!({
+        "step": step,
+        "store_url": w.started.as_ref().map(|s| &s.store_url),
+        "tenant_name": w.started.as_ref().map(|s| &s.tenant_name),
+        "stores": w.stores,
+        "chosen": w.chosen,
+        "denied": w.denied,
+        "connection_id": w.done,
+        "user": session.user.as_ref().map(|u| json!({"name": u.name, "email": u.email})),
+    })
+}
+
+pub async fn wizard_start(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    b: Body<StartBody>,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let mut session = guarded(&st.app, &headers, lang).await?;
+    let b = body(b)?;
+    let _lock = st.wizard_locks.lock(&session.row.id_hash).await;
+    let started = connection::start(&st.app, &b.store_url, &b.code)
+        .await
+        .map_err(|e| step_error(lang, e))?;
+    // A new first step restarts the wizard: what later steps chose no longer applies.
+    let mut wizard = WizardState {
+        started: Some(started.clone()),
+        ..WizardState::default()
+    };
+    // A merchant already signed in with this courier skips the login.
+    if let (Some(user), Some(token)) = (session.user.clone(), session.tt_token(&st.app))
+        && user.tenant_code == started.tenant_code
+        && user.api_base == started.api_base
+        && let Ok(stores) = connection::stores(&st.app, &user, &token).await
+    {
+        wizard.stores = stores;
+    }
+    session.set_wizard(&st.app, &wizard);
+    session.save(&st.app).await?;
+    Ok(Json(wizard_view(&session, &wizard)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+pub async fn wizard_login(
+    State(st): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    b: Body<LoginBody>,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let mut session = guarded(&st.app, &headers, lang).await?;
+    let b = body(b)?;
+    let _lock = st.wizard_locks.lock(&session.row.id_hash).await;
+    let mut wizard = session.wizard(&st.app);
+    let Some(started) = wizard.started.clone() else {
+        return Err(step_error(lang, StepError::OutOfOrder));
+    };
+    let ip = client_ip(&st.app, peer, &headers).to_string();
+    st.limiter
+        .check(&ip, &b.email)
+        .map_err(|wait| step_error(lang, StepError::TooManyAttempts(Some(wait))))?;
+    let (user, token) = connection::login(
+        &st.app,
+        &started.tenant_code,
+        &started.tenant_name,
+        &started.api_base,
+        &b.email,
+        &b.password,
+    )
+    .await
+    .map_err(|e| step_error(lang, e))?;
+    let stores = connection::stores(&st.app, &user, &token)
+        .await
+        .map_err(|e| step_error(lang, e))?;
+    session.sign_in(&st.app, user, &token);
+    wizard.stores = stores;
+    wizard.chosen = None;
+    wizard.grant = None;
+    wizard.done = None;
+    session.set_wizard(&st.app, &wizard);
+    session.save(&st.app).await?;
+    let mut view = wizard_view(&session, &wizard);
+    // Signing in rotated the CSRF token; the page continues with the new one.
+    view["csrf"] = json!(session.row.csrf_token);
+    Ok(Json(view).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct StoreBody {
+    store_id: Value,
+}
+
+pub async fn wizard_store(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    b: Body<StoreBody>,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let mut session = guarded(&st.app, &headers, lang).await?;
+    let b = body(b)?;
+    let _lock = st.wizard_locks.lock(&session.row.id_hash).await;
+    let mut wizard = session.wizard(&st.app);
+    let Some(started) = wizard.started.clone() else {
+        return Err(step_error(lang, StepError::OutOfOrder));
+    };
+    if session.user.is_none() || wizard.stores.is_empty() {
+        return Err(step_error(lang, StepError::OutOfOrder));
+    }
+    // The page may send the id as the number or the text it showed.
+    let wanted = b.store_id.to_string().trim_matches('"').to_owned();
+    let chosen = wizard
+        .stores
+        .iter()
+        .find(|s| s.id.to_string() == wanted)
+        .cloned()
+        .ok_or_else(|| step_error(lang, StepError::UnknownStore))?;
+    wizard.chosen = Some(chosen);
+    wizard.denied = false;
+    wizard.done = None;
+    let grant = new_grant(&st.app);
+    wizard.grant = Some(grant.clone());
+    session.set_wizard(&st.app, &wizard);
+    session.save(&st.app).await?;
+    let authorize_url =
+        authorize_url(&st.app, &started.store_url, &grant).map_err(|e| step_error(lang, e))?;
+    let mut view = wizard_view(&session, &wizard);
+    view["authorize_url"] = json!(authorize_url);
+    Ok(Json(view).into_response())
+}
+
+fn authorize_url(app: &App, store_url: &str, grant: &str) -> Result<String, StepError> {
+    let store = woocommerce::StoreUrl::parse(store_url)
+        .map_err(|e| StepError::InvalidStoreUrl(e.to_string()))?;
+    let parse =
+        |path: &str| url::Url::parse(&app.settings().public(path)).map_err(|_| StepError::Internal);
+    let request = woocommerce::wc_auth::AuthorizeRequest {
+        app_name: "TrackingTech (ttwc)".to_owned(),
+        scope: woocommerce::wc_auth::Scope::ReadWrite,
+        user_id: grant.to_owned(),
+        return_url: parse("/wc-auth/return")?,
+        callback_url: parse("/wc-auth/callback")?,
+    };
+    Ok(woocommerce::wc_auth::authorize_url(&store, &request).to_string())
+}
+
+/// A wc-auth attempt id: random, with a tag only this installation can compute, so the
+/// callback can refuse ids it never issued without a lookup.
+fn new_grant(app: &App) -> String {
+    let random = session::random_token();
+    format!("{random}.{}", grant_tag(app, &random))
+}
+
+fn grant_tag(app: &App, random: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"ttwc wc-auth grant\0");
+    h.update(app.installation().salt.as_bytes());
+    h.update(random.as_bytes());
+    hex::encode(&h.finalize()[..12])
+}
+
+fn grant_is_ours(app: &App, grant: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    match grant.split_once('.') {
+        Some((random, tag)) if random.len() <= 64 => tag
+            .as_bytes()
+            .ct_eq(grant_tag(app, random).as_bytes())
+            .into(),
+        _ => false,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct KeysBody {
+    consumer_key: Option<String>,
+    consumer_secret: Option<String>,
+}
+
+#[derive(serde::Serialize, Deserialize)]
+struct GrantedKeys {
+    consumer_key: String,
+    consumer_secret: String,
+    permissions: String,
+}
+
+pub async fn wizard_keys(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    b: Body<KeysBody>,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let mut session = guarded(&st.app, &headers, lang).await?;
+    let b = body(b)?;
+    let _lock = st.wizard_locks.lock(&session.row.id_hash).await;
+    let mut wizard = session.wizard(&st.app);
+    // Posted twice: the second answer is the first one's result, not a second connection.
+    if let Some(done) = &wizard.done
+        && let Some(row) = st.app.store().connection(done).await?
+    {
+        return Ok(
+            Json(json!({"step": "done", "connection": summary(&st.app, &row).await?}))
+                .into_response(),
+        );
+    }
+    let (Some(started), Some(chosen), Some(user), Some(token)) = (
+        wizard.started.clone(),
+        wizard.chosen.clone(),
+        session.user.clone(),
+        session.tt_token(&st.app),
+    ) else {
+        return Err(step_error(lang, StepError::OutOfOrder));
+    };
+    let pasted = b
+        .consumer_key
+        .as_deref()
+        .is_some_and(|k| !k.trim().is_empty())
+        || b.consumer_secret
+            .as_deref()
+            .is_some_and(|k| !k.trim().is_empty());
+    let (credentials, permissions) = if pasted {
+        let creds = woocommerce::Credentials::new(
+            b.consumer_key.unwrap_or_default(),
+            b.consumer_secret.unwrap_or_default(),
+        )
+        .map_err(|e| step_error(lang, StepError::InvalidKeys(e.to_string())))?;
+        (creds, None)
+    } else {
+        let grant = wizard
+            .grant
+            .clone()
+            .ok_or_else(|| step_error(lang, StepError::OutOfOrder))?;
+        let grant_hash = session::hash(&grant);
+        let sealed = st
+            .app
+            .store()
+            .take_granted_keys(&grant_hash, store::now() - GRANT_TTL)
+            .await?
+            .ok_or_else(|| step_error(lang, StepError::OutOfOrder))?;
+        let keys: GrantedKeys = st
+            .app
+            .key()
+            .open(&format!("grant/{grant_hash}"), &sealed)
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or_else(|| step_error(lang, StepError::Internal))?;
+        let creds = woocommerce::Credentials::new(keys.consumer_key, keys.consumer_secret)
+            .map_err(|e| step_error(lang, StepError::InvalidKeys(e.to_string())))?;
+        (creds, woocommerce::wc_auth::Scope::parse(&keys.permissions))
+    };
+    let row = connection::connect(
+        &st.app,
+        ConnectRequest {
+            started: &started,
+            user: &user,
+            token: &token,
+            store: &chosen,
+            credentials,
+            permissions,
+        },
+    )
+    .await
+    .map_err(|e| step_error(lang, e))?;
+    wizard.done = Some(row.id.clone());
+    wizard.grant = None;
+    session.set_wizard(&st.app, &wizard);
+    session.save(&st.app).await?;
+    Ok(Json(json!({"step": "done", "connection": summary(&st.app, &row).await?})).into_response())
+}
+
+pub async fn wizard_reset(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let mut session = guarded(&st.app, &headers, lang).await?;
+    session.set_wizard(&st.app, &WizardState::default());
+    session.save(&st.app).await?;
+    Ok(Json(json!({"step": "start"})).into_response())
+}
+
+// ---- wc-auth ----
+
+/// WooCommerce POSTs the keys here, server to server; it counts only an exact 200 as success.
+pub async fn wc_auth_callback(
+    State(st): State<WebState>,
+    raw: Bytes,
+) -> Result<Response, ApiError> {
+    let callback = woocommerce::wc_auth::CallbackBody::parse(&raw)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    if !grant_is_ours(&st.app, &callback.user_id) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "Unknown user_id."));
+    }
+    let grant_hash = session::hash(&callback.user_id);
+    let keys = GrantedKeys {
+        consumer_key: callback.credentials.consumer_key().to_owned(),
+        consumer_secret: callback.credentials.consumer_secret().to_owned(),
+        permissions: callback.key_permissions.as_str().to_owned(),
+    };
+    let json = serde_json::to_vec(&keys).map_err(ApiError::internal)?;
+    let sealed = st.app.key().seal(&format!("grant/{grant_hash}"), &json);
+    st.app
+        .store()
+        .put_granted_keys(&grant_hash, &sealed)
+        .await?;
+    tracing::info!(key_id = callback.key_id, "wc-auth keys received");
+    Ok((StatusCode::OK, Json(json!({"received": true}))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReturnQuery {
+    success: Option<String>,
+    user_id: Option<String>,
+}
+
+/// Where WooCommerce sends the merchant's browser back: on to the wizard.
+pub async fn wc_auth_return(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<ReturnQuery>,
+) -> Result<Response, ApiError> {
+    let approved = q.success.as_deref() == Some("1");
+    if let Some(mut session) = session::load(&st.app, &headers).await? {
+        let mut wizard = session.wizard(&st.app);
+        if wizard.grant.is_some() && wizard.grant == q.user_id {
+            wizard.denied = !approved;
+            session.set_wizard(&st.app, &wizard);
+            session.save(&st.app).await?;
+        }
+    }
+    let to = if approved {
+        "/connect?wcauth=ok"
+    } else {
+        "/connect?wcauth=denied"
+    };
+    Ok(Redirect::to(to).into_response())
+}
+
+// ---- Signing in and out ----
+
+#[derive(Deserialize)]
+pub struct SignInBody {
+    code: String,
+    email: String,
+    password: String,
+}
+
+pub async fn sign_in(
+    State(st): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    b: Body<SignInBody>,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let mut session = guarded(&st.app, &headers, lang).await?;
+    let b = body(b)?;
+    let ip = client_ip(&st.app, peer, &headers).to_string();
+    st.limiter
+        .check(&ip, &b.email)
+        .map_err(|wait| step_error(lang, StepError::TooManyAttempts(Some(wait))))?;
+    let (user, token) = connection::sign_in(&st.app, &b.code, &b.email, &b.password)
+        .await
+        .map_err(|e| step_error(lang, e))?;
+    session.sign_in(&st.app, user, &token);
+    session.save(&st.app).await?;
+    Ok(Json(json!({"signed_in": true, "csrf": session.row.csrf_token})).into_response())
+}
+
+pub async fn sign_out(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let session = guarded(&st.app, &headers, lang).await?;
+    st.app.store().delete_session(&session.row.id_hash).await?;
+    let clear = session::set_cookie(&st.app, session::COOKIE, "", Some(0));
+    Ok((
+        [(header::SET_COOKIE, clear)],
+        Json(json!({"signed_out": true})),
+    )
+        .into_response())
+}
+
+// ---- Connections ----
+
+pub async fn summary(app: &App, row: &ConnectionRow) -> Result<Value, ApiError> {
+    let activity = app.store().activity(&row.id, 10).await?;
+    let fmt = |t: Option<time::OffsetDateTime>| {
+        t.and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+    };
+    Ok(json!({
+        "id": row.id,
+        "store_url": row.store_url,
+        "state": row.state.as_str(),
+        "tenant_code": row.tenant_code,
+        "tenant_name": row.tenant_name,
+        "tt_store_id": serde_json::from_str::<Value>(&row.tt_store_id).unwrap_or(Value::Null),
+        "tt_store_name": row.tt_store_name,
+        "connected_at": fmt(row.connected_at),
+        "disconnected_at": fmt(row.disconnected_at),
+        "last_sent_at": fmt(row.last_sent_at),
+        "last_error": row.last_error,
+        "queue_depth": app.store().queue_depth(&row.id).await?,
+        "trigger_status": row.trigger_status,
+        "mark_completed": row.mark_completed,
+        "notify_customer": row.notify_customer,
+        "activity": activity.iter().map(|a| json!({"at": fmt(Some(a.at)), "kind": a.kind, "message": a.message})).collect::<Vec<_>>(),
+    }))
+}
+
+pub async fn list_connections(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let owner = session::load(&st.app, &headers)
+        .await?
+        .and_then(|s| s.owner())
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, lang.t().session_expired))?;
+    let mut out = Vec::new();
+    for row in st.app.store().connections(Some(&owner)).await? {
+        out.push(summary(&st.app, &row).await?);
+    }
+    Ok(Json(json!({"connections": out})).into_response())
+}
+
+/// The connection, if the session's user owns it; 404 otherwise (never 403: another merchant's
+/// connection ids are not confirmed to exist).
+async fn owned(
+    app: &App,
+    session: &Session,
+    id: &str,
+    lang: Lang,
+) -> Result<ConnectionRow, ApiError> {
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            if lang == Lang::Es {
+                "Conexión no encontrada."
+            } else {
+                "Connection not found."
+            },
+        )
+    };
+    let owner = session.owner().ok_or_else(not_found)?;
+    match app.store().connection(id).await? {
+        Some(row) if row.owner == owner => Ok(row),
+        _ => Err(not_found()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SettingsBody {
+    trigger_status: Option<String>,
+    mark_completed: Option<bool>,
+    notify_customer: Option<bool>,
+}
+
+pub async fn update_settings(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    b: Body<SettingsBody>,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let session = guarded(&st.app, &headers, lang).await?;
+    let b = body(b)?;
+    let mut row = owned(&st.app, &session, &id, lang).await?;
+    if let Some(status) = b.trigger_status {
+        row.trigger_status = connection::parse_trigger_status(&status).ok_or_else(|| {
+            let msg = if lang == Lang::Es {
+                format!("\"{}\" no es un estado de WooCommerce válido (letras, números, - y _; por ejemplo processing o wc-listo-para-envio).", status.chars().take(60).collect::<String>())
+            } else {
+                format!("\"{}\" is not a valid WooCommerce status (letters, digits, - and _; e.g. processing or wc-ready-to-ship).", status.chars().take(60).collect::<String>())
+            };
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, msg).field("trigger_status")
+        })?;
+    }
+    if let Some(v) = b.mark_completed {
+        row.mark_completed = v;
+    }
+    if let Some(v) = b.notify_customer {
+        row.notify_customer = v;
+    }
+    row.updated_at = store::now();
+    st.app.store().update_connection(&row).await?;
+    st.app
+        .store()
+        .add_activity(
+            &row.id,
+            "settings",
+            &format!(
+                "Trigger status: {}; mark completed: {}; notify customer: {}",
+                row.trigger_status, row.mark_completed, row.notify_customer
+            ),
+        )
+        .await?;
+    Ok(Json(json!({"connection": summary(&st.app, &row).await?})).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DisconnectBody {
+    #[serde(default)]
+    confirm: bool,
+}
+
+pub async fn disconnect(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    b: Body<DisconnectBody>,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let session = guarded(&st.app, &headers, lang).await?;
+    let b = body(b)?;
+    let row = owned(&st.app, &session, &id, lang).await?;
+    if !b.confirm {
+        return Err(
+            ApiError::new(StatusCode::BAD_REQUEST, lang.t().disconnect_confirm).field("confirm"),
+        );
+    }
+    let report = connection::disconnect(&st.app, &row.id)
+        .await
+        .map_err(|e| step_error(lang, e))?;
+    let row = st.app.store().connection(&row.id).await?.unwrap_or(row);
+    Ok(
+        Json(json!({"report": report, "connection": summary(&st.app, &row).await?}))
+            .into_response(),
+    )
+}
+
+// ---- Webhooks ----
+
+/// `POST /webhooks/woocommerce/{connection}`. The ping WooCommerce sends inside the very call
+/// that creates the webhook is answered 200 whatever the connection's state; a delivery must
+/// name a live connection (404 otherwise, which WooCommerce counts as a failure) and carry a
+/// valid signature (401).
+pub async fn webhook(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, ApiError> {
+    let incoming = woocommerce::webhook::classify(&headers, &raw)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let delivery = match incoming {
+        woocommerce::webhook::Incoming::Ping { .. } => {
+            return Ok((StatusCode::OK, "pong").into_response());
+        }
+        woocommerce::webhook::Incoming::Delivery(d) => d,
+    };
+    let row = match st.app.store().connection(&id).await? {
+        Some(row) if row.state != ConnectionState::Disconnected => row,
+        _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "Unknown connection.")),
+    };
+    let secrets = connection::Secrets::open(&st.app, &row);
+    let secret = secrets
+        .webhook_secret
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "No webhook secret."))?;
+    delivery
+        .verify(secret.as_bytes(), &raw)
+        .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
+    tracing::info!(connection_id = %row.id, topic = %delivery.topic, "delivery received; the sync engine is not part of this build yet");
+    Ok((StatusCode::ACCEPTED, Json(json!({"accepted": true}))).into_response())
+}

@@ -1,0 +1,233 @@
+// ttwc pages: forms become JSON actions carrying the session's CSRF token.
+"use strict";
+
+(function () {
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const texts = JSON.parse(($("#texts") || {}).textContent || "{}");
+  let csrf = ($("meta[name=csrf]") || {}).content || "";
+
+  function showError(message, field) {
+    const box = $("#error");
+    box.textContent = message;
+    box.hidden = !message;
+    $$("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    if (field) {
+      const input = $$(`[name="${field}"]`).find((el) => el.offsetParent !== null);
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+      }
+    }
+  }
+
+  async function call(method, path, body) {
+    let response;
+    try {
+      response = await fetch(path, {
+        method,
+        credentials: "same-origin",
+        headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: method === "GET" ? undefined : JSON.stringify(body || {}),
+      });
+    } catch (e) {
+      throw { message: texts.network_error };
+    }
+    let data = {};
+    try {
+      data = await response.json();
+    } catch (e) {
+      data = {};
+    }
+    if (!response.ok) {
+      throw { message: data.error || texts.network_error, field: data.field, status: response.status };
+    }
+    if (data.csrf) csrf = data.csrf;
+    return data;
+  }
+
+  // Disables the form's buttons while an action runs, so a double click posts once.
+  async function busy(form, work) {
+    const buttons = $$("button", form);
+    buttons.forEach((b) => (b.disabled = true));
+    const submit = $("button[type=submit]", form);
+    const label = submit ? submit.textContent : "";
+    if (submit) submit.textContent = texts.working;
+    showError("");
+    try {
+      return await work();
+    } catch (e) {
+      showError(e.message || String(e), e.field);
+      if (e.status === 409) await refresh();
+      return null;
+    } finally {
+      buttons.forEach((b) => (b.disabled = false));
+      if (submit) submit.textContent = label;
+    }
+  }
+
+  function formData(form) {
+    const data = {};
+    $$("input, select", form).forEach((el) => {
+      if (!el.name) return;
+      if (el.type === "checkbox") data[el.name] = el.checked;
+      else if (el.type === "radio") {
+        if (el.checked) data[el.name] = el.value;
+      } else data[el.name] = el.value;
+    });
+    return data;
+  }
+
+  // ---- The wizard ----
+
+  function showStep(state) {
+    $$("#wizard .step").forEach((s) => (s.hidden = s.dataset.step !== state.step));
+    if (state.tenant_name) {
+      const t = $("#step-login .tenant");
+      if (t) t.textContent = `${state.tenant_name} — ${state.store_url}`;
+    }
+    if (state.step === "store") {
+      const list = $("#store-list");
+      list.textContent = "";
+      (state.stores || []).forEach((s, i) => {
+        const label = document.createElement("label");
+        label.className = "choice";
+        const input = document.createElement("input");
+        input.type = "radio";
+        input.name = "store_id";
+        input.value = String(s.id);
+        input.id = `store-${s.id}`;
+        if (i === 0) input.checked = true;
+        label.append(input, ` ${s.name}`);
+        if (s.address) {
+          const small = document.createElement("small");
+          small.textContent = s.address;
+          label.append(small);
+        }
+        list.append(label);
+      });
+    }
+    if (state.step === "keys" && state.authorize_url) {
+      $("#authorize").href = state.authorize_url;
+    }
+    if (state.step === "done" && state.connection) {
+      $("#step-done .store").textContent = state.connection.store_url;
+    }
+  }
+
+  async function refresh() {
+    const state = await call("GET", "/api/wizard");
+    showStep(state);
+    return state;
+  }
+
+  function wizard() {
+    $("#start-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      busy(ev.target, async () => showStep(await call("POST", "/api/wizard/start", formData(ev.target))));
+    });
+    $("#login-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      busy(ev.target, async () => {
+        const state = await call("POST", "/api/wizard/login", formData(ev.target));
+        $("#password").value = "";
+        showStep(state);
+      });
+    });
+    $("#store-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      busy(ev.target, async () => showStep(await call("POST", "/api/wizard/store", formData(ev.target))));
+    });
+    $("#keys-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      busy(ev.target, async () => showStep(await call("POST", "/api/wizard/keys", formData(ev.target))));
+    });
+    $("#restart").addEventListener("click", async () => {
+      showError("");
+      try {
+        showStep(await call("POST", "/api/wizard/reset", {}));
+      } catch (e) {
+        showError(e.message);
+      }
+    });
+
+    const wcauth = $("#wizard").dataset.wcauth;
+    refresh()
+      .then((state) => {
+        if (state.step !== "keys") return;
+        if (wcauth === "ok") {
+          $("#keys-status").textContent = texts.keys_received;
+          busy($("#keys-form"), async () => showStep(await call("POST", "/api/wizard/keys", {})));
+        } else if (wcauth === "denied") {
+          showError(texts.wcauth_denied);
+        }
+      })
+      .catch((e) => showError(e.message));
+    // The authorize link needs the URL the store step returned; ask again if it is missing.
+    $("#authorize").addEventListener("click", async (ev) => {
+      if ($("#authorize").getAttribute("href") !== "#") return;
+      ev.preventDefault();
+      const chosen = $("#store-list input:checked");
+      if (!chosen) return;
+      try {
+        const state = await call("POST", "/api/wizard/store", { store_id: chosen.value });
+        window.location.href = state.authorize_url;
+      } catch (e) {
+        showError(e.message);
+      }
+    });
+  }
+
+  // ---- Home and dashboard ----
+
+  function home() {
+    const signIn = $("#sign-in-form");
+    if (signIn) {
+      signIn.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        busy(ev.target, async () => {
+          await call("POST", "/api/session/login", formData(ev.target));
+          window.location.reload();
+        });
+      });
+    }
+    $$(".connection").forEach((card) => {
+      const id = card.dataset.id;
+      const form = $(".settings-form", card);
+      if (form) {
+        form.addEventListener("submit", (ev) => {
+          ev.preventDefault();
+          busy(form, async () => {
+            await call("POST", `/api/connections/${encodeURIComponent(id)}/settings`, formData(form));
+            $(".saved", form).textContent = texts.saved;
+          });
+        });
+      }
+      const button = $(".disconnect", card);
+      if (button) {
+        button.addEventListener("click", () => {
+          if (!window.confirm(texts.disconnect_confirm)) return;
+          busy(card, async () => {
+            await call("POST", `/api/connections/${encodeURIComponent(id)}/disconnect`, { confirm: true });
+            window.location.reload();
+          });
+        });
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const signOut = $("#sign-out");
+    if (signOut) {
+      signOut.addEventListener("click", async () => {
+        try {
+          await call("POST", "/api/session/logout", {});
+        } finally {
+          window.location.href = "/";
+        }
+      });
+    }
+    if (document.body.dataset.page === "connect") wizard();
+    else home();
+  });
+})();

@@ -1,0 +1,493 @@
+//! Spanish and English: the language from `?lang=`, the `ttwc_lang` cookie or Accept-Language,
+//! every text of the pages, and a merchant-readable message for each wizard failure.
+
+use crate::connection::{CodeProblem, StepError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Es,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Es => "es",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "es" => Some(Lang::Es),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The first of `es`/`en` in an Accept-Language header, by quality; Spanish otherwise
+    /// (ttwc's merchants are Chilean).
+    pub fn from_accept_language(header: &str) -> Lang {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            if let Some(lang) = Lang::parse(primary)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lang::Es)
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Es => Lang::En,
+            Lang::En => Lang::Es,
+        }
+    }
+
+    pub fn t(self) -> &'static Texts {
+        match self {
+            Lang::Es => &ES,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// Every fixed text of the pages.
+pub struct Texts {
+    pub title: &'static str,
+    pub switch_to: &'static str,
+    pub tagline: &'static str,
+    pub connect_store: &'static str,
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub dashboard: &'static str,
+    pub signed_in_as: &'static str,
+    pub disclosure_title: &'static str,
+    pub disclosure: &'static [&'static str],
+    pub terms: &'static str,
+    pub privacy: &'static str,
+    pub step1: &'static str,
+    pub store_url: &'static str,
+    pub store_url_hint: &'static str,
+    pub courier_code: &'static str,
+    pub courier_code_hint: &'static str,
+    pub continue_: &'static str,
+    pub step2: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub password_hint: &'static str,
+    pub step3: &'static str,
+    pub choose_store: &'static str,
+    pub step4: &'static str,
+    pub keys_intro: &'static str,
+    pub authorize: &'static str,
+    pub or_paste: &'static str,
+    pub consumer_key: &'static str,
+    pub consumer_secret: &'static str,
+    pub connect: &'static str,
+    pub keys_received: &'static str,
+    pub finish: &'static str,
+    pub wcauth_denied: &'static str,
+    pub connected_title: &'static str,
+    pub connected_body: &'static str,
+    pub go_dashboard: &'static str,
+    pub start_over: &'static str,
+    pub working: &'static str,
+    pub courier: &'static str,
+    pub no_connections: &'static str,
+    pub state_connected: &'static str,
+    pub state_needs_relogin: &'static str,
+    pub state_disconnected: &'static str,
+    pub tt_store: &'static str,
+    pub connected_since: &'static str,
+    pub last_order_sent: &'static str,
+    pub never: &'static str,
+    pub queue_depth: &'static str,
+    pub last_error: &'static str,
+    pub recent_activity: &'static str,
+    pub settings: &'static str,
+    pub trigger_status: &'static str,
+    pub trigger_status_hint: &'static str,
+    pub mark_completed: &'static str,
+    pub notify_customer: &'static str,
+    pub save: &'static str,
+    pub saved: &'static str,
+    pub disconnect: &'static str,
+    pub disconnect_confirm: &'static str,
+    pub disconnected_ok: &'static str,
+    pub reconnect: &'static str,
+    pub sign_in_intro: &'static str,
+    pub session_expired: &'static str,
+    pub network_error: &'static str,
+}
+
+pub static ES: Texts = Texts {
+    title: "TrackingTech para WooCommerce",
+    switch_to: "English",
+    tagline: "Cada pedido pagado de tu tienda WooCommerce llega a tu courier en TrackingTech, y su estado vuelve a tu tienda.",
+    connect_store: "Conectar una tienda",
+    sign_in: "Ingresar",
+    sign_out: "Cerrar sesión",
+    dashboard: "Mis tiendas",
+    signed_in_as: "Sesión de",
+    disclosure_title: "Qué se envía a TrackingTech y cuándo",
+    disclosure: &[
+        "ttwc se conecta a la API de TrackingTech para validar el código de tu courier, autenticar tu cuenta de TrackingTech, listar tus tiendas, vincular tu tienda WooCommerce, enviar los datos de los pedidos para su despacho, consultar el estado de los envíos y desinstalar la integración.",
+        "No se envía ningún dato a TrackingTech hasta que envíes el primer paso de este asistente.",
+        "Durante la conexión se envían: el código de courier que ingreses, un identificador de la instalación (un hash SHA-256 derivado de la URL de tu tienda y de un valor secreto de esta instalación de ttwc: identifica la tienda, no a una persona), el texto fijo \"woocommerce\", el email y la contraseña de tu cuenta de TrackingTech (la contraseña se usa solo para iniciar sesión y nunca se guarda), la tienda de TrackingTech que elijas y la URL de tu tienda.",
+        "Una vez conectada la tienda, cada pedido que llegue al estado configurado (por defecto: Procesando) se envía automáticamente a TrackingTech con: el número del pedido, el identificador de cliente de la vinculación, los productos (nombre, SKU, cantidad, precio y peso si lo tiene) y la dirección de envío (nombre, dirección, comuna, región, código postal, país, email y teléfono de facturación).",
+        "Al desconectar se envían la URL de la tienda y el identificador de cliente.",
+        "ttwc se conecta a tu tienda solo con las claves de la API REST que autorices, y crea en ella un webhook para enterarse de los pedidos.",
+    ],
+    terms: "Términos del servicio de TrackingTech",
+    privacy: "Política de privacidad de TrackingTech",
+    step1: "1. Tu tienda y tu courier",
+    store_url: "URL de tu tienda",
+    store_url_hint: "La dirección de tu tienda WooCommerce, por ejemplo https://mitienda.cl",
+    courier_code: "Código de courier",
+    courier_code_hint: "El código que te dio tu courier",
+    continue_: "Continuar",
+    step2: "2. Tu cuenta de TrackingTech",
+    email: "Email",
+    password: "Contraseña",
+    password_hint: "Se usa solo para iniciar sesión en TrackingTech; ttwc no la guarda.",
+    step3: "3. Tienda de TrackingTech",
+    choose_store: "¿Desde qué tienda de TrackingTech salen estos pedidos?",
+    step4: "4. Acceso a WooCommerce",
+    keys_intro: "Autoriza a ttwc en tu tienda: WooCommerce te pedirá iniciar sesión y aprobar el acceso (lectura y escritura), y entregará las claves a ttwc.",
+    authorize: "Autorizar en WooCommerce",
+    or_paste: "O pega claves de la API REST creadas en WooCommerce > Ajustes > Avanzado > API REST (permisos: lectura/escritura).",
+    consumer_key: "Clave de cliente (ck_…)",
+    consumer_secret: "Clave secreta de cliente (cs_…)",
+    connect: "Conectar",
+    keys_received: "WooCommerce entregó las claves. Terminando la conexión…",
+    finish: "Terminar la conexión",
+    wcauth_denied: "El acceso fue rechazado en WooCommerce. Puedes intentarlo de nuevo o pegar claves.",
+    connected_title: "¡Tienda conectada!",
+    connected_body: "Desde ahora, cada pedido que llegue al estado configurado se enviará a TrackingTech.",
+    go_dashboard: "Ir a mis tiendas",
+    start_over: "Empezar de nuevo",
+    working: "Trabajando…",
+    courier: "Courier",
+    no_connections: "Aún no tienes tiendas conectadas.",
+    state_connected: "Conectada",
+    state_needs_relogin: "Requiere volver a ingresar",
+    state_disconnected: "Desconectada",
+    tt_store: "Tienda TrackingTech",
+    connected_since: "Conectada desde",
+    last_order_sent: "Último pedido enviado",
+    never: "nunca",
+    queue_depth: "Pedidos en cola",
+    last_error: "Último error",
+    recent_activity: "Actividad reciente",
+    settings: "Ajustes",
+    trigger_status: "Estado que envía el pedido",
+    trigger_status_hint: "Cualquier estado de WooCommerce, también los personalizados (wc-…). Por defecto: processing.",
+    mark_completed: "Marcar el pedido como Completado cuando se entrega",
+    notify_customer: "Avisar al cliente con el número de seguimiento",
+    save: "Guardar",
+    saved: "Guardado.",
+    disconnect: "Desconectar",
+    disconnect_confirm: "¿Desconectar esta tienda? Se desinstalará en TrackingTech, se borrará el webhook de ttwc en la tienda y se eliminarán sus claves. El historial se conserva.",
+    disconnected_ok: "Tienda desconectada.",
+    reconnect: "Volver a conectar",
+    sign_in_intro: "Ingresa con el código de tu courier y tu cuenta de TrackingTech para ver tus tiendas.",
+    session_expired: "Tu sesión expiró. Recarga la página.",
+    network_error: "No se pudo contactar a ttwc. Revisa tu conexión e inténtalo de nuevo.",
+};
+
+pub static EN: Texts = Texts {
+    title: "TrackingTech for WooCommerce",
+    switch_to: "Español",
+    tagline: "Every paid order of your WooCommerce store reaches your courier on TrackingTech, and its status comes back to your store.",
+    connect_store: "Connect a store",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    dashboard: "My stores",
+    signed_in_as: "Signed in as",
+    disclosure_title: "What is sent to TrackingTech, and when",
+    disclosure: &[
+        "ttwc connects to the TrackingTech API to validate your courier code, authenticate your TrackingTech account, list your stores, link your WooCommerce store, send order data for fulfilment, retrieve shipment status and uninstall the integration.",
+        "No data is sent to TrackingTech until you submit the first step of this wizard.",
+        "During the connection it sends: the courier code you enter, an installation identifier (a SHA-256 hash derived from your store URL and a secret value of this ttwc installation: it identifies the store, not a person), the fixed string \"woocommerce\", your TrackingTech email and password (the password is used only to sign in and is never stored), the TrackingTech store you select and your store URL.",
+        "Once the store is connected, every order that reaches the configured status (default: Processing) is sent automatically to TrackingTech with: the order number, the linked customer identifier, the products (name, SKU, quantity, price, and weight if available) and the shipping address (name, address lines, city, state, postcode, country, billing email and billing phone).",
+        "When you disconnect, the store URL and the customer identifier are sent.",
+        "ttwc reaches your store only with the REST API keys you authorize, and creates a webhook there to hear about orders.",
+    ],
+    terms: "TrackingTech Terms of Service",
+    privacy: "TrackingTech Privacy Policy",
+    step1: "1. Your store and your courier",
+    store_url: "Store URL",
+    store_url_hint: "Your WooCommerce store's address, e.g. https://mystore.cl",
+    courier_code: "Courier code",
+    courier_code_hint: "The code your courier gave you",
+    continue_: "Continue",
+    step2: "2. Your TrackingTech account",
+    email: "Email",
+    password: "Password",
+    password_hint: "Used only to sign in to TrackingTech; ttwc does not keep it.",
+    step3: "3. TrackingTech store",
+    choose_store: "Which TrackingTech store do these orders ship from?",
+    step4: "4. WooCommerce access",
+    keys_intro: "Authorize ttwc in your store: WooCommerce will ask you to sign in and approve access (read and write), then hand the keys to ttwc.",
+    authorize: "Authorize in WooCommerce",
+    or_paste: "Or paste REST API keys created in WooCommerce > Settings > Advanced > REST API (permissions: read/write).",
+    consumer_key: "Consumer key (ck_…)",
+    consumer_secret: "Consumer secret (cs_…)",
+    connect: "Connect",
+    keys_received: "WooCommerce handed over the keys. Finishing the connection…",
+    finish: "Finish the connection",
+    wcauth_denied: "Access was denied in WooCommerce. You can try again or paste keys.",
+    connected_title: "Store connected!",
+    connected_body: "From now on, every order that reaches the configured status is sent to TrackingTech.",
+    go_dashboard: "Go to my stores",
+    start_over: "Start over",
+    working: "Working…",
+    courier: "Courier",
+    no_connections: "You have no connected stores yet.",
+    state_connected: "Connected",
+    state_needs_relogin: "Needs re-login",
+    state_disconnected: "Disconnected",
+    tt_store: "TrackingTech store",
+    connected_since: "Connected since",
+    last_order_sent: "Last order sent",
+    never: "never",
+    queue_depth: "Orders queued",
+    last_error: "Last error",
+    recent_activity: "Recent activity",
+    settings: "Settings",
+    trigger_status: "Status that sends the order",
+    trigger_status_hint: "Any WooCommerce status, custom ones (wc-…) included. Default: processing.",
+    mark_completed: "Mark the order Completed when delivered",
+    notify_customer: "Notify the customer with the tracking number",
+    save: "Save",
+    saved: "Saved.",
+    disconnect: "Disconnect",
+    disconnect_confirm: "Disconnect this store? It will be uninstalled at TrackingTech, ttwc's webhook will be deleted from the store and its keys wiped. The history is kept.",
+    disconnected_ok: "Store disconnected.",
+    reconnect: "Reconnect",
+    sign_in_intro: "Sign in with your courier code and your TrackingTech account to see your stores.",
+    session_expired: "Your session expired. Reload the page.",
+    network_error: "Could not reach ttwc. Check your connection and try again.",
+};
+
+/// A wizard failure in the merchant's language.
+pub fn step_error(lang: Lang, e: &StepError) -> String {
+    let es = lang == Lang::Es;
+    match e {
+        StepError::InvalidStoreUrl(_) => {
+            if es {
+                "La URL de la tienda no es válida: escríbela completa, con https://, por ejemplo https://mitienda.cl".into()
+            } else {
+                "The store URL is not valid: write it in full, with https://, e.g. https://mystore.cl".into()
+            }
+        }
+        StepError::StoreUnreachable => {
+            if es {
+                "No pudimos contactar tu tienda en esa URL. Revisa que esté bien escrita y que la tienda esté en línea.".into()
+            } else {
+                "We could not reach your store at that URL. Check it is spelled right and the store is online.".into()
+            }
+        }
+        StepError::StoreRedirects(to) => match (es, to) {
+            (true, Some(to)) => {
+                format!("Esa URL redirige a {to}. Usa la dirección principal de tu tienda.")
+            }
+            (true, None) => {
+                "Esa URL redirige a otra dirección. Usa la dirección principal de tu tienda.".into()
+            }
+            (false, Some(to)) => {
+                format!("That URL redirects to {to}. Use your store's main address.")
+            }
+            (false, None) => "That URL redirects elsewhere. Use your store's main address.".into(),
+        },
+        StepError::NotWooCommerce => {
+            if es {
+                "Ese sitio no parece ser una tienda WooCommerce (no responde la API REST de WooCommerce).".into()
+            } else {
+                "That site does not look like a WooCommerce store (WooCommerce's REST API does not answer).".into()
+            }
+        }
+        StepError::InvalidCode(problem) => {
+            let why = match (es, problem) {
+                (true, CodeProblem::Empty) => "falta el código",
+                (true, CodeProblem::Spaces) => "no puede tener espacios",
+                (true, CodeProblem::TooLong) => "es demasiado largo",
+                (true, CodeProblem::Characters) => "solo puede tener letras, números, - y _",
+                (false, CodeProblem::Empty) => "it is missing",
+                (false, CodeProblem::Spaces) => "it cannot contain spaces",
+                (false, CodeProblem::TooLong) => "it is too long",
+                (false, CodeProblem::Characters) => "it may only contain letters, digits, - and _",
+            };
+            if es {
+                format!("El código de courier no es válido: {why}.")
+            } else {
+                format!("The courier code is not valid: {why}.")
+            }
+        }
+        StepError::UnknownCode => {
+            if es {
+                "No existe un courier con ese código. Revisa el código que te dio tu courier."
+                    .into()
+            } else {
+                "No courier has that code. Check the code your courier gave you.".into()
+            }
+        }
+        StepError::CourierInactive => {
+            if es {
+                "Ese courier no está activo en TrackingTech. Contacta a tu courier.".into()
+            } else {
+                "That courier is not active on TrackingTech. Contact your courier.".into()
+            }
+        }
+        StepError::WrongCredentials => {
+            if es {
+                "Email o contraseña incorrectos.".into()
+            } else {
+                "Wrong email or password.".into()
+            }
+        }
+        StepError::TooManyAttempts(wait) => {
+            let secs = wait.map(|d| d.as_secs().max(1)).unwrap_or(60);
+            if es {
+                format!("Demasiados intentos. Espera {secs} segundos antes de volver a intentarlo.")
+            } else {
+                format!("Too many attempts. Wait {secs} seconds before trying again.")
+            }
+        }
+        StepError::NoStores => {
+            if es {
+                "Tu cuenta de TrackingTech no tiene tiendas. Crea una en TrackingTech y vuelve a intentarlo.".into()
+            } else {
+                "Your TrackingTech account has no stores. Create one in TrackingTech and try again."
+                    .into()
+            }
+        }
+        StepError::UnknownStore => {
+            if es {
+                "Elige una de las tiendas de la lista.".into()
+            } else {
+                "Choose one of the stores in the list.".into()
+            }
+        }
+        StepError::SessionExpired => {
+            if es {
+                "Tu sesión de TrackingTech expiró. Vuelve a ingresar tu email y contraseña.".into()
+            } else {
+                "Your TrackingTech session expired. Enter your email and password again.".into()
+            }
+        }
+        StepError::TrackingTechRefused(msg) => {
+            if es {
+                format!("TrackingTech rechazó la solicitud: {msg}")
+            } else {
+                format!("TrackingTech refused the request: {msg}")
+            }
+        }
+        StepError::TrackingTechUnavailable => {
+            if es {
+                "TrackingTech no responde en este momento. Inténtalo de nuevo en unos minutos."
+                    .into()
+            } else {
+                "TrackingTech is not answering right now. Try again in a few minutes.".into()
+            }
+        }
+        StepError::InvalidKeys(_) => {
+            if es {
+                "Las claves no son válidas: pega la clave de cliente (ck_…) y la clave secreta (cs_…) completas.".into()
+            } else {
+                "The keys are not valid: paste the whole consumer key (ck_…) and consumer secret (cs_…).".into()
+            }
+        }
+        StepError::WooAccessDenied => {
+            if es {
+                "WooCommerce rechazó las claves. Revisa que estén completas y sin revocar, y que pertenezcan a un administrador.".into()
+            } else {
+                "WooCommerce refused the keys. Check they are complete, not revoked, and belong to an administrator.".into()
+            }
+        }
+        StepError::KeysReadOnly => {
+            if es {
+                "Las claves no tienen permiso de escritura. Crea claves con permisos de lectura/escritura.".into()
+            } else {
+                "The keys have no write permission. Create keys with read/write permissions.".into()
+            }
+        }
+        StepError::WebhookRefused(msg) => {
+            if es {
+                format!("WooCommerce no permitió crear el webhook de ttwc: {msg}")
+            } else {
+                format!("WooCommerce did not allow ttwc's webhook: {msg}")
+            }
+        }
+        StepError::OutOfOrder => {
+            if es {
+                "Falta un paso anterior (¿usaste el botón Atrás?). Empecemos de nuevo desde el paso 1.".into()
+            } else {
+                "A previous step is missing (did you use the Back button?). Let's start again from step 1.".into()
+            }
+        }
+        StepError::Internal => {
+            if es {
+                "Algo falló en ttwc. Inténtalo de nuevo; si sigue pasando, avisa al operador."
+                    .into()
+            } else {
+                "Something failed in ttwc. Try again; if it keeps happening, tell the operator."
+                    .into()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_of_es_and_en() {
+        assert_eq!(
+            Lang::from_accept_language("en-US,en;q=0.9,es;q=0.8"),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_accept_language("es-CL,es;q=0.9,en;q=0.8"),
+            Lang::Es
+        );
+        assert_eq!(Lang::from_accept_language("fr-FR,en;q=0.5"), Lang::En);
+        assert_eq!(Lang::from_accept_language("fr-FR"), Lang::Es);
+        assert_eq!(Lang::from_accept_language("en;q=0.2, es;q=0.7"), Lang::Es);
+        assert_eq!(Lang::from_accept_language(""), Lang::Es);
+    }
+
+    #[test]
+    fn every_error_has_both_languages() {
+        let all = [
+            StepError::InvalidStoreUrl("x".into()),
+            StepError::StoreUnreachable,
+            StepError::StoreRedirects(Some("https://b".into())),
+            StepError::NotWooCommerce,
+            StepError::InvalidCode(CodeProblem::Spaces),
+            StepError::UnknownCode,
+            StepError::CourierInactive,
+            StepError::WrongCredentials,
+            StepError::TooManyAttempts(None),
+            StepError::KeysReadOnly,
+            StepError::WooAccessDenied,
+        ];
+        for e in all {
+            assert_ne!(step_error(Lang::Es, &e), step_error(Lang::En, &e), "{e:?}");
+        }
+    }
+}

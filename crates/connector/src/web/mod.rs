@@ -1,0 +1,168 @@
+//! The HTTP app: the connection wizard, the dashboard, the wc-auth callback, the webhook
+//! receiver and health. Only this module (of the connector) knows axum.
+
+mod api;
+pub mod i18n;
+mod limit;
+mod pages;
+pub mod session;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::app::App;
+use i18n::Lang;
+
+/// Request bodies the app accepts (JSON actions, the wc-auth callback); webhooks have their own.
+const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct WebState {
+    pub app: App,
+    pub limiter: Arc<limit::LoginLimiter>,
+    /// Serializes the steps of one session's wizard, so a form posted twice runs once at a time.
+    pub wizard_locks: Arc<limit::KeyedLocks>,
+}
+
+pub fn router(app: App) -> Router {
+    let state = WebState {
+        app,
+        limiter: Arc::new(limit::LoginLimiter::default()),
+        wizard_locks: Arc::new(limit::KeyedLocks::default()),
+    };
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/connect", get(pages::connect))
+        .route("/static/app.js", get(pages::script))
+        .route("/static/app.css", get(pages::style))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/wizard", get(api::wizard_state))
+        .route("/api/wizard/start", post(api::wizard_start))
+        .route("/api/wizard/login", post(api::wizard_login))
+        .route("/api/wizard/store", post(api::wizard_store))
+        .route("/api/wizard/keys", post(api::wizard_keys))
+        .route("/api/wizard/reset", post(api::wizard_reset))
+        .route("/api/session/login", post(api::sign_in))
+        .route("/api/session/logout", post(api::sign_out))
+        .route("/api/connections", get(api::list_connections))
+        .route("/api/connections/{id}/settings", post(api::update_settings))
+        .route("/api/connections/{id}/disconnect", post(api::disconnect))
+        .route("/wc-auth/callback", post(api::wc_auth_callback))
+        .route("/wc-auth/return", get(api::wc_auth_return))
+        .route(
+            "/webhooks/woocommerce/{id}",
+            post(api::webhook).layer(DefaultBodyLimit::max(2 * 1024 * 1024)),
+        )
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found.") })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves the app until `shutdown` resolves.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A JSON error: `{"error": "<message for a person>"}` with a status.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    field: Option<&'static str>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            field: None,
+        }
+    }
+    pub fn field(mut self, field: &'static str) -> ApiError {
+        self.field = Some(field);
+        self
+    }
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        // The cause is logged once here; the merchant gets a message without internals.
+        tracing::error!(error = %e, "request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error. / Error interno.",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": self.message, "field": self.field});
+        (
+            self.status,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(body),
+        )
+            .into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        ApiError::internal(e)
+    }
+}
+
+/// The page language: `?lang=`, then the cookie, then Accept-Language.
+pub fn lang(headers: &HeaderMap, query_lang: Option<&str>) -> Lang {
+    query_lang
+        .and_then(Lang::parse)
+        .or_else(|| {
+            session::cookie_value(headers, session::LANG_COOKIE).and_then(|v| Lang::parse(&v))
+        })
+        .unwrap_or_else(|| {
+            Lang::from_accept_language(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(""),
+            )
+        })
+}
+
+/// The client's address: the peer, or — when the peer is a trusted proxy — the nearest
+/// untrusted address in `X-Forwarded-For`.
+pub fn client_ip(app: &App, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    let trusted = |ip: &IpAddr| {
+        app.settings()
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(ip))
+    };
+    if !trusted(&peer.ip()) {
+        return peer.ip();
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted(ip))
+        .unwrap_or(peer.ip())
+}
