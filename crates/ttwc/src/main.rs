@@ -30,7 +30,16 @@ enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the TrackingTech sandbox and the WooCommerce simulator on loopback, with a tour.
+    /// Serve the connector: the connection wizard, the dashboard, wc-auth and webhooks.
+    Serve(cmd::serve::Args),
+    /// Connect a store without the browser (operators).
+    Connect(cmd::connect::Args),
+    /// List every connection and its state.
+    Status(cmd::status::Args),
+    /// Disconnect a store: uninstall at TrackingTech, delete ttwc's webhook, wipe its secrets.
+    Disconnect(cmd::disconnect::Args),
+    /// Everything on loopback — TrackingTech sandbox, WooCommerce simulator, connector — ready
+    /// to connect a store in the browser.
     Demo(cmd::demo::Args),
     /// Run a TrackingTech-compatible sandbox server (for tests and the demo).
     Sandbox(cmd::sandbox::Args),
@@ -50,6 +59,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Connect(args) => cmd::connect::run(args).await,
+            Command::Status(args) => cmd::status::run(args).await,
+            Command::Disconnect(args) => cmd::disconnect::run(args).await,
             Command::Demo(args) => cmd::demo::run(args).await,
             Command::Sandbox(args) => cmd::sandbox::run(args).await,
             Command::WooSim(args) => cmd::woo_sim::run(args).await,

@@ -1,3 +1,5 @@
-//! Connector integration tests.
+//! Connector integration tests: storage, the wizard over HTTP, the dashboard's actions.
 
+mod helpers;
 mod store;
+mod wizard;

@@ -1,39 +1,44 @@
-//! `ttwc demo`: the TrackingTech sandbox and the WooCommerce simulator on loopback, and a short
-//! tour of the TrackingTech side of a connection through ttwc's own client.
+//! `ttwc demo`: the whole product on loopback — the TrackingTech sandbox, the WooCommerce
+//! simulator and the connector — ready for a newcomer to connect a store in the browser.
+//! With `--auto` the demo performs the connection itself.
 //!
-//! The connector itself (wizard, sync engine) joins the demo as it lands; until then the tour
-//! shows the calls the wizard and the sync engine will make.
+//! The demo keeps its own database, `ttwc-demo.db` (and `ttwc-demo.key`) in the working
+//! directory, started afresh on every run: the sandbox and the simulator live in memory, so
+//! connections from an earlier run would point at stores and tokens that no longer exist.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use trackingtech::{
-    Client, ClientOptions, LinkRequest, LoginRequest, OrderBody, OrderPayload, Product,
-    ResolveRequest, Shipping,
-};
+use connector::connection::{self, ConnectRequest};
+use connector::{App, AppOptions, Settings};
+
+const DEMO_DB: &str = "ttwc-demo.db";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Where the connector (wizard and dashboard) listens.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
     /// Where the TrackingTech sandbox listens.
     #[arg(long, default_value = "127.0.0.1:8790")]
     sandbox_listen: SocketAddr,
     /// Where the WooCommerce simulator listens.
     #[arg(long, default_value = "127.0.0.1:8791")]
     woo_listen: SocketAddr,
-    /// Start the servers without running the tour.
+    /// Connect the simulated store automatically instead of waiting for the browser.
     #[arg(long)]
-    no_tour: bool,
+    auto: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut sandbox_config = sandbox::Config::new(sandbox::Fixtures::builtin());
-    sandbox_config.advance_every = Some(Duration::from_secs(10));
+    sandbox_config.advance_every = Some(Duration::from_secs(20));
     let sandbox = sandbox::bind(sandbox_config, args.sandbox_listen)
         .await
         .with_context(|| {
             format!(
-                "cannot start the TrackingTech sandbox on {}",
+                "cannot start the TrackingTech sandbox on {} (--sandbox-listen)",
                 args.sandbox_listen
             )
         })?;
@@ -45,136 +50,106 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| {
             format!(
-                "cannot start the WooCommerce simulator on {}",
+                "cannot start the WooCommerce simulator on {} (--woo-listen)",
                 args.woo_listen
             )
         })?;
 
-    println!("== TrackingTech sandbox ==\n{}\n", sandbox.banner());
-    println!("== WooCommerce simulator ==\n{}\n", woo.banner());
-    if !args.no_tour {
-        tour(&sandbox.base_url(), &woo.base_url())
-            .await
-            .context("the demo tour failed")?;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{DEMO_DB}{suffix}"));
     }
-    println!("\nBoth servers keep running; press Ctrl-C to stop.");
+    let _ = std::fs::remove_file("ttwc-demo.key");
+    let mut settings = Settings::defaults();
+    settings.listen = args.listen;
+    settings.public_url = url_of(args.listen)?;
+    settings.database_url = format!("sqlite://{DEMO_DB}");
+    settings.trackingtech_url = sandbox.base_url();
+    let app = App::open(settings, AppOptions::default())
+        .await
+        .context("cannot start the connector")?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (--listen)", args.listen))?;
+    let (stop_web, stopped) = tokio::sync::oneshot::channel::<()>();
+    let web = tokio::spawn(connector::web::serve(app.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+
+    let public = app
+        .settings()
+        .public_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
+    println!("ttwc demo — everything runs on this machine\n");
+    println!("  TrackingTech sandbox     {}", sandbox.base_url());
+    println!(
+        "  WooCommerce simulator    {}  (admin / admin1234)",
+        woo.base_url()
+    );
+    println!("  ttwc                     {public}\n");
+    if args.auto {
+        let id = auto_connect(&app, &woo)
+            .await
+            .context("the automatic connection failed")?;
+        println!("Connected the simulated store automatically: connection {id}.");
+    } else {
+        println!("Connect the simulated store in your browser:");
+        println!("  1. open {public}/connect");
+        println!("  2. store URL {}   courier code DEMO", woo.base_url());
+        println!("  3. TrackingTech login demo@trackingtech.test / demo1234, pick a store");
+        println!("  4. Authorize in WooCommerce: log in as admin / admin1234 and approve");
+    }
+    println!(
+        "\nSee the connections:  TTWC_DATABASE_URL=sqlite://{DEMO_DB} cargo run --release -- status"
+    );
+    println!("Press Ctrl-C to stop everything.");
+
     super::shutdown_signal().await;
+    let _ = stop_web.send(());
+    let _ = web.await;
     woo.shutdown().await;
     sandbox.shutdown().await;
     Ok(())
 }
 
-/// The TrackingTech calls of a connection and of one order, with what each answered.
-async fn tour(sandbox_url: &str, store_url: &str) -> anyhow::Result<()> {
-    println!("== Tour: a store connects and sends an order (TrackingTech side) ==");
-    let client = Client::new(ClientOptions {
-        base_url: sandbox_url.to_owned(),
-        ..ClientOptions::default()
-    })?;
-    let salt = "demo-installation-salt";
-    let device = trackingtech::device_id(store_url, salt)?;
-
-    let resolved = client
-        .resolve(&ResolveRequest::new("DEMO", &device))
-        .await?;
-    println!(
-        "1. resolve DEMO          → {} (active: {})",
-        resolved.tenant.name, resolved.tenant.active
-    );
-    let client = client.for_tenant(&resolved)?;
-    match client.resolve(&ResolveRequest::new("OLD", &device)).await {
-        Err(e) => println!("   resolve OLD           → refused: {e}"),
-        Ok(_) => anyhow::bail!("the inactive tenant OLD was accepted"),
-    }
-
-    let login = client
-        .login(&LoginRequest {
-            email: "demo@trackingtech.test",
-            password: "demo1234",
-            code: Some("DEMO"),
-        })
-        .await?;
-    println!(
-        "2. login                 → {} (token valid {} s)",
-        login.user.name,
-        login.expires_in.unwrap_or(0)
-    );
-
-    let stores = client.stores(&login.token).await?;
-    for store in &stores {
-        println!(
-            "3. store                 → #{} {} ({})",
-            store.id, store.name, store.address
-        );
-    }
-    let store = stores.first().context("the demo account has no store")?;
-
-    let linked = client
-        .link(
-            &login.token,
-            &LinkRequest::new(&store.id, store_url, &device),
-        )
-        .await?;
-    println!("4. link {store_url} → customer {}", linked.customer_id);
-
-    let order = sample_order(&linked.customer_id, store_url);
-    let key = format!("{device}:{}", order.order_id);
-    let payload = OrderPayload::new(&order);
-    let sent = client
-        .send_order(&linked.integration_token, &key, &payload)
-        .await?;
-    println!(
-        "5. send order #{}       → tracking {} ({})",
-        order.order_id, sent.tracking_id, sent.status_name
-    );
-    let again = client
-        .send_order(&linked.integration_token, &key, &payload)
-        .await?;
-    println!(
-        "   send it again         → same tracking {} (replayed: {})",
-        again.tracking_id, again.replayed
-    );
-
-    let statuses = client
-        .order_status(&linked.integration_token, &[order.order_id])
-        .await?;
-    for s in statuses {
-        println!(
-            "6. status of #{}        → {} / {} (advances every 10 s)",
-            s.order_id, s.status, s.status_name
-        );
-    }
-    println!(
-        "\nSee what the sandbox received: GET {sandbox_url}/_sandbox/orders with the admin token above."
-    );
-    Ok(())
+fn url_of(addr: SocketAddr) -> anyhow::Result<url::Url> {
+    url::Url::parse(&format!("http://{addr}")).context("invalid --listen address")
 }
 
-fn sample_order(customer_id: &str, store_url: &str) -> OrderBody {
-    OrderBody {
-        order_id: 1001,
-        customer_id: customer_id.to_owned(),
-        store_url: store_url.to_owned(),
-        products: vec![Product {
-            name: "Polera algodón orgánico".into(),
-            sku: "POL-ORG-M".into(),
-            quantity: 2,
-            price: "12990".into(),
-            weight: Some("0.3".into()),
-            weight_unit: Some("kg".into()),
-        }],
-        shipping: Shipping {
-            first_name: "Josefa".into(),
-            last_name: "Muñoz".into(),
-            company: String::new(),
-            address_1: "Av. Providencia 1234".into(),
-            address_2: "Depto 56".into(),
-            city: "Providencia".into(),
-            state: "CL-RM".into(),
-            postcode: "7500000".into(),
-            country: "CL".into(),
-            email: "josefa@example.cl".into(),
-            phone: "+56912345678".into(),
+/// The wizard's steps with the demo's credentials and the simulator's seeded REST key.
+async fn auto_connect(app: &App, woo: &woo_sim::Handle) -> anyhow::Result<String> {
+    let fail = |what: &'static str| move |e: connection::StepError| anyhow::anyhow!("{what}: {e}");
+    let started = connection::start(app, &woo.base_url(), "DEMO")
+        .await
+        .map_err(fail("resolve"))?;
+    let (user, token) = connection::login(
+        app,
+        &started.tenant_code,
+        &started.tenant_name,
+        &started.api_base,
+        "demo@trackingtech.test",
+        "demo1234",
+    )
+    .await
+    .map_err(fail("login"))?;
+    let stores = connection::stores(app, &user, &token)
+        .await
+        .map_err(fail("stores"))?;
+    let store = stores.first().context("the demo account has no store")?;
+    let credentials = woocommerce::Credentials::new(woo.consumer_key(), woo.consumer_secret())?;
+    let row = connection::connect(
+        app,
+        ConnectRequest {
+            started: &started,
+            user: &user,
+            token: &token,
+            store,
+            credentials,
+            permissions: None,
         },
-    }
+    )
+    .await
+    .map_err(fail("connect"))?;
+    Ok(row.id)
 }

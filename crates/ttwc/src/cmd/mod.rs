@@ -1,7 +1,11 @@
 //! One module per subcommand.
 
+pub mod connect;
 pub mod demo;
+pub mod disconnect;
 pub mod sandbox;
+pub mod serve;
+pub mod status;
 pub mod woo_sim;
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

@@ -1,0 +1,254 @@
+//! `spawn_app()`: the connector on a random port with a fresh database, the sandbox and woo-sim
+//! in-process, and a cookie-keeping client that does not follow redirects.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use connector::{App, AppOptions, Settings};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+pub const EMAIL: &str = "demo@trackingtech.test";
+pub const PASSWORD: &str = "demo1234";
+
+pub struct TestApp {
+    pub base: String,
+    pub app: App,
+    pub sandbox: sandbox::Handle,
+    pub woo: woo_sim::Handle,
+    pub http: reqwest::Client,
+    pub csrf: String,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub fixtures: sandbox::Fixtures,
+    pub session_idle: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            fixtures: sandbox::Fixtures::builtin(),
+            session_idle: Duration::from_secs(7200),
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Options::default()).await
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
+    let mut sandbox_config = sandbox::Config::new(options.fixtures);
+    sandbox_config.advance_every = None;
+    let sandbox = sandbox::spawn(sandbox_config)
+        .await
+        .expect("sandbox starts");
+    let mut woo_config = woo_sim::Config::new(woo_sim::Seed::builtin());
+    woo_config.allow_http_callbacks = true;
+    woo_config.delivery_delay = Duration::from_millis(10);
+    let woo = woo_sim::spawn(woo_config).await.expect("woo-sim starts");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let mut settings = Settings::defaults();
+    settings.listen = addr;
+    settings.public_url = url::Url::parse(&format!("http://{addr}")).expect("url");
+    settings.database_url = format!("sqlite://{}", dir.path().join("ttwc.db").display());
+    settings.trackingtech_url = sandbox.base_url();
+    settings.session_idle = options.session_idle;
+    let app = App::open(settings, AppOptions::default())
+        .await
+        .expect("app opens");
+    tokio::spawn(connector::web::serve(
+        app.clone(),
+        listener,
+        std::future::pending(),
+    ));
+
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut t = TestApp {
+        base: format!("http://{addr}"),
+        app,
+        sandbox,
+        woo,
+        http,
+        csrf: String::new(),
+        _dir: dir,
+    };
+    t.csrf = t.page_csrf("/connect").await;
+    t
+}
+
+impl TestApp {
+    /// Loads a page and returns the CSRF token it carries.
+    pub async fn page_csrf(&self, path: &str) -> String {
+        let html = self.get_page(path).await;
+        let marker = "name=\"csrf\" content=\"";
+        let start = html.find(marker).expect("page carries a CSRF token") + marker.len();
+        let end = html[start..].find('"').expect("token ends") + start;
+        html[start..end].to_owned()
+    }
+
+    pub async fn get_page(&self, path: &str) -> String {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.text().await.expect("html")
+    }
+
+    /// A JSON action with the current CSRF token; keeps a rotated token.
+    pub async fn post(&mut self, path: &str, body: Value) -> (StatusCode, Value) {
+        let csrf = self.csrf.clone();
+        let (status, v) = self.post_with(path, body, Some(&csrf)).await;
+        if let Some(new) = v.get("csrf").and_then(Value::as_str) {
+            self.csrf = new.to_owned();
+        }
+        (status, v)
+    }
+
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: Value,
+        csrf: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(c) = csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        let r = req.send().await.expect("action");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn sandbox_admin(&self, path: &str) -> Value {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.sandbox.base_url()))
+            .bearer_auth(self.sandbox.admin_token())
+            .send()
+            .await
+            .expect("sandbox admin")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
+    pub async fn sandbox_request_count(&self) -> usize {
+        self.sandbox_admin("/_sandbox/requests").await["data"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0)
+    }
+
+    pub async fn woo_webhooks(&self) -> Vec<Value> {
+        let v: Value = reqwest::Client::new()
+            .get(format!("{}/_sim/webhooks", self.woo.base_url()))
+            .send()
+            .await
+            .expect("sim admin")
+            .json()
+            .await
+            .expect("JSON");
+        // Either a bare list or wrapped in `data`.
+        v.get("data")
+            .cloned()
+            .unwrap_or(v)
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Steps 1–3 of the wizard with the demo account; returns the wizard view after step 3.
+    pub async fn through_store_step(&mut self) -> Value {
+        let (s, v) = self
+            .post(
+                "/api/wizard/start",
+                json!({"store_url": self.woo.base_url(), "code": "demo"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // A merchant already signed in with this courier skips the login step.
+        let v = if v["step"] == "store" {
+            v
+        } else {
+            assert_eq!(v["step"], "login", "{v}");
+            let (s, v) = self
+                .post(
+                    "/api/wizard/login",
+                    json!({"email": EMAIL, "password": PASSWORD}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v
+        };
+        assert_eq!(v["step"], "store", "{v}");
+        let store_id = v["stores"][0]["id"].clone();
+        let (s, v) = self
+            .post("/api/wizard/store", json!({"store_id": store_id}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["step"], "keys", "{v}");
+        v
+    }
+
+    /// The whole wizard with pasted keys; returns the connection summary.
+    pub async fn connect_with_keys(&mut self) -> Value {
+        self.through_store_step().await;
+        let (ck, cs) = (
+            self.woo.consumer_key().to_owned(),
+            self.woo.consumer_secret().to_owned(),
+        );
+        let (s, v) = self
+            .post(
+                "/api/wizard/keys",
+                json!({"consumer_key": ck, "consumer_secret": cs}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["step"], "done", "{v}");
+        v["connection"].clone()
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing after `deadline`.
+pub async fn eventually<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,114 @@
+//! `ttwc connect`: the wizard's flow for operators, non-interactive but for the password.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use connector::connection::{self, ConnectRequest};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Settings file (TOML), as for `serve`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The WooCommerce store's URL, e.g. https://tienda.cl
+    #[arg(long, value_name = "URL")]
+    store_url: String,
+    /// The courier (tenant) code.
+    #[arg(long, value_name = "CODE")]
+    code: String,
+    /// The TrackingTech account's email; the password comes from TTWC_PASSWORD or a prompt.
+    #[arg(long, value_name = "EMAIL")]
+    email: String,
+    /// The TrackingTech store, by id or by exact name.
+    #[arg(long, value_name = "STORE")]
+    store: String,
+    /// WooCommerce REST API consumer key (ck_…), read/write.
+    #[arg(long, value_name = "CK")]
+    woo_key: String,
+    /// WooCommerce REST API consumer secret (cs_…).
+    #[arg(
+        long,
+        value_name = "CS",
+        env = "TTWC_WOO_SECRET",
+        hide_env_values = true
+    )]
+    woo_secret: String,
+    /// Print `{"id", "state"}` as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let app = super::serve::open(args.config.as_deref()).await?;
+    let password = match std::env::var("TTWC_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password(format!("TrackingTech password for {}: ", args.email))
+                .context("cannot read the password")?
+        }
+        _ => anyhow::bail!("no password: set TTWC_PASSWORD or run in a terminal to be asked"),
+    };
+    let step = |what: &'static str| move |e: connection::StepError| anyhow::anyhow!("{what}: {e}");
+    let started = connection::start(&app, &args.store_url, &args.code)
+        .await
+        .map_err(step("step 1 (store URL and courier code)"))?;
+    let (user, token) = connection::login(
+        &app,
+        &started.tenant_code,
+        &started.tenant_name,
+        &started.api_base,
+        &args.email,
+        &password,
+    )
+    .await
+    .map_err(step("step 2 (TrackingTech login)"))?;
+    drop(password);
+    let stores = connection::stores(&app, &user, &token)
+        .await
+        .map_err(step("step 3 (TrackingTech stores)"))?;
+    let wanted = args.store.trim();
+    let store = stores
+        .iter()
+        .find(|s| s.id.to_string() == wanted)
+        .or_else(|| stores.iter().find(|s| s.name == wanted))
+        .with_context(|| {
+            let known: Vec<String> = stores
+                .iter()
+                .map(|s| format!("{} ({})", s.id, s.name))
+                .collect();
+            format!(
+                "--store {wanted:?} is not one of the account's stores: {}",
+                known.join(", ")
+            )
+        })?;
+    let credentials = woocommerce::Credentials::new(&args.woo_key, &args.woo_secret)
+        .map_err(|e| anyhow::anyhow!("--woo-key/--woo-secret: {e}"))?;
+    let row = connection::connect(
+        &app,
+        ConnectRequest {
+            started: &started,
+            user: &user,
+            token: &token,
+            store,
+            credentials,
+            permissions: None,
+        },
+    )
+    .await
+    .map_err(step("step 4 (WooCommerce keys, webhook and link)"))?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"id": row.id, "state": row.state.as_str()})
+        );
+    } else {
+        println!(
+            "Connected {} as {} ({}).",
+            row.store_url,
+            row.id,
+            row.state.as_str()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! `ttwc disconnect`: uninstall at TrackingTech, delete ttwc's webhook, wipe the secrets.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Settings file (TOML), as for `serve`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The connection to disconnect (see `ttwc status`).
+    #[arg(long, value_name = "ID")]
+    connection: String,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let app = super::serve::open(args.config.as_deref()).await?;
+    app.store()
+        .connection(&args.connection)
+        .await?
+        .with_context(|| {
+            format!(
+                "there is no connection {:?} (see `ttwc status`)",
+                args.connection
+            )
+        })?;
+    let report = connector::connection::disconnect(&app, &args.connection)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot disconnect {}: {e}", args.connection))?;
+    if report.already_disconnected {
+        println!("{} was already disconnected.", args.connection);
+        return Ok(());
+    }
+    println!(
+        "{} disconnected: uninstalled at TrackingTech: {}; webhook deleted in the store: {}; secrets wiped.",
+        args.connection,
+        if report.uninstalled {
+            "yes"
+        } else {
+            "no (see the activity)"
+        },
+        if report.webhook_deleted {
+            "yes"
+        } else {
+            "no (see the activity)"
+        },
+    );
+    Ok(())
+}
