@@ -35,6 +35,8 @@ pub enum StartError {
 pub struct AppOptions {
     /// An extra root certificate (PEM) trusted when calling stores, e.g. woo-sim's.
     pub woo_root_cert_pem: Option<Vec<u8>>,
+    /// Whole-request timeout for calls to stores (default: the client's 30 s).
+    pub woo_timeout: Option<std::time::Duration>,
 }
 
 /// Everything a request handler or an operator command needs. Cheap to clone.
@@ -132,10 +134,12 @@ impl App {
         }
     }
     pub fn woo_options(&self) -> woocommerce::ClientOptions {
+        let defaults = woocommerce::ClientOptions::default();
         woocommerce::ClientOptions {
             extra_root_cert_pem: self.inner.options.woo_root_cert_pem.clone(),
             user_agent: format!("ttwc/{}", env!("CARGO_PKG_VERSION")),
-            ..woocommerce::ClientOptions::default()
+            timeout: self.inner.options.woo_timeout.unwrap_or(defaults.timeout),
+            ..defaults
         }
     }
 }

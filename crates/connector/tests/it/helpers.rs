@@ -61,9 +61,11 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.database_url = format!("sqlite://{}", dir.path().join("ttwc.db").display());
     settings.trackingtech_url = sandbox.base_url();
     settings.session_idle = options.session_idle;
-    let app = App::open(settings, AppOptions::default())
-        .await
-        .expect("app opens");
+    let options = AppOptions {
+        woo_timeout: Some(Duration::from_secs(2)),
+        ..AppOptions::default()
+    };
+    let app = App::open(settings, options).await.expect("app opens");
     tokio::spawn(connector::web::serve(
         app.clone(),
         listener,

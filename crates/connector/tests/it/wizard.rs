@@ -339,6 +339,39 @@ async fn a_redirecting_store_url_is_named_in_the_error() {
 }
 
 #[tokio::test]
+async fn a_store_that_answers_too_slowly_is_reported_unreachable() {
+    let app = axum::Router::new().fallback(|| async {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        "late"
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut t = spawn_app().await;
+    let (s, v) = t
+        .post(
+            "/api/wizard/start",
+            json!({"store_url": format!("http://{addr}"), "code": "DEMO"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("No pudimos contactar tu tienda"),
+        "{v}"
+    );
+    assert_eq!(
+        t.sandbox_request_count().await,
+        0,
+        "nothing sent to TrackingTech for a store that fails the probe"
+    );
+}
+
+#[tokio::test]
 async fn wrong_password_then_too_many_attempts() {
     let mut t = spawn_app().await;
     let (s, _) = t

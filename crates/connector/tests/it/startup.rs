@@ -1,0 +1,78 @@
+//! Start-up: the master key is found or created, and a wrong or missing one is a clear error.
+
+use connector::{App, AppOptions, Settings, StartError};
+
+fn settings(dir: &std::path::Path, key: Option<&str>) -> Settings {
+    let mut s = Settings::defaults();
+    s.database_url = format!("sqlite://{}", dir.join("ttwc.db").display());
+    s.master_key = key.map(str::to_owned);
+    s
+}
+
+#[tokio::test]
+async fn the_key_file_is_created_beside_the_database_and_reused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let first = App::open(settings(dir.path(), None), AppOptions::default())
+        .await
+        .expect("first start");
+    let key_file = dir.path().join("ttwc.key");
+    assert!(key_file.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let salt = first.installation().salt.clone();
+    drop(first);
+    let again = App::open(settings(dir.path(), None), AppOptions::default())
+        .await
+        .expect("restart");
+    assert_eq!(
+        again.installation().salt,
+        salt,
+        "the installation (and its deviceIds) survive restarts"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_key_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let hex = "11".repeat(32);
+    App::open(settings(dir.path(), Some(&hex)), AppOptions::default())
+        .await
+        .expect("start with env key");
+
+    let other = "22".repeat(32);
+    let err = App::open(settings(dir.path(), Some(&other)), AppOptions::default())
+        .await
+        .err()
+        .expect("wrong key");
+    assert!(matches!(err, StartError::WrongKey { .. }), "{err}");
+    assert!(err.to_string().contains("does not match"), "{err}");
+    assert!(
+        !err.to_string().contains(&other),
+        "the key itself is never printed"
+    );
+
+    // No env key and no key file, but the database holds an installation: refuse.
+    let err = App::open(settings(dir.path(), None), AppOptions::default())
+        .await
+        .err()
+        .expect("missing key");
+    assert!(matches!(err, StartError::KeyFileMissing(_)), "{err}");
+    assert!(
+        !dir.path().join("ttwc.key").exists(),
+        "no new key was made up for old secrets"
+    );
+
+    let err = App::open(settings(dir.path(), Some("abc")), AppOptions::default())
+        .await
+        .err()
+        .expect("bad hex");
+    assert!(err.to_string().contains("64 hexadecimal"), "{err}");
+}
