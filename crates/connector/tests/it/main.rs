@@ -1,5 +1,6 @@
 //! Connector integration tests: storage, the wizard over HTTP, the dashboard's actions.
 
+mod browser;
 mod helpers;
 mod startup;
 mod store;
