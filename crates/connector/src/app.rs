@@ -52,6 +52,8 @@ struct Inner {
     installation: Installation,
     tt: trackingtech::Client,
     options: AppOptions,
+    /// Wakes the sync engine when an order is queued.
+    wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -102,6 +104,7 @@ impl App {
                 installation,
                 tt,
                 options,
+                wakeup: Arc::new(tokio::sync::Notify::new()),
             }),
         })
     }
@@ -133,6 +136,21 @@ impl App {
             self.inner.tt.with_base_url(base_url)
         }
     }
+    /// The engine waits on this; the webhook receiver pokes it after queueing an order.
+    pub fn wakeup(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.wakeup.clone()
+    }
+
+    /// A WooCommerce client for a connection's store, with its keys.
+    pub fn woo_client(
+        &self,
+        store_url: &str,
+        credentials: woocommerce::Credentials,
+    ) -> Option<woocommerce::Client> {
+        let store = woocommerce::StoreUrl::parse(store_url).ok()?;
+        woocommerce::Client::new(store, credentials, self.woo_options()).ok()
+    }
+
     pub fn woo_options(&self) -> woocommerce::ClientOptions {
         let defaults = woocommerce::ClientOptions::default();
         woocommerce::ClientOptions {

@@ -560,6 +560,7 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
             }
         }
     }
+    let cancelled = app.store().cancel_queue(&row.id).await?;
     let now = store::now();
     row.integration_token = None;
     row.woo_consumer_key = None;
@@ -571,7 +572,11 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
     row.updated_at = now;
     app.store().update_connection(&row).await?;
     app.store()
-        .add_activity(&row.id, "disconnected", "Disconnected; secrets wiped")
+        .add_activity(
+            &row.id,
+            "disconnected",
+            &format!("Desconectada; claves borradas; {cancelled} pedidos en cola cancelados | Disconnected; secrets wiped; {cancelled} queued orders cancelled"),
+        )
         .await?;
     tracing::info!(connection_id = %row.id, "store disconnected");
     Ok(report)
@@ -627,6 +632,17 @@ pub fn new_connection_id() -> String {
         .map(|c| (c as char).to_ascii_lowercase())
         .collect();
     format!("con_{tail}")
+}
+
+/// Whether an order counts as created after its store was connected, and so is sent without a
+/// backfill. WooCommerce dates have whole seconds: an order made in the second the store was
+/// connected counts as new.
+pub fn created_after_connecting(
+    created_gmt: Option<time::OffsetDateTime>,
+    connected_at: time::OffsetDateTime,
+) -> bool {
+    let second = connected_at.replace_nanosecond(0).unwrap_or(connected_at);
+    created_gmt.is_none_or(|created| created >= second)
 }
 
 /// Trigger statuses: WooCommerce slugs without the `wc-` prefix its REST API drops.

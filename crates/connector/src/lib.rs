@@ -9,6 +9,7 @@ pub mod app;
 pub mod config;
 pub mod connection;
 pub mod crypto;
+pub mod engine;
 pub mod mapping;
 pub mod store;
 pub mod web;

@@ -124,6 +124,132 @@ pub struct ActivityRow {
     pub message: String,
 }
 
+/// Where an order stands in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderState {
+    Queued,
+    Sending,
+    Sent,
+    Failed,
+    Rejected,
+    Skipped,
+    Cancelled,
+}
+
+impl OrderState {
+    pub const ALL: [OrderState; 7] = [
+        OrderState::Queued,
+        OrderState::Sending,
+        OrderState::Sent,
+        OrderState::Failed,
+        OrderState::Rejected,
+        OrderState::Skipped,
+        OrderState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Queued => "queued",
+            OrderState::Sending => "sending",
+            OrderState::Sent => "sent",
+            OrderState::Failed => "failed",
+            OrderState::Rejected => "rejected",
+            OrderState::Skipped => "skipped",
+            OrderState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderState> {
+        OrderState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// An order in the outbox. `source` and `payload` are sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    pub connection_id: String,
+    pub order_id: i64,
+    pub order_number: String,
+    pub state: OrderState,
+    pub attempts: i64,
+    pub run_at: OffsetDateTime,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<OffsetDateTime>,
+    pub source: Option<Vec<u8>>,
+    pub payload: Option<Vec<u8>>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<OffsetDateTime>,
+    pub tt_id: Option<String>,
+    pub tracking_id: Option<String>,
+    pub tt_status: Option<String>,
+    pub tt_status_name: Option<String>,
+    pub tt_updated_at: Option<String>,
+    pub woo_status: String,
+    pub created_at: OffsetDateTime,
+    pub first_attempt_at: Option<OffsetDateTime>,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+/// A new order for the outbox.
+#[derive(Debug, Clone)]
+pub struct NewOrder<'a> {
+    pub connection_id: &'a str,
+    pub order_id: i64,
+    pub order_number: &'a str,
+    pub woo_status: &'a str,
+    /// The order as WooCommerce gave it, sealed (None: fetch it at the first attempt).
+    pub source: Option<Vec<u8>>,
+}
+
+/// How a send attempt ended. Applied only while the attempt still holds its lease.
+#[derive(Debug, Clone)]
+pub enum SendOutcome {
+    Sent {
+        tt_id: String,
+        tracking_id: String,
+        status: String,
+        status_name: String,
+        writeback: String,
+    },
+    Retry {
+        run_at: OffsetDateTime,
+        error: String,
+        hold_connection_until: Option<OffsetDateTime>,
+    },
+    /// 401: the connection needs a new login; the order waits, nothing is lost.
+    NeedsRelogin {
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+    Rejected {
+        error: String,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
+/// Which orders to list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub connection_id: Option<String>,
+    pub state: Option<OrderState>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// A queued write-back to WooCommerce; `body` is JSON the engine understands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WritebackRow {
+    pub id: i64,
+    pub connection_id: String,
+    pub order_id: i64,
+    pub body: String,
+    pub attempts: i64,
+}
+
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The installation row; `candidate` is inserted when there is none yet.
@@ -161,8 +287,89 @@ pub trait Store: Send + Sync + 'static {
     async fn add_activity(&self, connection_id: &str, kind: &str, message: &str) -> Result<()>;
     async fn activity(&self, connection_id: &str, limit: u32) -> Result<Vec<ActivityRow>>;
 
-    /// Orders of the connection waiting to be sent (the outbox arrives with the sync engine).
+    /// Orders of the connection waiting to be sent or being sent.
     async fn queue_depth(&self, connection_id: &str) -> Result<u64>;
+
+    // ---- The outbox ----
+
+    /// Adds an order; false when the connection already has it (whatever its state).
+    async fn enqueue_order(&self, order: &NewOrder<'_>) -> Result<bool>;
+    /// Records the WooCommerce status last seen for a known order; returns the previous one.
+    async fn note_woo_status(
+        &self,
+        connection_id: &str,
+        order_id: i64,
+        status: &str,
+    ) -> Result<Option<String>>;
+    /// Leases up to `limit` due orders of connected connections, at most `per_connection`
+    /// in flight per connection, and counts the attempt.
+    async fn claim_sends(
+        &self,
+        owner: &str,
+        lease: time::Duration,
+        limit: u32,
+        per_connection: u32,
+    ) -> Result<Vec<OrderRow>>;
+    /// Keeps the payload built at the first attempt (sealed) before it is sent.
+    async fn save_payload(
+        &self,
+        owner: &str,
+        connection_id: &str,
+        order_id: i64,
+        payload: &[u8],
+    ) -> Result<bool>;
+    /// Ends an attempt; false when the lease was lost (another worker took over).
+    async fn finish_send(
+        &self,
+        owner: &str,
+        connection_id: &str,
+        order_id: i64,
+        outcome: &SendOutcome,
+    ) -> Result<bool>;
+    async fn order(&self, connection_id: &str, order_id: i64) -> Result<Option<OrderRow>>;
+    async fn orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>>;
+    async fn count_orders(&self, filter: &OrderFilter) -> Result<u64>;
+    /// Sent orders whose shipment is not final, after `after_order_id`, by order id.
+    async fn tracked_orders(
+        &self,
+        connection_id: &str,
+        after_order_id: i64,
+        limit: u32,
+    ) -> Result<Vec<OrderRow>>;
+    /// Records a new TrackingTech status and queues its write-back, together.
+    async fn update_tracking(
+        &self,
+        connection_id: &str,
+        order_id: i64,
+        status: &str,
+        status_name: &str,
+        updated_at: &str,
+        writeback: &str,
+    ) -> Result<()>;
+    /// Puts failed/rejected orders (one, or all of the connection) back in the queue, to be
+    /// built afresh from the store's current order. Returns how many.
+    async fn resend(&self, connection_id: &str, order_id: Option<i64>) -> Result<u64>;
+    /// Cancels the connection's queued orders and write-backs (disconnect).
+    async fn cancel_queue(&self, connection_id: &str) -> Result<u64>;
+    async fn claim_writebacks(
+        &self,
+        owner: &str,
+        lease: time::Duration,
+        limit: u32,
+    ) -> Result<Vec<WritebackRow>>;
+    /// Ends a write-back: done, or retried at `retry_at`, or failed for good.
+    async fn finish_writeback(
+        &self,
+        owner: &str,
+        id: i64,
+        retry_at: Option<OffsetDateTime>,
+        error: Option<&str>,
+    ) -> Result<()>;
+    async fn reconcile_cursor(&self, connection_id: &str) -> Result<Option<OffsetDateTime>>;
+    async fn set_reconcile_cursor(&self, connection_id: &str, cursor: OffsetDateTime)
+    -> Result<()>;
+    /// Takes or renews a named lease; true when `owner` holds it until `now + ttl`.
+    async fn try_lease(&self, name: &str, owner: &str, ttl: time::Duration) -> Result<bool>;
 
     /// Checks the database answers and its schema is current.
     async fn ready(&self) -> Result<()>;

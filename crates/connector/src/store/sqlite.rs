@@ -10,8 +10,8 @@ use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 
 use super::{
-    ActivityRow, ConnectionRow, ConnectionState, Installation, Result, SessionRow, Store,
-    StoreError,
+    ActivityRow, ConnectionRow, ConnectionState, Installation, NewOrder, OrderFilter, OrderRow,
+    OrderState, Result, SendOutcome, SessionRow, Store, StoreError, WritebackRow,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -88,6 +88,62 @@ fn connection_from_row(row: &SqliteRow) -> Result<ConnectionRow> {
         last_error: row.try_get("last_error")?,
         last_error_at: row.try_get("last_error_at")?,
     })
+}
+
+macro_rules! order_columns {
+    () => {
+        "connection_id, order_id, order_number, state, attempts, run_at, lease_owner, lease_until, source, payload, \
+         last_error, last_error_at, tt_id, tracking_id, tt_status, tt_status_name, tt_updated_at, woo_status, \
+         created_at, first_attempt_at, sent_at"
+    };
+}
+
+fn order_from_row(row: &SqliteRow) -> Result<OrderRow> {
+    let state: String = row.try_get("state")?;
+    Ok(OrderRow {
+        connection_id: row.try_get("connection_id")?,
+        order_id: row.try_get("order_id")?,
+        order_number: row.try_get("order_number")?,
+        state: OrderState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown order state {state:?}")))?,
+        attempts: row.try_get("attempts")?,
+        run_at: row.try_get("run_at")?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_until: row.try_get("lease_until")?,
+        source: row.try_get("source")?,
+        payload: row.try_get("payload")?,
+        last_error: row.try_get("last_error")?,
+        last_error_at: row.try_get("last_error_at")?,
+        tt_id: row.try_get("tt_id")?,
+        tracking_id: row.try_get("tracking_id")?,
+        tt_status: row.try_get("tt_status")?,
+        tt_status_name: row.try_get("tt_status_name")?,
+        tt_updated_at: row.try_get("tt_updated_at")?,
+        woo_status: row.try_get("woo_status")?,
+        created_at: row.try_get("created_at")?,
+        first_attempt_at: row.try_get("first_attempt_at")?,
+        sent_at: row.try_get("sent_at")?,
+    })
+}
+
+async fn insert_writeback(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    connection_id: &str,
+    order_id: i64,
+    body: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO writebacks (connection_id, order_id, body, state, run_at, created_at) VALUES (?, ?, ?, 'queued', ?, ?)",
+    )
+    .bind(connection_id)
+    .bind(order_id)
+    .bind(body)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn session_from_row(row: &SqliteRow) -> Result<SessionRow> {
@@ -357,8 +413,464 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn queue_depth(&self, _connection_id: &str) -> Result<u64> {
-        Ok(0)
+    async fn queue_depth(&self, connection_id: &str) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE connection_id = ? AND state IN ('queued', 'sending')",
+        )
+        .bind(connection_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn enqueue_order(&self, o: &NewOrder<'_>) -> Result<bool> {
+        let now = super::now();
+        let done = sqlx::query(
+            "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
+             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (connection_id, order_id) DO NOTHING",
+        )
+        .bind(o.connection_id)
+        .bind(o.order_id)
+        .bind(o.order_number)
+        .bind(now)
+        .bind(&o.source)
+        .bind(o.woo_status)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn note_woo_status(
+        &self,
+        connection_id: &str,
+        order_id: i64,
+        status: &str,
+    ) -> Result<Option<String>> {
+        let mut tx = self.pool.begin().await?;
+        let previous: Option<String> = sqlx::query_scalar(
+            "SELECT woo_status FROM orders WHERE connection_id = ? AND order_id = ?",
+        )
+        .bind(connection_id)
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if previous.is_some() {
+            sqlx::query(
+                "UPDATE orders SET woo_status = ? WHERE connection_id = ? AND order_id = ?",
+            )
+            .bind(status)
+            .bind(connection_id)
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(previous)
+    }
+
+    async fn claim_sends(
+        &self,
+        owner: &str,
+        lease: time::Duration,
+        limit: u32,
+        per_connection: u32,
+    ) -> Result<Vec<OrderRow>> {
+        let now = super::now();
+        // Due rows of connected connections not told to wait, a bounded window of them ranked per
+        // connection; a connection's rank plus what it already has in flight must stay within
+        // `per_connection`. Expired leases (a crashed worker) count as due.
+        let rows = sqlx::query(concat!(
+            "WITH due AS (",
+            "  SELECT o.rowid AS rid, o.connection_id, o.run_at, o.order_id FROM orders o",
+            "  JOIN connections c ON c.id = o.connection_id AND c.state = 'connected'",
+            "    AND (c.send_not_before IS NULL OR c.send_not_before <= ?1)",
+            "  WHERE (o.state = 'queued' AND o.run_at <= ?1) OR (o.state = 'sending' AND o.lease_until <= ?1)",
+            "  ORDER BY o.run_at, o.order_id LIMIT ?2 * 8",
+            "), ranked AS (",
+            "  SELECT rid, ROW_NUMBER() OVER (PARTITION BY connection_id ORDER BY run_at, order_id) AS rn,",
+            "    (SELECT COUNT(*) FROM orders s WHERE s.connection_id = due.connection_id",
+            "       AND s.state = 'sending' AND s.lease_until > ?1) AS busy",
+            "  FROM due",
+            ")",
+            "UPDATE orders SET state = 'sending', lease_owner = ?3, lease_until = ?4, attempts = attempts + 1,",
+            "  first_attempt_at = COALESCE(first_attempt_at, ?1)",
+            " WHERE rowid IN (SELECT rid FROM ranked WHERE rn + busy <= ?5 LIMIT ?2)",
+            " RETURNING ",
+            order_columns!()
+        ))
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(owner)
+        .bind(now + lease)
+        .bind(i64::from(per_connection))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(order_from_row).collect()
+    }
+
+    async fn save_payload(
+        &self,
+        owner: &str,
+        connection_id: &str,
+        order_id: i64,
+        payload: &[u8],
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE orders SET payload = ?, source = NULL WHERE connection_id = ? AND order_id = ? \
+             AND state = 'sending' AND lease_owner = ?",
+        )
+        .bind(payload)
+        .bind(connection_id)
+        .bind(order_id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn finish_send(
+        &self,
+        owner: &str,
+        connection_id: &str,
+        order_id: i64,
+        outcome: &SendOutcome,
+    ) -> Result<bool> {
+        let now = super::now();
+        let mut tx = self.pool.begin().await?;
+        let mine =
+            "WHERE connection_id = ? AND order_id = ? AND state = 'sending' AND lease_owner = ?";
+        let done = match outcome {
+            SendOutcome::Sent {
+                tt_id,
+                tracking_id,
+                status,
+                status_name,
+                writeback,
+            } => {
+                let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE orders SET state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
+                     tt_id = ?, tracking_id = ?, tt_status = ?, tt_status_name = ?, sent_at = ?, last_error = NULL {mine}"
+                )))
+                .bind(tt_id)
+                .bind(tracking_id)
+                .bind(status)
+                .bind(status_name)
+                .bind(now)
+                .bind(connection_id)
+                .bind(order_id)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    sqlx::query("UPDATE connections SET last_sent_at = ? WHERE id = ?")
+                        .bind(now)
+                        .bind(connection_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    insert_writeback(&mut tx, connection_id, order_id, writeback, now).await?;
+                }
+                done
+            }
+            SendOutcome::Retry {
+                run_at,
+                error,
+                hold_connection_until,
+            } => {
+                if let Some(until) = hold_connection_until {
+                    sqlx::query("UPDATE connections SET send_not_before = MAX(COALESCE(send_not_before, ''), ?) WHERE id = ?")
+                        .bind(until)
+                        .bind(connection_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = ?, \
+                     last_error = ?, last_error_at = ? {mine}"
+                )))
+                .bind(run_at)
+                .bind(error)
+                .bind(now)
+                .bind(connection_id)
+                .bind(order_id)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?
+            }
+            SendOutcome::NeedsRelogin { error } => {
+                let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = ?, \
+                     attempts = MAX(attempts - 1, 0), last_error = ?, last_error_at = ? {mine}"
+                )))
+                .bind(now)
+                .bind(error)
+                .bind(now)
+                .bind(connection_id)
+                .bind(order_id)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE connections SET state = 'needs_relogin', last_error = ?, last_error_at = ?, updated_at = ? \
+                     WHERE id = ? AND state = 'connected'",
+                )
+                .bind(error)
+                .bind(now)
+                .bind(now)
+                .bind(connection_id)
+                .execute(&mut *tx)
+                .await?;
+                done
+            }
+            SendOutcome::Failed { error }
+            | SendOutcome::Rejected { error }
+            | SendOutcome::Skipped { reason: error } => {
+                let state = match outcome {
+                    SendOutcome::Failed { .. } => "failed",
+                    SendOutcome::Rejected { .. } => "rejected",
+                    _ => "skipped",
+                };
+                let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE orders SET state = ?, lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
+                     last_error = ?, last_error_at = ? {mine}"
+                )))
+                .bind(state)
+                .bind(error)
+                .bind(now)
+                .bind(connection_id)
+                .bind(order_id)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+                if state != "skipped" && done.rows_affected() == 1 {
+                    sqlx::query(
+                        "UPDATE connections SET last_error = ?, last_error_at = ? WHERE id = ?",
+                    )
+                    .bind(error)
+                    .bind(now)
+                    .bind(connection_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                done
+            }
+        };
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn order(&self, connection_id: &str, order_id: i64) -> Result<Option<OrderRow>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE connection_id = ? AND order_id = ?"
+        ))
+        .bind(connection_id)
+        .bind(order_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(order_from_row).transpose()
+    }
+
+    async fn orders(&self, f: &OrderFilter) -> Result<Vec<OrderRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE (?1 IS NULL OR connection_id = ?1) AND (?2 IS NULL OR state = ?2)",
+            " ORDER BY created_at DESC, order_id DESC LIMIT ?3 OFFSET ?4"
+        ))
+        .bind(&f.connection_id)
+        .bind(f.state.map(OrderState::as_str))
+        .bind(if f.limit == 0 { -1 } else { i64::from(f.limit) })
+        .bind(i64::from(f.offset))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(order_from_row).collect()
+    }
+
+    async fn count_orders(&self, f: &OrderFilter) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE (?1 IS NULL OR connection_id = ?1) AND (?2 IS NULL OR state = ?2)",
+        )
+        .bind(&f.connection_id)
+        .bind(f.state.map(OrderState::as_str))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn tracked_orders(
+        &self,
+        connection_id: &str,
+        after_order_id: i64,
+        limit: u32,
+    ) -> Result<Vec<OrderRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE connection_id = ? AND state = 'sent' AND order_id > ?",
+            " AND COALESCE(tt_status, '') NOT IN ('delivered', 'returned', 'cancelled')",
+            " ORDER BY order_id LIMIT ?"
+        ))
+        .bind(connection_id)
+        .bind(after_order_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(order_from_row).collect()
+    }
+
+    async fn update_tracking(
+        &self,
+        connection_id: &str,
+        order_id: i64,
+        status: &str,
+        status_name: &str,
+        updated_at: &str,
+        writeback: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE orders SET tt_status = ?, tt_status_name = ?, tt_updated_at = ? WHERE connection_id = ? AND order_id = ?",
+        )
+        .bind(status)
+        .bind(status_name)
+        .bind(updated_at)
+        .bind(connection_id)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        insert_writeback(&mut tx, connection_id, order_id, writeback, super::now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn resend(&self, connection_id: &str, order_id: Option<i64>) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE orders SET state = 'queued', attempts = 0, run_at = ?1, source = NULL, payload = NULL, \
+             first_attempt_at = NULL, created_at = ?1, last_error = NULL, last_error_at = NULL \
+             WHERE connection_id = ?2 AND (?3 IS NULL OR order_id = ?3) AND state IN ('failed', 'rejected', 'skipped', 'cancelled')",
+        )
+        .bind(super::now())
+        .bind(connection_id)
+        .bind(order_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn cancel_queue(&self, connection_id: &str) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE orders SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL \
+             WHERE connection_id = ? AND state IN ('queued', 'sending')",
+        )
+        .bind(connection_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE writebacks SET state = 'cancelled' WHERE connection_id = ? AND state IN ('queued', 'running')")
+            .bind(connection_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn claim_writebacks(
+        &self,
+        owner: &str,
+        lease: time::Duration,
+        limit: u32,
+    ) -> Result<Vec<WritebackRow>> {
+        let now = super::now();
+        let rows = sqlx::query(
+            "UPDATE writebacks SET state = 'running', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1 \
+             WHERE id IN (SELECT w.id FROM writebacks w JOIN connections c ON c.id = w.connection_id AND c.state = 'connected' \
+               WHERE (w.state = 'queued' AND w.run_at <= ?3) OR (w.state = 'running' AND w.lease_until <= ?3) \
+               ORDER BY w.run_at, w.id LIMIT ?4) \
+             RETURNING id, connection_id, order_id, body, attempts",
+        )
+        .bind(owner)
+        .bind(now + lease)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(WritebackRow {
+                    id: r.try_get("id")?,
+                    connection_id: r.try_get("connection_id")?,
+                    order_id: r.try_get("order_id")?,
+                    body: r.try_get("body")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn finish_writeback(
+        &self,
+        owner: &str,
+        id: i64,
+        retry_at: Option<OffsetDateTime>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let state = match (retry_at, error) {
+            (Some(_), _) => "queued",
+            (None, Some(_)) => "failed",
+            (None, None) => "done",
+        };
+        sqlx::query(
+            "UPDATE writebacks SET state = ?, run_at = COALESCE(?, run_at), last_error = ?, lease_owner = NULL, lease_until = NULL \
+             WHERE id = ? AND lease_owner = ?",
+        )
+        .bind(state)
+        .bind(retry_at)
+        .bind(error)
+        .bind(id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn reconcile_cursor(&self, connection_id: &str) -> Result<Option<OffsetDateTime>> {
+        let v: Option<Option<OffsetDateTime>> =
+            sqlx::query_scalar("SELECT reconcile_cursor FROM connections WHERE id = ?")
+                .bind(connection_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.flatten())
+    }
+
+    async fn set_reconcile_cursor(
+        &self,
+        connection_id: &str,
+        cursor: OffsetDateTime,
+    ) -> Result<()> {
+        sqlx::query("UPDATE connections SET reconcile_cursor = ? WHERE id = ?")
+            .bind(cursor)
+            .bind(connection_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn try_lease(&self, name: &str, owner: &str, ttl: time::Duration) -> Result<bool> {
+        let now = super::now();
+        let done = sqlx::query(
+            "INSERT INTO leases (name, owner, until) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until \
+             WHERE leases.owner = excluded.owner OR leases.until <= ?4",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(now + ttl)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn ready(&self) -> Result<()> {

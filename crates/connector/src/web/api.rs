@@ -655,16 +655,28 @@ pub async fn disconnect(
 
 // ---- Webhooks ----
 
-/// `POST /webhooks/woocommerce/{connection}`. The ping WooCommerce sends inside the very call
-/// that creates the webhook is answered 200 whatever the connection's state; a delivery must
-/// name a live connection (404 otherwise, which WooCommerce counts as a failure) and carry a
-/// valid signature (401).
+/// `POST /webhooks/woocommerce/{connection}`.
+///
+/// The ping WooCommerce sends inside the very call that creates the webhook is answered 200
+/// whatever the connection's state. A delivery must name a live connection (404 otherwise,
+/// which WooCommerce counts as a failure), carry a valid signature (401), be an order topic
+/// (400) with an order body (400). An order at the trigger status, created after the store was
+/// connected, is committed to the outbox *before* the 2xx; a database failure answers 503, so
+/// the delivery counts as failed and reconcile finds the order later. Duplicates, ttwc's own
+/// write-backs and `checkout-draft` orders queue nothing new.
 pub async fn webhook(
     State(st): State<WebState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Bytes,
 ) -> Result<Response, ApiError> {
+    let unavailable = |e: crate::store::StoreError| {
+        tracing::error!(connection_id = %id, error = %e, "cannot record a delivery");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Storage unavailable; try again.",
+        )
+    };
     let incoming = woocommerce::webhook::classify(&headers, &raw)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let delivery = match incoming {
@@ -673,7 +685,7 @@ pub async fn webhook(
         }
         woocommerce::webhook::Incoming::Delivery(d) => d,
     };
-    let row = match st.app.store().connection(&id).await? {
+    let row = match st.app.store().connection(&id).await.map_err(unavailable)? {
         Some(row) if row.state != ConnectionState::Disconnected => row,
         _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "Unknown connection.")),
     };
@@ -684,6 +696,74 @@ pub async fn webhook(
     delivery
         .verify(secret.as_bytes(), &raw)
         .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
-    tracing::info!(connection_id = %row.id, topic = %delivery.topic, "delivery received; the sync engine is not part of this build yet");
-    Ok((StatusCode::ACCEPTED, Json(json!({"accepted": true}))).into_response())
+    if delivery.resource != "order" || !matches!(delivery.event.as_str(), "created" | "updated") {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Unexpected topic {:?}: ttwc takes order.created and order.updated.",
+                delivery.topic
+            ),
+        ));
+    }
+    let order = woocommerce::webhook::parse_order(&raw)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("Not an order: {e}")))?;
+    let status = order.status.as_str();
+    let order_id = i64::try_from(order.id).unwrap_or(i64::MAX);
+    let connected_at = row.connected_at.unwrap_or(row.created_at);
+    let eligible = status == row.trigger_status
+        && status != woocommerce::OrderStatus::CHECKOUT_DRAFT
+        && connection::created_after_connecting(order.date_created_gmt, connected_at);
+    let store = st.app.store();
+    if eligible {
+        let number = if order.number.is_empty() {
+            order.id.to_string()
+        } else {
+            order.number.clone()
+        };
+        let source = st
+            .app
+            .key()
+            .seal(&crate::engine::source_context(&row.id, order_id), &raw);
+        let queued = store
+            .enqueue_order(&crate::store::NewOrder {
+                connection_id: &row.id,
+                order_id,
+                order_number: &number,
+                woo_status: status,
+                source: Some(source),
+            })
+            .await
+            .map_err(unavailable)?;
+        if queued {
+            st.app.wakeup().notify_one();
+            tracing::info!(connection_id = %row.id, order_id, "order queued");
+            return Ok((StatusCode::OK, Json(json!({"queued": true}))).into_response());
+        }
+    }
+    // A known order changing status: warn when one already sent is cancelled or refunded
+    // (the contract has no cancel call, so a person must tell the courier).
+    let previous = store
+        .note_woo_status(&row.id, order_id, status)
+        .await
+        .map_err(unavailable)?;
+    if let Some(previous) = previous
+        && previous != status
+        && matches!(status, "cancelled" | "refunded")
+        && let Ok(Some(o)) = store.order(&row.id, order_id).await
+        && o.state == crate::store::OrderState::Sent
+    {
+        let _ = store
+            .add_activity(
+                &row.id,
+                "warning",
+                &format!(
+                    "El pedido #{} ya enviado a TrackingTech quedó {status} en WooCommerce: avisa al courier (tracking {}) | Order #{} was already sent and is now {status}: tell the courier",
+                    o.order_number,
+                    o.tracking_id.unwrap_or_default(),
+                    o.order_number
+                ),
+            )
+            .await;
+    }
+    Ok((StatusCode::OK, Json(json!({"queued": false}))).into_response())
 }

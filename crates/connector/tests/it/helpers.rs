@@ -19,11 +19,14 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub csrf: String,
     _dir: tempfile::TempDir,
+    _stop_engine: tokio::sync::watch::Sender<bool>,
 }
 
 pub struct Options {
     pub fixtures: sandbox::Fixtures,
     pub session_idle: Duration,
+    pub status_interval: Duration,
+    pub reconcile_interval: Duration,
 }
 
 impl Default for Options {
@@ -31,6 +34,8 @@ impl Default for Options {
         Options {
             fixtures: sandbox::Fixtures::builtin(),
             session_idle: Duration::from_secs(7200),
+            status_interval: Duration::from_millis(300),
+            reconcile_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -40,6 +45,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
+    init_logs();
     let mut sandbox_config = sandbox::Config::new(options.fixtures);
     sandbox_config.advance_every = None;
     let sandbox = sandbox::spawn(sandbox_config)
@@ -61,16 +67,24 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.database_url = format!("sqlite://{}", dir.path().join("ttwc.db").display());
     settings.trackingtech_url = sandbox.base_url();
     settings.session_idle = options.session_idle;
-    let options = AppOptions {
+    settings.status_interval = options.status_interval;
+    settings.reconcile_interval = options.reconcile_interval;
+    let app_options = AppOptions {
         woo_timeout: Some(Duration::from_secs(2)),
         ..AppOptions::default()
     };
-    let app = App::open(settings, options).await.expect("app opens");
+    let app = App::open(settings, app_options).await.expect("app opens");
     tokio::spawn(connector::web::serve(
         app.clone(),
         listener,
         std::future::pending(),
     ));
+    let mut engine = connector::engine::EngineConfig::from_settings(app.settings());
+    engine.backoff_base = Duration::from_millis(50);
+    engine.backoff_cap = Duration::from_millis(1000);
+    engine.idle_poll = Duration::from_millis(50);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    connector::engine::spawn(app.clone(), engine, stopped);
 
     let http = reqwest::Client::builder()
         .cookie_store(true)
@@ -85,6 +99,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         http,
         csrf: String::new(),
         _dir: dir,
+        _stop_engine: stop,
     };
     t.csrf = t.page_csrf("/connect").await;
     t
@@ -236,6 +251,125 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    fn sim(&self, path: &str) -> String {
+        format!("{}{path}", self.woo.base_url())
+    }
+
+    /// Creates `count` orders in the simulated store (WooCommerce fires its webhooks).
+    pub async fn sim_orders(&self, count: u32, status: &str) -> Vec<u64> {
+        let v: Value = reqwest::Client::new()
+            .post(self.sim("/_sim/orders"))
+            .json(&json!({"count": count, "status": status}))
+            .send()
+            .await
+            .expect("sim")
+            .json()
+            .await
+            .expect("json");
+        v["ids"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .filter_map(Value::as_u64)
+            .collect()
+    }
+
+    pub async fn sim_order(&self, id: u64) -> Value {
+        reqwest::Client::new()
+            .get(self.sim(&format!("/_sim/orders/{id}")))
+            .send()
+            .await
+            .expect("sim")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    pub async fn sim_set_status(&self, id: u64, status: &str) {
+        let r = reqwest::Client::new()
+            .post(self.sim(&format!("/_sim/orders/{id}/status")))
+            .json(&json!({"status": status}))
+            .send()
+            .await
+            .expect("sim");
+        assert!(r.status().is_success());
+    }
+
+    pub async fn sim_faults(&self, faults: Value) {
+        let r = reqwest::Client::new()
+            .put(self.sim("/_sim/faults"))
+            .json(&faults)
+            .send()
+            .await
+            .expect("sim");
+        assert!(r.status().is_success());
+    }
+
+    pub async fn sandbox_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> StatusCode {
+        reqwest::Client::new()
+            .request(method, format!("{}{path}", self.sandbox.base_url()))
+            .bearer_auth(self.sandbox.admin_token())
+            .json(&body)
+            .send()
+            .await
+            .expect("sandbox admin")
+            .status()
+    }
+
+    /// Orders the sandbox received: (WooCommerce order id, requests that carried its key).
+    pub async fn received(&self) -> Vec<Value> {
+        self.sandbox_admin("/_sandbox/orders").await["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub async fn order_states(
+        &self,
+        connection_id: &str,
+    ) -> std::collections::BTreeMap<String, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        let filter = connector::store::OrderFilter {
+            connection_id: Some(connection_id.to_owned()),
+            ..Default::default()
+        };
+        for o in self.app.store().orders(&filter).await.expect("orders") {
+            *counts.entry(o.state.as_str().to_owned()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Waits until no order of the connection is queued or being sent.
+    pub async fn settled(
+        &self,
+        connection_id: &str,
+        expected: usize,
+        deadline: Duration,
+    ) -> std::collections::BTreeMap<String, usize> {
+        let start = Instant::now();
+        loop {
+            let states = self.order_states(connection_id).await;
+            let total: usize = states.values().sum();
+            let busy = states.get("queued").copied().unwrap_or(0)
+                + states.get("sending").copied().unwrap_or(0);
+            if total >= expected && busy == 0 {
+                return states;
+            }
+            assert!(
+                start.elapsed() < deadline,
+                "the outbox did not settle in {deadline:?}: {states:?} (expected {expected})"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 /// Polls `check` until it returns `Some`, failing after `deadline`.
 pub async fn eventually<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> T
 where
@@ -252,5 +386,15 @@ where
             "timed out after {deadline:?} waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Logs go to the test output (shown for failing tests) when `TTWC_TEST_LOG` is set.
+fn init_logs() {
+    if let Ok(filter) = std::env::var("TTWC_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
     }
 }

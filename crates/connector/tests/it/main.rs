@@ -4,4 +4,5 @@ mod browser;
 mod helpers;
 mod startup;
 mod store;
+mod sync;
 mod wizard;

@@ -74,6 +74,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let web = tokio::spawn(connector::web::serve(app.clone(), listener, async {
         let _ = stopped.await;
     }));
+    let mut engine_config = connector::engine::EngineConfig::from_settings(app.settings());
+    // Statuses move every 20 s in the demo's sandbox; look often enough to show each step.
+    engine_config.status_interval = Duration::from_secs(5);
+    engine_config.reconcile_interval = Duration::from_secs(30);
+    let (stop_engine, engine_stopped) = tokio::sync::watch::channel(false);
+    let engine = connector::engine::spawn(app.clone(), engine_config, engine_stopped);
 
     let public = app
         .settings()
@@ -88,11 +94,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         woo.base_url()
     );
     println!("  ttwc                     {public}\n");
+    let mut trickle = None;
     if args.auto {
         let id = auto_connect(&app, &woo)
             .await
             .context("the automatic connection failed")?;
         println!("Connected the simulated store automatically: connection {id}.");
+        println!("A new paid order arrives in the store every 5 s; watch them reach TrackingTech:");
+        println!(
+            "  dashboard        {public}/  (sign in: DEMO, demo@trackingtech.test / demo1234)"
+        );
+        println!(
+            "  orders           TTWC_DATABASE_URL=sqlite://{DEMO_DB} cargo run --release -- orders"
+        );
+        println!(
+            "  in the store     {}/_sim/orders/<id> shows TrackingTech's notes and meta",
+            woo.base_url()
+        );
+        trickle = Some(tokio::spawn(trickle_orders(woo.base_url())));
     } else {
         println!("Connect the simulated store in your browser:");
         println!("  1. open {public}/connect");
@@ -106,11 +125,33 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("Press Ctrl-C to stop everything.");
 
     super::shutdown_signal().await;
+    if let Some(t) = trickle {
+        t.abort();
+    }
     let _ = stop_web.send(());
     let _ = web.await;
+    let _ = stop_engine.send(true);
+    let _ = engine.await;
     woo.shutdown().await;
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// Creates a paid order in the simulated store every few seconds.
+async fn trickle_orders(woo_url: String) {
+    let http = reqwest::Client::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let created = http
+            .post(format!("{woo_url}/_sim/orders"))
+            .json(&serde_json::json!({"count": 1, "status": "processing"}))
+            .send()
+            .await;
+        if let Err(e) = created {
+            tracing::warn!(error = %e, "the demo could not create an order in the simulator");
+        }
+    }
 }
 
 fn url_of(addr: SocketAddr) -> anyhow::Result<url::Url> {

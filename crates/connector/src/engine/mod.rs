@@ -1,0 +1,209 @@
+//! The sync engine: the outbox's workers and the schedules around them.
+//!
+//! Design notes.
+//! - The `orders` table is the outbox: the webhook receiver commits a `queued` row before it
+//!   answers 2xx, keyed by (connection, WooCommerce order id), so duplicate deliveries, ttwc's own
+//!   write-backs (which fire `order.updated` again) and reconcile all land on the same row.
+//! - A worker claims due rows with a lease (owner + deadline) in the database and counts the
+//!   attempt there; a crashed worker's lease expires and another takes the row over. Every
+//!   outcome is written only where the lease is still the worker's.
+//! - The payload is built once, at the first attempt, and stored (sealed) *before* it is sent, so
+//!   a retry — or a replay after a crash — sends the same bytes under the same idempotency key
+//!   (`<deviceId>:<order id>`), which TrackingTech answers with the first result.
+//! - Retry decisions start from the clients' one classifier: transient errors back off
+//!   exponentially with full jitter and never earlier than a `Retry-After` (which also holds the
+//!   whole connection), auth errors park the connection until the merchant logs in again, and
+//!   rejections are kept with TrackingTech's message until resent.
+//! - Status polling and reconcile run under named leases, so with several replicas one does
+//!   each run.
+
+mod schedules;
+mod send;
+mod writeback;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use tokio::sync::{Mutex, Semaphore, watch};
+
+use crate::app::App;
+use crate::config::Settings;
+
+pub use send::{activity_reason, source_context};
+pub use writeback::Writeback;
+
+/// Tunables of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Sends in flight, overall.
+    pub concurrency: usize,
+    /// Sends in flight per connection.
+    pub per_connection: u32,
+    pub lease: Duration,
+    /// Transient failures are retried until an order has waited this long; then `failed`.
+    pub max_age: Duration,
+    /// How often an idle worker looks for due work (a delivery wakes it at once).
+    pub idle_poll: Duration,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    pub status_interval: Duration,
+    pub reconcile_interval: Duration,
+}
+
+impl EngineConfig {
+    pub fn from_settings(settings: &Settings) -> EngineConfig {
+        EngineConfig {
+            concurrency: 32,
+            per_connection: 4,
+            lease: Duration::from_secs(60),
+            max_age: Duration::from_secs(72 * 3600),
+            idle_poll: Duration::from_millis(250),
+            backoff_base: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(300),
+            status_interval: settings.status_interval,
+            reconcile_interval: settings.reconcile_interval,
+        }
+    }
+}
+
+/// State shared by the engine's tasks.
+pub(crate) struct Shared {
+    pub app: App,
+    pub config: EngineConfig,
+    /// This process's lease owner name.
+    pub owner: String,
+    /// The store's weight unit, per connection, fetched once per process run.
+    pub weight_units: Mutex<HashMap<String, String>>,
+    /// Whether the store serves the Shipment Tracking REST namespace, per connection.
+    pub tracking_api: Mutex<HashMap<String, bool>>,
+}
+
+/// Runs the engine until `shutdown` turns true.
+pub fn spawn(
+    app: App,
+    config: EngineConfig,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let owner = format!(
+        "{}-{}",
+        std::process::id(),
+        rand::rng()
+            .sample_iter(&Alphanumeric)
+            .take(8)
+            .map(char::from)
+            .collect::<String>()
+    );
+    let shared = Arc::new(Shared {
+        app,
+        config,
+        owner,
+        weight_units: Mutex::new(HashMap::new()),
+        tracking_api: Mutex::new(HashMap::new()),
+    });
+    tokio::spawn(async move {
+        let sends = tokio::spawn(send_loop(shared.clone(), shutdown.clone()));
+        let writebacks = tokio::spawn(writeback::run(shared.clone(), shutdown.clone()));
+        let status = tokio::spawn(schedules::status_loop(shared.clone(), shutdown.clone()));
+        let reconcile = tokio::spawn(schedules::reconcile_loop(shared.clone(), shutdown.clone()));
+        let _ = tokio::join!(sends, writebacks, status, reconcile);
+    })
+}
+
+/// Claims due orders as permits free up and sends each in its own task.
+async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    let permits = Arc::new(Semaphore::new(shared.config.concurrency));
+    let wake = shared.app.wakeup();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let free = permits.available_permits();
+        let claimed = if free == 0 {
+            Vec::new()
+        } else {
+            match shared
+                .app
+                .store()
+                .claim_sends(
+                    &shared.owner,
+                    to_time(shared.config.lease),
+                    free as u32,
+                    shared.config.per_connection,
+                )
+                .await
+            {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming orders failed");
+                    Vec::new()
+                }
+            }
+        };
+        if claimed.is_empty() {
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(shared.config.idle_poll) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        for job in claimed {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            let shared = shared.clone();
+            let wake = wake.clone();
+            tokio::spawn(async move {
+                send::attempt(&shared, job).await;
+                drop(permit);
+                // A freed permit may let the next due order go.
+                wake.notify_one();
+            });
+        }
+    }
+    // Let in-flight sends finish (their leases would otherwise have to expire).
+    let _ = permits.acquire_many(shared.config.concurrency as u32).await;
+}
+
+/// Exponential backoff with full jitter: a random wait in [0, min(cap, base·2^(attempt-1))],
+/// never less than `floor` (a Retry-After).
+pub fn backoff(config: &EngineConfig, attempt: i64, floor: Option<Duration>) -> Duration {
+    let exp = u32::try_from(attempt.clamp(1, 30) - 1).unwrap_or(0);
+    let ceiling = config
+        .backoff_base
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(config.backoff_cap);
+    let jittered = ceiling.mul_f64(rand::rng().random_range(0.0..=1.0));
+    jittered.max(floor.unwrap_or(Duration::ZERO))
+}
+
+pub(crate) fn to_time(d: Duration) -> time::Duration {
+    time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        let config = EngineConfig::from_settings(&Settings::defaults());
+        for attempt in 1..40 {
+            let d = backoff(&config, attempt, None);
+            let ceiling = config
+                .backoff_base
+                .saturating_mul(2u32.saturating_pow((attempt.min(30) - 1) as u32))
+                .min(config.backoff_cap);
+            assert!(d <= ceiling, "attempt {attempt}: {d:?} > {ceiling:?}");
+        }
+        assert!(backoff(&config, 1, Some(Duration::from_secs(40))) >= Duration::from_secs(40));
+        // Full jitter spreads retries: many draws are not all the same.
+        let draws: std::collections::HashSet<u128> = (0..20)
+            .map(|_| backoff(&config, 6, None).as_millis())
+            .collect();
+        assert!(draws.len() > 1);
+    }
+}

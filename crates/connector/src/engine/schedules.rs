@@ -1,0 +1,311 @@
+//! The schedules: status polling (TrackingTech → WooCommerce) and reconcile (WooCommerce →
+//! ttwc). Each run takes a named lease first, so among replicas one does it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::watch;
+use trackingtech::ErrorClass;
+
+use super::{Shared, to_time};
+use crate::connection::{Secrets, WEBHOOK_NAME, secret_context};
+use crate::store::{ConnectionRow, ConnectionState, NewOrder};
+
+pub(super) async fn status_loop(shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+    every(
+        shared,
+        shutdown,
+        "status",
+        |s| s.config.status_interval,
+        |shared| async move {
+            for conn in connected(&shared).await {
+                if let Err(e) = poll_statuses(&shared, &conn).await {
+                    tracing::warn!(connection_id = %conn.id, error = %e, "status polling failed");
+                }
+            }
+        },
+    )
+    .await
+}
+
+pub(super) async fn reconcile_loop(shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+    every(
+        shared,
+        shutdown,
+        "reconcile",
+        |s| s.config.reconcile_interval,
+        |shared| async move {
+            for conn in connected(&shared).await {
+                if let Err(e) = reconcile(&shared, &conn).await {
+                    tracing::warn!(connection_id = %conn.id, error = %e, "reconcile failed");
+                }
+            }
+        },
+    )
+    .await
+}
+
+/// Runs `work` every `interval`, when this process holds the lease named `name`.
+async fn every<F, Fut>(
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+    name: &'static str,
+    interval: impl Fn(&Shared) -> Duration,
+    work: F,
+) where
+    F: Fn(Arc<Shared>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        let period = interval(&shared);
+        tokio::select! {
+            () = tokio::time::sleep(period) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+        // The lease outlives one period a little, so the holder keeps it run after run.
+        match shared
+            .app
+            .store()
+            .try_lease(name, &shared.owner, to_time(period + period / 2))
+            .await
+        {
+            Ok(true) => work(shared.clone()).await,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(schedule = name, error = %e, "cannot take the schedule's lease")
+            }
+        }
+    }
+}
+
+async fn connected(shared: &Shared) -> Vec<ConnectionRow> {
+    match shared.app.store().connections(None).await {
+        Ok(all) => all
+            .into_iter()
+            .filter(|c| c.state == ConnectionState::Connected)
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "listing connections failed");
+            Vec::new()
+        }
+    }
+}
+
+/// Asks TrackingTech for the status of sent, non-final orders, 100 per call, and queues a
+/// write-back for each change.
+pub(crate) async fn poll_statuses(
+    shared: &Shared,
+    conn: &ConnectionRow,
+) -> anyhow_like::Result<()> {
+    let app = &shared.app;
+    let Some(token) = Secrets::open(app, conn).integration_token else {
+        return Ok(());
+    };
+    let tt = app.trackingtech_at(&conn.api_base_url)?;
+    let mut after = 0;
+    loop {
+        let batch = app
+            .store()
+            .tracked_orders(
+                &conn.id,
+                after,
+                trackingtech::contract::MAX_STATUS_BATCH as u32,
+            )
+            .await?;
+        let Some(last) = batch.last() else { break };
+        after = last.order_id;
+        let ids: Vec<u64> = batch
+            .iter()
+            .filter_map(|o| u64::try_from(o.order_id).ok())
+            .collect();
+        let statuses = match tt.order_status(&token, &ids).await {
+            Ok(s) => s,
+            Err(e) if e.class() == ErrorClass::Auth => {
+                let mut row = conn.clone();
+                row.state = ConnectionState::NeedsRelogin;
+                row.last_error = Some(e.to_string());
+                app.store().update_connection(&row).await?;
+                app.store().add_activity(&conn.id, "needs_relogin", "TrackingTech no acepta la sesión de la tienda: vuelve a conectarla | TrackingTech refused the store's token: reconnect it").await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for s in statuses {
+            let Some(row) = batch.iter().find(|o| o.order_id as u64 == s.order_id) else {
+                continue;
+            };
+            if row.tt_status.as_deref() == Some(s.status.as_str()) {
+                continue;
+            }
+            let tracking = if s.tracking_id.is_empty() {
+                row.tracking_id.clone().unwrap_or_default()
+            } else {
+                s.tracking_id.clone()
+            };
+            let wb =
+                super::writeback::after_status(conn, &tracking, s.status.as_str(), &s.status_name);
+            app.store()
+                .update_tracking(
+                    &conn.id,
+                    row.order_id,
+                    s.status.as_str(),
+                    &s.status_name,
+                    &s.updated_at,
+                    &wb,
+                )
+                .await?;
+            app.store()
+                .add_activity(
+                    &conn.id,
+                    "status",
+                    &format!(
+                        "Pedido #{}: {} ({})",
+                        row.order_number, s.status_name, s.status
+                    ),
+                )
+                .await?;
+        }
+        if batch.len() < trackingtech::contract::MAX_STATUS_BATCH {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Finds trigger-status orders the webhooks missed, and re-enables a webhook WooCommerce
+/// disabled (or re-creates one the merchant deleted).
+pub(crate) async fn reconcile(shared: &Shared, conn: &ConnectionRow) -> anyhow_like::Result<()> {
+    let app = &shared.app;
+    let secrets = Secrets::open(app, conn);
+    let Some(credentials) = secrets.woo.clone() else {
+        return Ok(());
+    };
+    let Some(woo) = app.woo_client(&conn.store_url, credentials) else {
+        return Ok(());
+    };
+    let connected_at = conn.connected_at.unwrap_or(conn.created_at);
+    let cursor = app
+        .store()
+        .reconcile_cursor(&conn.id)
+        .await?
+        .unwrap_or(connected_at);
+    // A small overlap: orders modified in the same second as the cursor are not missed.
+    let query = woocommerce::OrderQuery {
+        status: vec![conn.trigger_status.clone()],
+        modified_after: Some(cursor - time::Duration::seconds(60)),
+        ..woocommerce::OrderQuery::default()
+    };
+    let mut newest = cursor;
+    let mut found = 0u64;
+    let mut listed = 0u64;
+    let mut orders = std::pin::pin!(woo.list_orders(&query));
+    while let Some(order) = orders.next().await {
+        let order = order?;
+        listed += 1;
+        if let Some(modified) = order.date_modified_gmt {
+            newest = newest.max(modified);
+        }
+        if !crate::connection::created_after_connecting(order.date_created_gmt, connected_at) {
+            continue;
+        }
+        let id = i64::try_from(order.id).unwrap_or(i64::MAX);
+        let number = if order.number.is_empty() {
+            order.id.to_string()
+        } else {
+            order.number.clone()
+        };
+        let queued = app
+            .store()
+            .enqueue_order(&NewOrder {
+                connection_id: &conn.id,
+                order_id: id,
+                order_number: &number,
+                woo_status: order.status.as_str(),
+                source: None,
+            })
+            .await?;
+        if queued {
+            found += 1;
+        }
+    }
+    tracing::debug!(connection_id = %conn.id, listed, found, %cursor, "reconcile run");
+    app.store().set_reconcile_cursor(&conn.id, newest).await?;
+    if found > 0 {
+        app.wakeup().notify_one();
+        app.store()
+            .add_activity(&conn.id, "reconcile", &format!("Reconciliación: {found} pedidos que no llegaron por webhook quedaron en cola | Reconcile queued {found} orders the webhook missed"))
+            .await?;
+    }
+    check_webhook(shared, conn, &woo, &secrets).await
+}
+
+async fn check_webhook(
+    shared: &Shared,
+    conn: &ConnectionRow,
+    woo: &woocommerce::Client,
+    _secrets: &Secrets,
+) -> anyhow_like::Result<()> {
+    let app = &shared.app;
+    let Some(webhook_id) = conn.webhook_id else {
+        return Ok(());
+    };
+    match woo.get_webhook(webhook_id as u64).await {
+        Ok(hook) if hook.status.as_str() == "active" => Ok(()),
+        Ok(hook) => {
+            woo.update_webhook_status(
+                webhook_id as u64,
+                &woocommerce::WebhookStatus::new("active"),
+            )
+            .await?;
+            app.store()
+                .add_activity(&conn.id, "webhook", &format!("WooCommerce había desactivado el webhook ({}); ttwc lo reactivó | WooCommerce had set the webhook {}; ttwc re-enabled it", hook.status.as_str(), hook.status.as_str()))
+                .await?;
+            Ok(())
+        }
+        Err(e) if e.is_not_found() => {
+            // Deleted in the store: make a new one, with a new secret.
+            let secret = woocommerce::WebhookSecret::generate();
+            let hook = woo
+                .create_webhook(&woocommerce::WebhookCreate {
+                    name: WEBHOOK_NAME.to_owned(),
+                    topic: "order.updated".to_owned(),
+                    delivery_url: app
+                        .settings()
+                        .public(&format!("/webhooks/woocommerce/{}", conn.id)),
+                    secret: secret.clone(),
+                })
+                .await?;
+            let mut row = conn.clone();
+            row.webhook_id = Some(hook.id as i64);
+            row.webhook_secret = Some(
+                app.key()
+                    .seal_str(&secret_context(&conn.id, "webhook_secret"), secret.expose()),
+            );
+            app.store().update_connection(&row).await?;
+            app.store()
+                .add_activity(&conn.id, "webhook", "El webhook de ttwc fue borrado en la tienda; ttwc creó uno nuevo | ttwc's webhook was deleted in the store; ttwc created a new one")
+                .await?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A small error type for the schedules: any cause, logged by the loop.
+pub(crate) mod anyhow_like {
+    pub type Result<T> = std::result::Result<T, Error>;
+
+    #[derive(Debug, thiserror::Error)]
+    pub enum Error {
+        #[error(transparent)]
+        Store(#[from] crate::store::StoreError),
+        #[error(transparent)]
+        TrackingTech(#[from] trackingtech::Error),
+        #[error(transparent)]
+        WooCommerce(#[from] woocommerce::Error),
+    }
+}

@@ -1,0 +1,322 @@
+//! One send attempt: build the payload (first attempt only), send it, record the outcome.
+
+use std::time::Duration;
+
+use tracing::Instrument;
+use trackingtech::{ErrorClass, OrderPayload};
+
+use super::{Shared, backoff, to_time};
+use crate::connection::Secrets;
+use crate::mapping::{self, Context, Outcome};
+use crate::store::{self, ConnectionRow, ConnectionState, OrderRow, SendOutcome};
+
+/// WooCommerce statuses after which an order must not be shipped any more.
+const NOT_SHIPPABLE: [&str; 5] = ["cancelled", "refunded", "failed", "trash", "checkout-draft"];
+
+/// Why, in both languages, for the activity and `last_error`.
+pub fn activity_reason(es: &str, en: &str) -> String {
+    format!("{es} | {en}")
+}
+
+pub(super) async fn attempt(shared: &Shared, job: OrderRow) {
+    let span = tracing::info_span!("send", connection_id = %job.connection_id, order_id = job.order_id, attempt = job.attempts);
+    let outcome = decide(shared, &job).instrument(span).await;
+    let store = shared.app.store();
+    let recorded = match store
+        .finish_send(&shared.owner, &job.connection_id, job.order_id, &outcome)
+        .await
+    {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            // The lease will expire and the order be tried again; nothing is lost.
+            tracing::error!(connection_id = %job.connection_id, order_id = job.order_id, error = %e, "recording a send failed");
+            return;
+        }
+    };
+    if !recorded {
+        tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, "lost the lease; another worker owns this order");
+        return;
+    }
+    let number = &job.order_number;
+    let note = match &outcome {
+        SendOutcome::Sent { tracking_id, .. } => Some(("sent", format!("Pedido #{number} enviado a TrackingTech — tracking {tracking_id}"))),
+        SendOutcome::Rejected { error } => Some(("rejected", format!("Pedido #{number} rechazado: {error}"))),
+        SendOutcome::Skipped { reason } => Some(("skipped", format!("Pedido #{number} omitido: {reason}"))),
+        SendOutcome::Failed { error } => Some(("failed", format!("Pedido #{number} no se pudo enviar: {error}"))),
+        SendOutcome::NeedsRelogin { .. } => Some((
+            "needs_relogin",
+            "TrackingTech no acepta la sesión de la tienda: vuelve a conectar la tienda para reanudar los envíos | TrackingTech refused the store's token: reconnect the store to resume sending".to_owned(),
+        )),
+        SendOutcome::Retry { .. } => None,
+    };
+    if let Some((kind, message)) = note
+        && let Err(e) = store.add_activity(&job.connection_id, kind, &message).await
+    {
+        tracing::warn!(error = %e, "could not record activity");
+    }
+    match &outcome {
+        SendOutcome::Sent { tracking_id, .. } => {
+            tracing::info!(connection_id = %job.connection_id, order_id = job.order_id, tracking_id, "order sent")
+        }
+        SendOutcome::Retry { error, run_at, .. } => {
+            tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, error, retry_at = %run_at, "send will be retried")
+        }
+        other => {
+            tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, outcome = ?kind_of(other), "order not sent")
+        }
+    }
+}
+
+fn kind_of(o: &SendOutcome) -> &'static str {
+    match o {
+        SendOutcome::Sent { .. } => "sent",
+        SendOutcome::Retry { .. } => "retry",
+        SendOutcome::NeedsRelogin { .. } => "needs_relogin",
+        SendOutcome::Failed { .. } => "failed",
+        SendOutcome::Rejected { .. } => "rejected",
+        SendOutcome::Skipped { .. } => "skipped",
+    }
+}
+
+async fn decide(shared: &Shared, job: &OrderRow) -> SendOutcome {
+    let app = &shared.app;
+    let retry = |error: String, floor: Option<Duration>, hold: bool| -> SendOutcome {
+        let now = store::now();
+        if now - job.created_at > to_time(shared.config.max_age) {
+            return SendOutcome::Failed {
+                error: format!(
+                    "gave up after {} h: {error}",
+                    shared.config.max_age.as_secs() / 3600
+                ),
+            };
+        }
+        let wait = backoff(&shared.config, job.attempts, floor);
+        SendOutcome::Retry {
+            run_at: now + to_time(wait),
+            error,
+            hold_connection_until: if hold {
+                floor.map(|f| now + to_time(f))
+            } else {
+                None
+            },
+        }
+    };
+    let conn = match app.store().connection(&job.connection_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return SendOutcome::Failed {
+                error: "the connection no longer exists".into(),
+            };
+        }
+        Err(e) => return retry(format!("database: {e}"), None, false),
+    };
+    if conn.state != ConnectionState::Connected {
+        return SendOutcome::NeedsRelogin {
+            error: format!("the connection is {}", conn.state.as_str()),
+        };
+    }
+    let secrets = Secrets::open(app, &conn);
+    let (Some(token), Some(customer_id)) =
+        (secrets.integration_token.clone(), conn.customer_id.clone())
+    else {
+        return SendOutcome::NeedsRelogin {
+            error: "the connection has no usable TrackingTech token".into(),
+        };
+    };
+
+    let payload = match &job.payload {
+        Some(sealed) => match app.key().open(&payload_context(job), sealed) {
+            Ok(bytes) => OrderPayload::from_stored(bytes),
+            Err(e) => {
+                return SendOutcome::Failed {
+                    error: format!("the stored payload does not open: {e}"),
+                };
+            }
+        },
+        None => match build(shared, job, &conn, &secrets, &customer_id).await {
+            Ok(payload) => {
+                let sealed = app.key().seal(&payload_context(job), payload.as_bytes());
+                match app
+                    .store()
+                    .save_payload(&shared.owner, &job.connection_id, job.order_id, &sealed)
+                    .await
+                {
+                    Ok(true) => payload,
+                    Ok(false) => return retry("lost the lease".into(), None, false),
+                    Err(e) => return retry(format!("database: {e}"), None, false),
+                }
+            }
+            Err(outcome) => return outcome,
+        },
+    };
+
+    let tt = match app.trackingtech_at(&conn.api_base_url) {
+        Ok(tt) => tt,
+        Err(e) => {
+            return SendOutcome::Failed {
+                error: e.to_string(),
+            };
+        }
+    };
+    let key = format!("{}:{}", conn.device_id, job.order_id);
+    match tt.send_order(&token, &key, &payload).await {
+        Ok(sent) => SendOutcome::Sent {
+            writeback: super::writeback::after_send(
+                &conn,
+                &sent.tracking_id,
+                sent.status.as_str(),
+                &sent.status_name,
+            ),
+            tt_id: sent.id.to_string(),
+            tracking_id: sent.tracking_id,
+            status: sent.status.as_str().to_owned(),
+            status_name: sent.status_name,
+        },
+        Err(e) => match e.class() {
+            ErrorClass::Transient { retry_after } => {
+                retry(e.to_string(), retry_after, e.status() == Some(429))
+            }
+            ErrorClass::Auth => SendOutcome::NeedsRelogin {
+                error: e.to_string(),
+            },
+            ErrorClass::Rejected => {
+                let mut message = e.message().unwrap_or("rejected").to_owned();
+                if let Some(fields) = e.field_errors().filter(|f| !f.is_empty()) {
+                    let details: Vec<String> = fields
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {}", v.join(", ")))
+                        .collect();
+                    message = format!("{message} ({})", details.join("; "));
+                }
+                SendOutcome::Rejected {
+                    error: format!("TrackingTech HTTP {}: {message}", e.status().unwrap_or(0)),
+                }
+            }
+        },
+    }
+}
+
+fn payload_context(job: &OrderRow) -> String {
+    format!("order/{}/{}/payload", job.connection_id, job.order_id)
+}
+
+pub fn source_context(connection_id: &str, order_id: i64) -> String {
+    format!("order/{connection_id}/{order_id}/source")
+}
+
+/// The first attempt: the order (as delivered, or fetched), its products, the mapping.
+async fn build(
+    shared: &Shared,
+    job: &OrderRow,
+    conn: &ConnectionRow,
+    secrets: &Secrets,
+    customer_id: &str,
+) -> Result<OrderPayload, SendOutcome> {
+    let app = &shared.app;
+    let retry_woo = |e: woocommerce::Error| -> SendOutcome {
+        let now = store::now();
+        let floor = match e.class() {
+            woocommerce::ErrorClass::Transient { retry_after } => retry_after,
+            _ => None,
+        };
+        let wait = backoff(&shared.config, job.attempts, floor);
+        SendOutcome::Retry {
+            run_at: now + to_time(wait),
+            error: format!("WooCommerce: {e}"),
+            hold_connection_until: None,
+        }
+    };
+    let Some(credentials) = secrets.woo.clone() else {
+        return Err(SendOutcome::NeedsRelogin {
+            error: "the connection has no usable WooCommerce keys".into(),
+        });
+    };
+    let Some(woo) = app.woo_client(&conn.store_url, credentials) else {
+        return Err(SendOutcome::Failed {
+            error: "invalid store URL".into(),
+        });
+    };
+    let order = match job.source.as_ref().and_then(|s| {
+        app.key()
+            .open(&source_context(&job.connection_id, job.order_id), s)
+            .ok()
+    }) {
+        Some(json) => match woocommerce::webhook::parse_order(&json) {
+            Ok(order) => order,
+            Err(_) => fetch(&woo, job.order_id)
+                .await
+                .map_err(|e| skip_or_retry(e, &retry_woo))?,
+        },
+        None => fetch(&woo, job.order_id)
+            .await
+            .map_err(|e| skip_or_retry(e, &retry_woo))?,
+    };
+    if NOT_SHIPPABLE.contains(&order.status.as_str()) {
+        let status = order.status.as_str();
+        return Err(SendOutcome::Skipped {
+            reason: activity_reason(
+                &format!("el pedido está en estado {status}"),
+                &format!("the order is now {status}"),
+            ),
+        });
+    }
+    let products = mapping::load_products(&woo, &[&order])
+        .await
+        .map_err(&retry_woo)?;
+    let weight_unit = weight_unit(shared, conn, &woo).await.map_err(&retry_woo)?;
+    let ctx = Context {
+        customer_id,
+        store_url: &conn.store_url,
+        weight_unit: &weight_unit,
+        products: &products,
+    };
+    match mapping::map_order(&order, &ctx) {
+        Outcome::Send(body) => Ok(OrderPayload::new(&body)),
+        Outcome::Skip(reason) => Err(SendOutcome::Skipped {
+            reason: activity_reason(&reason.es, &reason.en),
+        }),
+        Outcome::Refuse(reason) => Err(SendOutcome::Rejected {
+            error: activity_reason(&reason.es, &reason.en),
+        }),
+    }
+}
+
+async fn fetch(
+    woo: &woocommerce::Client,
+    order_id: i64,
+) -> Result<woocommerce::Order, woocommerce::Error> {
+    woo.get_order(u64::try_from(order_id).unwrap_or(0)).await
+}
+
+fn skip_or_retry(
+    e: woocommerce::Error,
+    retry: &impl Fn(woocommerce::Error) -> SendOutcome,
+) -> SendOutcome {
+    if e.is_not_found() {
+        SendOutcome::Skipped {
+            reason: activity_reason(
+                "el pedido ya no existe en WooCommerce",
+                "the order no longer exists in WooCommerce",
+            ),
+        }
+    } else {
+        retry(e)
+    }
+}
+
+async fn weight_unit(
+    shared: &Shared,
+    conn: &ConnectionRow,
+    woo: &woocommerce::Client,
+) -> Result<String, woocommerce::Error> {
+    if let Some(unit) = shared.weight_units.lock().await.get(&conn.id) {
+        return Ok(unit.clone());
+    }
+    let unit = woo.weight_unit().await?.as_str().to_owned();
+    shared
+        .weight_units
+        .lock()
+        .await
+        .insert(conn.id.clone(), unit.clone());
+    Ok(unit)
+}

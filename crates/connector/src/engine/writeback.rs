@@ -1,0 +1,215 @@
+//! Write-backs to WooCommerce: an order note, `_trackingtech_*` meta, the tracking number where
+//! the shipment-tracking ecosystem reads it, and optionally the `completed` status.
+//!
+//! Each write-back is queued in the same transaction as the change that causes it. Its steps
+//! run idempotent-first (meta, tracking items, status) and the note — the one step that would
+//! show twice if repeated — last, so a retry after a partial failure rarely duplicates anything.
+//! The order saves fire `order.updated` again; the receiver finds the order already in the
+//! outbox and queues nothing, so write-backs never loop.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use super::{Shared, backoff, to_time};
+use crate::connection::Secrets;
+use crate::store::{self, ConnectionRow};
+
+/// Give up on a write-back after this many attempts.
+const MAX_ATTEMPTS: i64 = 15;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Writeback {
+    pub note: String,
+    pub customer_note: bool,
+    pub meta: Vec<(String, Value)>,
+    /// Add this tracking number to the order's shipment tracking.
+    pub tracking_number: Option<String>,
+    /// Set the order `completed`.
+    pub complete: bool,
+}
+
+fn meta(tracking_id: &str, status: &str, status_name: &str) -> Vec<(String, Value)> {
+    vec![
+        ("_trackingtech_tracking_id".into(), json!(tracking_id)),
+        ("_trackingtech_status".into(), json!(status)),
+        ("_trackingtech_status_name".into(), json!(status_name)),
+    ]
+}
+
+fn note(tracking_id: &str, status_name: &str) -> String {
+    format!("TrackingTech: {status_name} — tracking {tracking_id}")
+}
+
+/// The write-back after a successful send (JSON for the queue).
+pub fn after_send(
+    conn: &ConnectionRow,
+    tracking_id: &str,
+    status: &str,
+    status_name: &str,
+) -> String {
+    let wb = Writeback {
+        note: note(tracking_id, status_name),
+        customer_note: conn.notify_customer,
+        meta: meta(tracking_id, status, status_name),
+        tracking_number: Some(tracking_id.to_owned()),
+        complete: conn.mark_completed && status == "delivered",
+    };
+    serde_json::to_string(&wb).unwrap_or_default()
+}
+
+/// The write-back after a status change.
+pub fn after_status(
+    conn: &ConnectionRow,
+    tracking_id: &str,
+    status: &str,
+    status_name: &str,
+) -> String {
+    let wb = Writeback {
+        note: note(tracking_id, status_name),
+        customer_note: false,
+        meta: meta(tracking_id, status, status_name),
+        tracking_number: None,
+        complete: conn.mark_completed && status == "delivered",
+    };
+    serde_json::to_string(&wb).unwrap_or_default()
+}
+
+pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let jobs = match shared
+            .app
+            .store()
+            .claim_writebacks(&shared.owner, to_time(shared.config.lease), 16)
+            .await
+        {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::error!(error = %e, "claiming write-backs failed");
+                Vec::new()
+            }
+        };
+        if jobs.is_empty() {
+            tokio::select! {
+                () = tokio::time::sleep(shared.config.idle_poll) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        let mut tasks = Vec::new();
+        for job in jobs {
+            let shared = shared.clone();
+            tasks.push(tokio::spawn(async move {
+                let result = apply(&shared, &job.connection_id, job.order_id, &job.body).await;
+                let store = shared.app.store();
+                let finish = match result {
+                    Ok(()) => store.finish_writeback(&shared.owner, job.id, None, None).await,
+                    Err((e, transient)) if transient && job.attempts < MAX_ATTEMPTS => {
+                        let at = store::now() + to_time(backoff(&shared.config, job.attempts, None));
+                        store.finish_writeback(&shared.owner, job.id, Some(at), Some(&e)).await
+                    }
+                    Err((e, _)) => {
+                        tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, error = %e, "write-back failed for good");
+                        let _ = store
+                            .add_activity(&job.connection_id, "warning", &format!("No se pudo anotar el pedido {} en WooCommerce | Could not write back to order {}: {e}", job.order_id, job.order_id))
+                            .await;
+                        store.finish_writeback(&shared.owner, job.id, None, Some(&e)).await
+                    }
+                };
+                if let Err(e) = finish {
+                    tracing::error!(error = %e, "recording a write-back failed");
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Err((message, transient)).
+async fn apply(
+    shared: &Shared,
+    connection_id: &str,
+    order_id: i64,
+    body: &str,
+) -> Result<(), (String, bool)> {
+    let app = &shared.app;
+    let wb: Writeback =
+        serde_json::from_str(body).map_err(|e| (format!("unreadable write-back: {e}"), false))?;
+    let conn = app
+        .store()
+        .connection(connection_id)
+        .await
+        .map_err(|e| (e.to_string(), true))?
+        .ok_or_else(|| ("the connection no longer exists".to_owned(), false))?;
+    let credentials = Secrets::open(app, &conn)
+        .woo
+        .ok_or_else(|| ("no usable WooCommerce keys".to_owned(), false))?;
+    let woo = app
+        .woo_client(&conn.store_url, credentials)
+        .ok_or_else(|| ("invalid store URL".to_owned(), false))?;
+    let id = u64::try_from(order_id).unwrap_or(0);
+    let woo_err = |e: woocommerce::Error| {
+        let transient = matches!(e.class(), woocommerce::ErrorClass::Transient { .. });
+        (format!("WooCommerce: {e}"), transient)
+    };
+
+    let mut meta = wb.meta.clone();
+    if let Some(number) = &wb.tracking_number {
+        if tracking_api(shared, &conn, &woo).await {
+            woo.add_shipment_tracking(id, "TrackingTech", number)
+                .await
+                .map_err(woo_err)?;
+        } else {
+            // Without the extension's REST API, write the items where its templates read them,
+            // so the number shows in the customer's emails and account page.
+            let shipped = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+            meta.push((
+                "_wc_shipment_tracking_items".into(),
+                json!([{
+                    "tracking_provider": "",
+                    "custom_tracking_provider": "TrackingTech",
+                    "custom_tracking_link": "",
+                    "tracking_number": number,
+                    "date_shipped": shipped,
+                    "tracking_id": format!("ttwc{order_id}"),
+                }]),
+            ));
+        }
+    }
+    woo.update_order_meta(id, &meta).await.map_err(woo_err)?;
+    if wb.complete {
+        woo.update_order_status(id, &woocommerce::OrderStatus::new("completed"))
+            .await
+            .map_err(woo_err)?;
+    }
+    woo.add_order_note(id, &wb.note, wb.customer_note)
+        .await
+        .map_err(woo_err)?;
+    Ok(())
+}
+
+async fn tracking_api(shared: &Shared, conn: &ConnectionRow, woo: &woocommerce::Client) -> bool {
+    if let Some(known) = shared.tracking_api.lock().await.get(&conn.id) {
+        return *known;
+    }
+    match woo.rest_index().await {
+        Ok(index) => {
+            let has = index.has_namespace(woocommerce::RestIndex::SHIPMENT_TRACKING);
+            shared
+                .tracking_api
+                .lock()
+                .await
+                .insert(conn.id.clone(), has);
+            has
+        }
+        // Unknown this time: fall back to the meta, and ask again next time.
+        Err(_) => false,
+    }
+}
