@@ -21,7 +21,7 @@ use super::session::{self, Session, WizardState};
 use super::{ApiError, WebState, client_ip, lang};
 use crate::app::App;
 use crate::connection::{self, ConnectRequest, StepError};
-use crate::store::{self, ConnectionRow, ConnectionState};
+use crate::store::{self, ConnectionRow, ConnectionState, OrderFilter, OrderState};
 
 /// How long keys WooCommerce delivered wait for their wizard.
 const GRANT_TTL: time::Duration = time::Duration::hours(1);
@@ -524,6 +524,7 @@ pub async fn summary(app: &App, row: &ConnectionRow) -> Result<Value, ApiError> 
         "disconnected_at": fmt(row.disconnected_at),
         "last_sent_at": fmt(row.last_sent_at),
         "last_error": row.last_error,
+        "last_error_at": fmt(row.last_error_at),
         "queue_depth": app.store().queue_depth(&row.id).await?,
         "trigger_status": row.trigger_status,
         "mark_completed": row.mark_completed,
@@ -550,7 +551,7 @@ pub async fn list_connections(
 
 /// The connection, if the session's user owns it; 404 otherwise (never 403: another merchant's
 /// connection ids are not confirmed to exist).
-async fn owned(
+pub(super) async fn owned(
     app: &App,
     session: &Session,
     id: &str,
@@ -559,11 +560,7 @@ async fn owned(
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            if lang == Lang::Es {
-                "Conexión no encontrada."
-            } else {
-                "Connection not found."
-            },
+            i18n::actions::connection_not_found(lang),
         )
     };
     let owner = session.owner().ok_or_else(not_found)?;
@@ -651,6 +648,191 @@ pub async fn disconnect(
         Json(json!({"report": report, "connection": summary(&st.app, &row).await?}))
             .into_response(),
     )
+}
+
+// ---- Resend and backfill ----
+
+#[derive(Deserialize)]
+pub struct ResendBody {
+    order_id: Option<i64>,
+    #[serde(default)]
+    all: bool,
+}
+
+/// `POST /api/connections/{id}/resend`: `{"order_id": N}` puts that order back in the queue
+/// (when failed, rejected, skipped or cancelled); `{"all": true}` puts back every failed and
+/// rejected order of the connection — not the skipped or cancelled ones, which were left alone
+/// on purpose. Both answer `{"queued": n}`.
+pub async fn resend(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    b: Body<ResendBody>,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let session = guarded(&st.app, &headers, lang).await?;
+    let b = body(b)?;
+    let row = owned(&st.app, &session, &id, lang).await?;
+    if row.state == ConnectionState::Disconnected {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            i18n::actions::disconnected(lang),
+        ));
+    }
+    let store = st.app.store();
+    let queued = match (b.order_id, b.all) {
+        (Some(order_id), false) => {
+            let n = store.resend(&row.id, Some(order_id)).await?;
+            if n == 0 {
+                return Err(match store.order(&row.id, order_id).await? {
+                    None => ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        i18n::actions::order_not_found(lang, order_id),
+                    ),
+                    Some(o) => ApiError::new(
+                        StatusCode::CONFLICT,
+                        i18n::actions::not_resendable(
+                            lang,
+                            &o.order_number,
+                            &lang.t().order_state(o.state).to_lowercase(),
+                        ),
+                    ),
+                });
+            }
+            n
+        }
+        (None, true) => {
+            let mut n = 0;
+            for state in [OrderState::Failed, OrderState::Rejected] {
+                let filter = OrderFilter {
+                    connection_id: Some(row.id.clone()),
+                    state: Some(state),
+                    limit: 0,
+                    offset: 0,
+                };
+                for o in store.orders(&filter).await? {
+                    n += store.resend(&row.id, Some(o.order_id)).await?;
+                }
+            }
+            n
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                i18n::actions::resend_body(lang),
+            ));
+        }
+    };
+    if queued > 0 {
+        st.app.wakeup().notify_one();
+        store
+            .add_activity(
+                &row.id,
+                "resend",
+                &format!(
+                    "{queued} pedidos puestos en cola de nuevo desde el panel | {queued} orders queued again from the dashboard"
+                ),
+            )
+            .await?;
+    }
+    Ok(Json(json!({"queued": queued})).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct BackfillBody {
+    since: String,
+}
+
+/// `POST /api/connections/{id}/backfill {"since": "YYYY-MM-DD"}`: starts queueing the store's
+/// orders at the trigger status created since that day (00:00 UTC) that ttwc never had; 202, and
+/// the page polls the GET for progress.
+pub async fn start_backfill(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    b: Body<BackfillBody>,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let session = guarded(&st.app, &headers, lang).await?;
+    let b = body(b)?;
+    let row = owned(&st.app, &session, &id, lang).await?;
+    let since = parse_since(lang, &b.since)?;
+    if row.state != ConnectionState::Connected {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            i18n::actions::needs_connected(lang),
+        ));
+    }
+    if !st.backfills.start(&st.app, &row.id, since) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            i18n::actions::backfill_running(lang),
+        ));
+    }
+    tracing::info!(connection_id = %row.id, %since, "backfill started");
+    Ok((StatusCode::ACCEPTED, Json(json!({"started": true}))).into_response())
+}
+
+/// A day as `YYYY-MM-DD`, not in the future, as the start of that day in UTC.
+fn parse_since(lang: Lang, value: &str) -> Result<time::OffsetDateTime, ApiError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let value = value.trim();
+    let date = time::Date::parse(value, &format).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            i18n::actions::bad_date(lang, value),
+        )
+        .field("since")
+    })?;
+    if date > store::now().date() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            i18n::actions::future_date(lang, value),
+        )
+        .field("since"));
+    }
+    Ok(date.midnight().assume_utc())
+}
+
+/// `GET /api/connections/{id}/backfill`: the latest backfill's progress; 404 when none was
+/// started in this process.
+pub async fn backfill_status(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = req_lang(&headers);
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            i18n::actions::connection_not_found(lang),
+        )
+    };
+    let session = session::load(&st.app, &headers)
+        .await?
+        .ok_or_else(not_found)?;
+    let row = owned(&st.app, &session, &id, lang).await?;
+    let status = st
+        .backfills
+        .get(&row.id)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, i18n::actions::no_backfill(lang)))?;
+    Ok(Json(backfill_view(lang, &status)).into_response())
+}
+
+pub(super) fn backfill_view(lang: Lang, s: &super::backfills::BackfillStatus) -> Value {
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    };
+    json!({
+        "running": s.running,
+        "seen": s.seen,
+        "queued": s.queued,
+        "error": s.error.as_deref().map(|e| i18n::localized(lang, e)),
+        "since": s.since.date().to_string(),
+        "started_at": fmt(s.started_at),
+        "finished_at": s.finished_at.and_then(fmt),
+    })
 }
 
 // ---- Webhooks ----

@@ -2,6 +2,7 @@
 //! every text of the pages, and a merchant-readable message for each wizard failure.
 
 use crate::connection::{CodeProblem, StepError};
+use crate::store::OrderState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -131,6 +132,43 @@ pub struct Texts {
     pub sign_in_intro: &'static str,
     pub session_expired: &'static str,
     pub network_error: &'static str,
+    pub orders: &'static str,
+    pub in_queue: &'static str,
+    pub orders_of: &'static str,
+    pub back_to_dashboard: &'static str,
+    pub all_states: &'static str,
+    pub col_order: &'static str,
+    pub col_state: &'static str,
+    pub col_attempts: &'static str,
+    pub col_tracking: &'static str,
+    pub col_tt_status: &'static str,
+    pub col_error: &'static str,
+    pub col_queued_at: &'static str,
+    pub col_sent_at: &'static str,
+    pub no_orders: &'static str,
+    pub showing: &'static str,
+    pub of_total: &'static str,
+    pub previous: &'static str,
+    pub next: &'static str,
+    pub page: &'static str,
+    pub resend: &'static str,
+    pub resend_all: &'static str,
+    pub resend_all_confirm: &'static str,
+    pub resent: &'static str,
+    pub last_error_at: &'static str,
+    pub backfill: &'static str,
+    pub backfill_hint: &'static str,
+    pub backfill_since: &'static str,
+    pub backfill_start: &'static str,
+    pub backfill_running: &'static str,
+    pub backfill_done: &'static str,
+    pub backfill_failed: &'static str,
+    pub backfill_seen: &'static str,
+    pub backfill_queued: &'static str,
+    pub not_found: &'static str,
+    pub connection_not_found: &'static str,
+    /// Order state labels, in the order of [`OrderState::ALL`].
+    pub order_states: [&'static str; 7],
 }
 
 pub static ES: Texts = Texts {
@@ -206,6 +244,50 @@ pub static ES: Texts = Texts {
     sign_in_intro: "Ingresa con el código de tu courier y tu cuenta de TrackingTech para ver tus tiendas.",
     session_expired: "Tu sesión expiró. Recarga la página.",
     network_error: "No se pudo contactar a ttwc. Revisa tu conexión e inténtalo de nuevo.",
+    orders: "Pedidos",
+    in_queue: "en cola",
+    orders_of: "Pedidos de",
+    back_to_dashboard: "← Mis tiendas",
+    all_states: "Todos",
+    col_order: "Pedido",
+    col_state: "Estado",
+    col_attempts: "Intentos",
+    col_tracking: "Seguimiento",
+    col_tt_status: "Estado en TrackingTech",
+    col_error: "Último error",
+    col_queued_at: "En cola desde",
+    col_sent_at: "Enviado",
+    no_orders: "No hay pedidos que mostrar.",
+    showing: "Mostrando",
+    of_total: "de",
+    previous: "‹ Anterior",
+    next: "Siguiente ›",
+    page: "Página",
+    resend: "Reenviar",
+    resend_all: "Reenviar todos los fallidos y rechazados",
+    resend_all_confirm: "¿Volver a poner en cola todos los pedidos fallidos y rechazados de esta tienda? Se armarán de nuevo con los datos actuales de la tienda.",
+    resent: "Pedidos puestos en cola de nuevo:",
+    last_error_at: "el",
+    backfill: "Cargar pedidos anteriores",
+    backfill_hint: "Pone en cola los pedidos en el estado configurado creados desde esa fecha (UTC) que ttwc aún no tiene; los que ya conoce no se repiten.",
+    backfill_since: "Desde",
+    backfill_start: "Cargar",
+    backfill_running: "Revisando pedidos de la tienda…",
+    backfill_done: "Carga terminada.",
+    backfill_failed: "La carga falló:",
+    backfill_seen: "revisados",
+    backfill_queued: "en cola",
+    not_found: "No encontrado",
+    connection_not_found: "Esa conexión no existe o no es tuya.",
+    order_states: [
+        "En cola",
+        "Enviando",
+        "Enviado",
+        "Falló",
+        "Rechazado",
+        "Omitido",
+        "Cancelado",
+    ],
 };
 
 pub static EN: Texts = Texts {
@@ -281,7 +363,160 @@ pub static EN: Texts = Texts {
     sign_in_intro: "Sign in with your courier code and your TrackingTech account to see your stores.",
     session_expired: "Your session expired. Reload the page.",
     network_error: "Could not reach ttwc. Check your connection and try again.",
+    orders: "Orders",
+    in_queue: "queued",
+    orders_of: "Orders of",
+    back_to_dashboard: "← My stores",
+    all_states: "All",
+    col_order: "Order",
+    col_state: "State",
+    col_attempts: "Attempts",
+    col_tracking: "Tracking",
+    col_tt_status: "TrackingTech status",
+    col_error: "Last error",
+    col_queued_at: "Queued at",
+    col_sent_at: "Sent at",
+    no_orders: "No orders to show.",
+    showing: "Showing",
+    of_total: "of",
+    previous: "‹ Previous",
+    next: "Next ›",
+    page: "Page",
+    resend: "Resend",
+    resend_all: "Resend all failed and rejected",
+    resend_all_confirm: "Queue every failed and rejected order of this store again? They are built afresh from the store's current data.",
+    resent: "Orders queued again:",
+    last_error_at: "at",
+    backfill: "Load earlier orders",
+    backfill_hint: "Queues the orders at the configured status created since that date (UTC) that ttwc does not have yet; those it knows are not repeated.",
+    backfill_since: "Since",
+    backfill_start: "Load",
+    backfill_running: "Reading the store's orders…",
+    backfill_done: "Backfill finished.",
+    backfill_failed: "The backfill failed:",
+    backfill_seen: "seen",
+    backfill_queued: "queued",
+    not_found: "Not found",
+    connection_not_found: "That connection does not exist or is not yours.",
+    order_states: [
+        "Queued",
+        "Sending",
+        "Sent",
+        "Failed",
+        "Rejected",
+        "Skipped",
+        "Cancelled",
+    ],
 };
+
+impl Texts {
+    /// The label of an order state.
+    pub fn order_state(&self, state: OrderState) -> &'static str {
+        let i = OrderState::ALL
+            .iter()
+            .position(|s| *s == state)
+            .unwrap_or_default();
+        self.order_states[i]
+    }
+}
+
+/// The half of a two-language text ("español | English", as the engine writes errors and
+/// reasons) in `lang`; a text without the separator is shown whole.
+pub fn localized(lang: Lang, text: &str) -> &str {
+    match text.split_once(" | ") {
+        Some((es, en)) => match lang {
+            Lang::Es => es.trim(),
+            Lang::En => en.trim(),
+        },
+        None => text,
+    }
+}
+
+/// The answers of the dashboard's actions that a merchant reads.
+pub mod actions {
+    use super::Lang;
+
+    pub fn order_not_found(lang: Lang, order_id: i64) -> String {
+        match lang {
+            Lang::Es => format!("Esta tienda no tiene un pedido {order_id} en ttwc."),
+            Lang::En => format!("This store has no order {order_id} in ttwc."),
+        }
+    }
+
+    pub fn not_resendable(lang: Lang, number: &str, state: &str) -> String {
+        match lang {
+            Lang::Es => format!(
+                "El pedido #{number} está {state}: solo se reenvían pedidos fallidos, rechazados, omitidos o cancelados."
+            ),
+            Lang::En => format!(
+                "Order #{number} is {state}: only failed, rejected, skipped or cancelled orders can be resent."
+            ),
+        }
+    }
+
+    pub fn resend_body(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Es => "Indica el pedido a reenviar (order_id) o todos (all: true), no ambos.",
+            Lang::En => "Name the order to resend (order_id) or all of them (all: true), not both.",
+        }
+    }
+
+    pub fn disconnected(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Es => "La tienda está desconectada: vuelve a conectarla primero.",
+            Lang::En => "The store is disconnected: reconnect it first.",
+        }
+    }
+
+    pub fn needs_connected(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Es => {
+                "La tienda no está conectada: vuelve a conectarla antes de cargar pedidos anteriores."
+            }
+            Lang::En => "The store is not connected: reconnect it before loading earlier orders.",
+        }
+    }
+
+    pub fn bad_date(lang: Lang, value: &str) -> String {
+        let value: String = value.chars().take(40).collect();
+        match lang {
+            Lang::Es => format!(
+                "\"{value}\" no es una fecha válida: usa AAAA-MM-DD, por ejemplo 2024-05-01."
+            ),
+            Lang::En => {
+                format!("\"{value}\" is not a valid date: use YYYY-MM-DD, e.g. 2024-05-01.")
+            }
+        }
+    }
+
+    pub fn future_date(lang: Lang, value: &str) -> String {
+        match lang {
+            Lang::Es => format!("{value} es una fecha futura: elige hoy o un día anterior."),
+            Lang::En => format!("{value} is in the future: choose today or an earlier day."),
+        }
+    }
+
+    pub fn backfill_running(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Es => "Ya hay una carga de pedidos anteriores en curso para esta tienda.",
+            Lang::En => "A backfill is already running for this store.",
+        }
+    }
+
+    pub fn no_backfill(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Es => "No se ha cargado ningún pedido anterior para esta tienda.",
+            Lang::En => "No backfill has been started for this store.",
+        }
+    }
+
+    pub fn connection_not_found(lang: Lang) -> &'static str {
+        match lang {
+            Lang::Es => "Conexión no encontrada.",
+            Lang::En => "Connection not found.",
+        }
+    }
+}
 
 /// A wizard failure in the merchant's language.
 pub fn step_error(lang: Lang, e: &StepError) -> String {
@@ -469,6 +704,16 @@ mod tests {
         assert_eq!(Lang::from_accept_language("fr-FR"), Lang::Es);
         assert_eq!(Lang::from_accept_language("en;q=0.2, es;q=0.7"), Lang::Es);
         assert_eq!(Lang::from_accept_language(""), Lang::Es);
+    }
+
+    #[test]
+    fn two_language_texts_show_the_pages_half() {
+        let text = "el pedido ya no existe | the order no longer exists";
+        assert_eq!(localized(Lang::Es, text), "el pedido ya no existe");
+        assert_eq!(localized(Lang::En, text), "the order no longer exists");
+        assert_eq!(localized(Lang::En, "database: locked"), "database: locked");
+        assert_eq!(EN.order_state(OrderState::Rejected), "Rejected");
+        assert_eq!(ES.order_state(OrderState::Queued), "En cola");
     }
 
     #[test]

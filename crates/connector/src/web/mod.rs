@@ -1,7 +1,8 @@
-//! The HTTP app: the connection wizard, the dashboard, the wc-auth callback, the webhook
-//! receiver and health. Only this module (of the connector) knows axum.
+//! The HTTP app: the connection wizard, the dashboard and its orders pages, the wc-auth callback,
+//! the webhook receiver and health. Only this module (of the connector) knows axum.
 
 mod api;
+mod backfills;
 pub mod i18n;
 mod limit;
 mod pages;
@@ -28,6 +29,8 @@ pub struct WebState {
     pub limiter: Arc<limit::LoginLimiter>,
     /// Serializes the steps of one session's wizard, so a form posted twice runs once at a time.
     pub wizard_locks: Arc<limit::KeyedLocks>,
+    /// Each connection's latest backfill started from the dashboard, in this process.
+    pub backfills: Arc<backfills::Backfills>,
 }
 
 pub fn router(app: App) -> Router {
@@ -35,10 +38,12 @@ pub fn router(app: App) -> Router {
         app,
         limiter: Arc::new(limit::LoginLimiter::default()),
         wizard_locks: Arc::new(limit::KeyedLocks::default()),
+        backfills: Arc::new(backfills::Backfills::default()),
     };
     Router::new()
         .route("/", get(pages::home))
         .route("/connect", get(pages::connect))
+        .route("/connections/{id}/orders", get(pages::orders))
         .route("/static/app.js", get(pages::script))
         .route("/static/app.css", get(pages::style))
         .route("/healthz", get(|| async { "ok" }))
@@ -53,6 +58,11 @@ pub fn router(app: App) -> Router {
         .route("/api/connections", get(api::list_connections))
         .route("/api/connections/{id}/settings", post(api::update_settings))
         .route("/api/connections/{id}/disconnect", post(api::disconnect))
+        .route("/api/connections/{id}/resend", post(api::resend))
+        .route(
+            "/api/connections/{id}/backfill",
+            get(api::backfill_status).post(api::start_backfill),
+        )
         .route("/wc-auth/callback", post(api::wc_auth_callback))
         .route("/wc-auth/return", get(api::wc_auth_return))
         .route(
@@ -91,6 +101,9 @@ impl ApiError {
             message: message.into(),
             field: None,
         }
+    }
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
     pub fn field(mut self, field: &'static str) -> ApiError {
         self.field = Some(field);

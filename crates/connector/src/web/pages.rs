@@ -1,17 +1,18 @@
 //! Server-rendered pages (maud escapes every value) and the little plain JavaScript that turns
 //! their forms into the JSON actions of [`super::api`].
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
-use super::i18n::{Lang, Texts};
+use super::backfills::BackfillStatus;
+use super::i18n::{self, Lang, Texts};
 use super::session::{self, Session};
-use super::{ApiError, WebState, lang};
+use super::{ApiError, WebState, api, lang};
 use crate::app::App;
-use crate::store::ConnectionState;
+use crate::store::{ConnectionState, OrderFilter, OrderState};
 
 #[derive(Deserialize)]
 pub struct PageQuery {
@@ -23,7 +24,7 @@ pub struct PageQuery {
 async fn page_session(
     app: &App,
     headers: &HeaderMap,
-    q: &PageQuery,
+    query_lang: Option<&str>,
 ) -> Result<(Session, Vec<HeaderValue>), ApiError> {
     let mut cookies = Vec::new();
     let session = match session::load(app, headers).await? {
@@ -34,7 +35,7 @@ async fn page_session(
             s
         }
     };
-    if let Some(l) = q.lang.as_deref().and_then(Lang::parse) {
+    if let Some(l) = query_lang.and_then(Lang::parse) {
         cookies.push(session::set_cookie(
             app,
             session::LANG_COOKIE,
@@ -63,6 +64,18 @@ fn respond(cookies: Vec<HeaderValue>, markup: Markup) -> Response {
 }
 
 fn layout(t: &Texts, lang: Lang, session: &Session, page: &str, body: Markup) -> Markup {
+    layout_with(t, lang, session, page, "", body)
+}
+
+/// The page around `body`; `query` (e.g. `state=sent&`) is kept by the language link.
+fn layout_with(
+    t: &Texts,
+    lang: Lang,
+    session: &Session,
+    page: &str,
+    query: &str,
+    body: Markup,
+) -> Markup {
     let other = lang.other();
     html! {
         (DOCTYPE)
@@ -84,7 +97,7 @@ fn layout(t: &Texts, lang: Lang, session: &Session, page: &str, body: Markup) ->
                             a href="/" { (t.dashboard) }
                             button #sign-out type="button" { (t.sign_out) }
                         }
-                        a #lang-switch href={ "?lang=" (other.code()) } hreflang=(other.code()) { (t.switch_to) }
+                        a #lang-switch href={ "?" (query) "lang=" (other.code()) } hreflang=(other.code()) { (t.switch_to) }
                     }
                 }
                 main { (body) }
@@ -106,6 +119,13 @@ fn js_texts(t: &Texts) -> String {
         "network_error": t.network_error,
         "keys_received": t.keys_received,
         "wcauth_denied": t.wcauth_denied,
+        "resend_all_confirm": t.resend_all_confirm,
+        "resent": t.resent,
+        "backfill_running": t.backfill_running,
+        "backfill_done": t.backfill_done,
+        "backfill_failed": t.backfill_failed,
+        "backfill_seen": t.backfill_seen,
+        "backfill_queued": t.backfill_queued,
     })
     .to_string()
     .replace('<', "\\u003c")
@@ -118,9 +138,9 @@ pub async fn home(
 ) -> Result<Response, ApiError> {
     let lang = lang(&headers, q.lang.as_deref());
     let t = lang.t();
-    let (session, cookies) = page_session(&st.app, &headers, &q).await?;
+    let (session, cookies) = page_session(&st.app, &headers, q.lang.as_deref()).await?;
     let body = match session.owner() {
-        Some(owner) => dashboard(&st.app, t, &owner).await?,
+        Some(owner) => dashboard(&st, lang, &owner).await?,
         None => welcome(t),
     };
     Ok(respond(cookies, layout(t, lang, &session, "home", body)))
@@ -149,17 +169,24 @@ fn welcome(t: &Texts) -> Markup {
     }
 }
 
-async fn dashboard(app: &App, t: &Texts, owner: &str) -> Result<Markup, ApiError> {
+/// A time as the pages show it.
+fn when(d: time::OffsetDateTime) -> String {
+    format!("{} {:02}:{:02} UTC", d.date(), d.hour(), d.minute())
+}
+
+async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, ApiError> {
+    let (app, t) = (&st.app, lang.t());
     let rows = app.store().connections(Some(owner)).await?;
     let mut cards = Vec::new();
     for row in rows {
         let activity = app.store().activity(&row.id, 10).await?;
         let depth = app.store().queue_depth(&row.id).await?;
-        cards.push((row, activity, depth));
+        let backfill = st.backfills.get(&row.id);
+        cards.push((row, activity, depth, backfill));
     }
-    let date = |d: Option<time::OffsetDateTime>| {
-        d.map(|d| format!("{} {:02}:{:02} UTC", d.date(), d.hour(), d.minute()))
-    };
+    let date = |d: Option<time::OffsetDateTime>| d.map(when);
+    let today = crate::store::now().date();
+    let month_ago = today - time::Duration::days(30);
     Ok(html! {
         div.toolbar {
             h1 { (t.dashboard) }
@@ -168,7 +195,7 @@ async fn dashboard(app: &App, t: &Texts, owner: &str) -> Result<Markup, ApiError
         @if cards.is_empty() {
             p.empty { (t.no_connections) }
         }
-        @for (row, activity, depth) in &cards {
+        @for (row, activity, depth, backfill) in &cards {
             @let (state_class, state_text) = match row.state {
                 ConnectionState::Connected => ("ok", t.state_connected),
                 ConnectionState::NeedsRelogin => ("warn", t.state_needs_relogin),
@@ -180,10 +207,36 @@ async fn dashboard(app: &App, t: &Texts, owner: &str) -> Result<Markup, ApiError
                     dt { (t.courier) } dd { (row.tenant_name) " (" (row.tenant_code) ")" }
                     dt { (t.tt_store) } dd { (row.tt_store_name) }
                     dt { (t.connected_since) } dd { (date(row.connected_at).unwrap_or_default()) }
-                    dt { (t.last_order_sent) } dd { (date(row.last_sent_at).unwrap_or_else(|| t.never.to_owned())) }
+                    dt { (t.last_order_sent) } dd.last-sent { (date(row.last_sent_at).unwrap_or_else(|| t.never.to_owned())) }
                     dt { (t.queue_depth) } dd.queue-depth { (depth) }
                     @if let Some(err) = &row.last_error {
-                        dt { (t.last_error) } dd.error { (err) }
+                        dt { (t.last_error) }
+                        dd.error.last-error {
+                            (i18n::localized(lang, err))
+                            @if let Some(at) = row.last_error_at {
+                                " " small.inline { "(" (t.last_error_at) " " (when(at)) ")" }
+                            }
+                        }
+                    }
+                }
+                p {
+                    a.orders-link href={ "/connections/" (row.id) "/orders" } {
+                        (t.orders) " (" (depth) " " (t.in_queue) ")"
+                    }
+                }
+                @if row.state == ConnectionState::Connected {
+                    details.backfill open[backfill.as_ref().is_some_and(|b| b.running)] {
+                        summary { (t.backfill) }
+                        form.backfill-form novalidate {
+                            small { (t.backfill_hint) }
+                            label { (t.backfill_since) input type="date" name="since" value=(month_ago) max=(today) required; }
+                            button type="submit" { (t.backfill_start) }
+                        }
+                        p.backfill-progress role="status" data-running=[backfill.as_ref().map(|b| b.running)] {
+                            @if let Some(b) = backfill {
+                                (backfill_line(t, lang, b))
+                            }
+                        }
                     }
                 }
                 @if row.state != ConnectionState::Disconnected {
@@ -216,6 +269,213 @@ async fn dashboard(app: &App, t: &Texts, owner: &str) -> Result<Markup, ApiError
     })
 }
 
+/// A backfill's progress in words (the script writes the same line while it polls).
+fn backfill_line(t: &Texts, lang: Lang, b: &BackfillStatus) -> String {
+    let counts = format!(
+        "{} {}, {} {}",
+        b.seen, t.backfill_seen, b.queued, t.backfill_queued
+    );
+    match (&b.error, b.running) {
+        (_, true) => format!("{} {counts}", t.backfill_running),
+        (Some(e), false) => format!(
+            "{} {} ({counts})",
+            t.backfill_failed,
+            i18n::localized(lang, e)
+        ),
+        (None, false) => format!("{} {counts}", t.backfill_done),
+    }
+}
+
+/// Orders shown per page.
+const PAGE_SIZE: u32 = 50;
+
+#[derive(Deserialize)]
+pub struct OrdersQuery {
+    lang: Option<String>,
+    state: Option<String>,
+    page: Option<String>,
+}
+
+/// `GET /connections/{id}/orders?state=&page=`: the connection's outbox, newest first, 50 a
+/// page, for its owner only (404 for anyone else, as the JSON actions answer).
+pub async fn orders(
+    State(st): State<WebState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<OrdersQuery>,
+) -> Result<Response, ApiError> {
+    let lang = lang(&headers, q.lang.as_deref());
+    let t = lang.t();
+    let (session, cookies) = page_session(&st.app, &headers, q.lang.as_deref()).await?;
+    let row = match api::owned(&st.app, &session, &id, lang).await {
+        Ok(row) => row,
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
+            let body = html! {
+                section.card {
+                    h1 { (t.not_found) }
+                    p { (t.connection_not_found) }
+                    a.button href="/" { (t.back_to_dashboard) }
+                }
+            };
+            let mut response = respond(cookies, layout(t, lang, &session, "not-found", body));
+            *response.status_mut() = StatusCode::NOT_FOUND;
+            return Ok(response);
+        }
+        Err(e) => return Err(e),
+    };
+    let state = q.state.as_deref().and_then(OrderState::parse);
+    let mut filter = OrderFilter {
+        connection_id: Some(row.id.clone()),
+        state,
+        limit: PAGE_SIZE,
+        offset: 0,
+    };
+    let total = st.app.store().count_orders(&filter).await?;
+    let pages = u32::try_from(total.div_ceil(u64::from(PAGE_SIZE)))
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let page = q
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    filter.offset = (page - 1).saturating_mul(PAGE_SIZE);
+    let list = st.app.store().orders(&filter).await?;
+    let depth = st.app.store().queue_depth(&row.id).await?;
+    let state_param = state
+        .map(|s| format!("state={}&", s.as_str()))
+        .unwrap_or_default();
+    let page_href = |p: u32| format!("?{state_param}page={p}");
+    let filter_href = |s: Option<OrderState>| match s {
+        Some(s) => format!("?state={}", s.as_str()),
+        None => "?".to_owned(),
+    };
+    let first = if list.is_empty() {
+        0
+    } else {
+        u64::from(filter.offset) + 1
+    };
+    let last = u64::from(filter.offset) + list.len() as u64;
+    let can_resend = row.state != ConnectionState::Disconnected;
+    let when_opt = |d: Option<time::OffsetDateTime>| d.map(when).unwrap_or_default();
+    let body = html! {
+        p { a href="/" { (t.back_to_dashboard) } }
+        section #orders data-id=(row.id) data-page-number=(page) data-total=(total) {
+            div.toolbar {
+                h1 { (t.orders_of) " " (row.store_url) }
+                @if can_resend {
+                    button.danger #resend-all type="button" { (t.resend_all) }
+                }
+            }
+            p.summary {
+                (t.queue_depth) ": " span.queue-depth { (depth) }
+            }
+            p.notice #orders-status role="status" {}
+            nav.filters aria-label=(t.col_state) {
+                @for s in std::iter::once(None).chain(OrderState::ALL.into_iter().map(Some)) {
+                    @let label = s.map(|s| t.order_state(s)).unwrap_or(t.all_states);
+                    @if s == state {
+                        a.filter.current href=(filter_href(s)) aria-current="page" data-state=(s.map(OrderState::as_str).unwrap_or("all")) { (label) }
+                    } @else {
+                        a.filter href=(filter_href(s)) data-state=(s.map(OrderState::as_str).unwrap_or("all")) { (label) }
+                    }
+                }
+            }
+            @if list.is_empty() {
+                p.empty { (t.no_orders) }
+            } @else {
+                p.range { (t.showing) " " (first) "–" (last) " " (t.of_total) " " span.total { (total) } }
+                div.table-wrap {
+                    table.orders {
+                        thead {
+                            tr {
+                                th { (t.col_order) }
+                                th { (t.col_state) }
+                                th.num { (t.col_attempts) }
+                                th { (t.col_tracking) }
+                                th { (t.col_tt_status) }
+                                th { (t.col_error) }
+                                th { (t.col_queued_at) }
+                                th { (t.col_sent_at) }
+                                th {}
+                            }
+                        }
+                        tbody {
+                            @for o in &list {
+                                tr.order data-order=(o.order_id) data-state=(o.state.as_str()) {
+                                    td.number { "#" (o.order_number) }
+                                    td { span.state.(o.state.as_str()) { (t.order_state(o.state)) } }
+                                    td.num { (o.attempts) }
+                                    td.tracking { (o.tracking_id.as_deref().unwrap_or("")) }
+                                    td.tt-status { (o.tt_status_name.as_deref().or(o.tt_status.as_deref()).unwrap_or("")) }
+                                    td.error {
+                                        @if let Some(e) = &o.last_error { (i18n::localized(lang, e)) }
+                                    }
+                                    td { (when(o.created_at)) }
+                                    td { (when_opt(o.sent_at)) }
+                                    td {
+                                        @if can_resend && RESENDABLE.contains(&o.state) {
+                                            button.resend type="button" data-order=(o.order_id) { (t.resend) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if pages > 1 {
+                nav.pager aria-label=(t.page) {
+                    @if page > 1 {
+                        a.prev rel="prev" href=(page_href(page - 1)) { (t.previous) }
+                    }
+                    @for p in page_numbers(page, pages) {
+                        @match p {
+                            Some(p) if p == page => { span.current aria-current="page" { (p) } }
+                            Some(p) => { a href=(page_href(p)) { (p) } }
+                            None => { span.gap { "…" } }
+                        }
+                    }
+                    @if page < pages {
+                        a.next rel="next" href=(page_href(page + 1)) { (t.next) }
+                    }
+                }
+            }
+        }
+    };
+    let mut query = state_param.clone();
+    if page > 1 {
+        query.push_str(&format!("page={page}&"));
+    }
+    Ok(respond(
+        cookies,
+        layout_with(t, lang, &session, "orders", &query, body),
+    ))
+}
+
+/// The states an order can be resent from (what [`crate::store::Store::resend`] accepts).
+const RESENDABLE: [OrderState; 4] = [
+    OrderState::Failed,
+    OrderState::Rejected,
+    OrderState::Skipped,
+    OrderState::Cancelled,
+];
+
+/// The page numbers a pager links to: the first, the last and two either side of the current
+/// one; `None` where numbers are left out.
+fn page_numbers(current: u32, pages: u32) -> Vec<Option<u32>> {
+    let mut out = Vec::new();
+    for p in 1..=pages {
+        if p == 1 || p == pages || p.abs_diff(current) <= 2 {
+            out.push(Some(p));
+        } else if out.last().is_some_and(Option::is_some) {
+            out.push(None);
+        }
+    }
+    out
+}
+
 pub async fn connect(
     State(st): State<WebState>,
     headers: HeaderMap,
@@ -223,7 +483,7 @@ pub async fn connect(
 ) -> Result<Response, ApiError> {
     let lang = lang(&headers, q.lang.as_deref());
     let t = lang.t();
-    let (session, cookies) = page_session(&st.app, &headers, &q).await?;
+    let (session, cookies) = page_session(&st.app, &headers, q.lang.as_deref()).await?;
     let wcauth = q.wcauth.as_deref().unwrap_or("");
     let body = html! {
         div #wizard data-wcauth=(wcauth) {
@@ -312,4 +572,29 @@ pub async fn style() -> impl IntoResponse {
         ],
         include_str!("assets/app.css"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_numbers;
+
+    #[test]
+    fn the_pager_keeps_the_ends_and_the_neighbourhood() {
+        assert_eq!(page_numbers(1, 2), vec![Some(1), Some(2)]);
+        assert_eq!(
+            page_numbers(6, 12),
+            vec![
+                Some(1),
+                None,
+                Some(4),
+                Some(5),
+                Some(6),
+                Some(7),
+                Some(8),
+                None,
+                Some(12)
+            ]
+        );
+        assert_eq!(page_numbers(1, 1), vec![Some(1)]);
+    }
 }

@@ -1,6 +1,7 @@
 //! Connector integration tests: storage, the wizard over HTTP, the dashboard's actions.
 
 mod browser;
+mod dashboard;
 mod helpers;
 mod startup;
 mod store;

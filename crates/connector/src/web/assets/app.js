@@ -58,7 +58,8 @@
       return await work();
     } catch (e) {
       showError(e.message || String(e), e.field);
-      if (e.status === 409) await refresh();
+      // On the wizard a conflict means the steps moved on elsewhere: show where they stand.
+      if (e.status === 409 && document.body.dataset.page === "connect") await refresh();
       return null;
     } finally {
       buttons.forEach((b) => (b.disabled = false));
@@ -203,6 +204,20 @@
           });
         });
       }
+      const backfill = $(".backfill-form", card);
+      const progress = $(".backfill-progress", card);
+      if (backfill && progress) {
+        backfill.addEventListener("submit", (ev) => {
+          ev.preventDefault();
+          busy(backfill, async () => {
+            await call("POST", `/api/connections/${encodeURIComponent(id)}/backfill`, formData(backfill));
+            progress.textContent = texts.backfill_running;
+            follow(id, progress);
+          });
+        });
+        // A backfill that was running when the page loaded keeps being followed.
+        if (progress.dataset.running === "true") follow(id, progress);
+      }
       const button = $(".disconnect", card);
       if (button) {
         button.addEventListener("click", () => {
@@ -216,6 +231,66 @@
     });
   }
 
+  function backfillLine(status) {
+    const counts = `${status.seen} ${texts.backfill_seen}, ${status.queued} ${texts.backfill_queued}`;
+    if (status.running) return `${texts.backfill_running} ${counts}`;
+    if (status.error) return `${texts.backfill_failed} ${status.error} (${counts})`;
+    return `${texts.backfill_done} ${counts}`;
+  }
+
+  // Polls a connection's backfill every second until it stops, writing its progress.
+  function follow(id, progress) {
+    const form = progress.closest(".backfill") || progress.parentElement;
+    const submit = $(".backfill-form button[type=submit]", form);
+    if (submit) submit.disabled = true;
+    const tick = async () => {
+      let status;
+      try {
+        status = await call("GET", `/api/connections/${encodeURIComponent(id)}/backfill`);
+      } catch (e) {
+        showError(e.message);
+        if (submit) submit.disabled = false;
+        return;
+      }
+      progress.textContent = backfillLine(status);
+      progress.dataset.running = String(status.running);
+      if (status.running) {
+        window.setTimeout(tick, 1000);
+      } else if (submit) {
+        submit.disabled = false;
+      }
+    };
+    tick();
+  }
+
+  // ---- A connection's orders ----
+
+  function orders() {
+    const section = $("#orders");
+    if (!section) return;
+    const path = `/api/connections/${encodeURIComponent(section.dataset.id)}/resend`;
+    $$("button.resend", section).forEach((button) => {
+      button.addEventListener("click", () => {
+        const row = button.closest("tr");
+        busy(row, async () => {
+          await call("POST", path, { order_id: Number(button.dataset.order) });
+          window.location.reload();
+        });
+      });
+    });
+    const all = $("#resend-all");
+    if (all) {
+      all.addEventListener("click", () => {
+        if (!window.confirm(texts.resend_all_confirm)) return;
+        busy(all.parentElement, async () => {
+          const done = await call("POST", path, { all: true });
+          $("#orders-status").textContent = `${texts.resent} ${done.queued}`;
+          if (done.queued > 0) window.location.reload();
+        });
+      });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const signOut = $("#sign-out");
     if (signOut) {
@@ -227,7 +302,9 @@
         }
       });
     }
-    if (document.body.dataset.page === "connect") wizard();
+    const page = document.body.dataset.page;
+    if (page === "connect") wizard();
+    else if (page === "orders") orders();
     else home();
   });
 })();
