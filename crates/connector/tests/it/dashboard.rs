@@ -544,3 +544,215 @@ async fn a_second_backfill_while_one_runs_is_refused() {
     );
     backfill_finished(&t, &conn).await;
 }
+
+// ---- The page's script, in a real browser ----
+
+mod browser {
+    //! The dashboard's script in headless Chromium: backfill with its live progress, Resend and
+    //! Resend all. Like `browser.rs`, it needs `chromium` and `chromium-driver` and says loudly
+    //! when it is skipped, unless `TTWC_REQUIRE_BROWSER=1` makes their absence a failure.
+
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::time::Duration;
+
+    use fantoccini::{Client, ClientBuilder, Locator};
+    use reqwest::StatusCode;
+    use serde_json::json;
+
+    use super::{deliver, line, made_up_order, order};
+    use crate::helpers::*;
+    use connector::store::OrderState;
+
+    const WAIT: Duration = Duration::from_secs(30);
+
+    struct Driver {
+        child: Child,
+        url: String,
+    }
+
+    impl Drop for Driver {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    async fn start_driver() -> Option<Driver> {
+        let path = std::env::var_os("TTWC_CHROMEDRIVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
+        if !path.exists() {
+            if std::env::var("TTWC_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+                panic!("chromedriver is missing and TTWC_REQUIRE_BROWSER=1");
+            }
+            eprintln!("\n!!! SKIPPED: the dashboard browser test needs chromium-driver !!!\n");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let status = format!("{}/status", driver.url);
+        eventually(Duration::from_secs(20), "chromedriver", || async {
+            reqwest::get(&status)
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())
+                .map(|_| ())
+        })
+        .await;
+        Some(driver)
+    }
+
+    async fn browser(driver: &Driver) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": std::env::var("TTWC_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--disable-quic", "--no-first-run", "--window-size=1300,1400"],
+            }),
+        );
+        ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .expect("a browser session")
+    }
+
+    async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+    }
+
+    async fn click(c: &Client, css: &str) {
+        find(c, css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+    }
+
+    async fn fill(c: &Client, css: &str, text: &str) {
+        find(c, css)
+            .await
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+    }
+
+    async fn screenshot(c: &Client, name: &str) {
+        let png = c.screenshot().await.expect("screenshot");
+        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../artifacts"));
+        std::fs::create_dir_all(&dir).expect("artifacts dir");
+        std::fs::write(dir.join(name), png).expect("screenshot written");
+    }
+
+    #[tokio::test]
+    async fn backfill_and_resend_from_the_dashboard_in_a_real_browser() {
+        let Some(driver) = start_driver().await else {
+            return;
+        };
+        let mut t = spawn_app().await;
+        t.sim_orders(3, "processing").await;
+        let conn = t.connect_with_keys().await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        for id in [93_001, 93_002, 93_003] {
+            let body = made_up_order(id, vec![line("Sin dirección", 1)], "");
+            assert_eq!(deliver(&t, &conn, &body).await, StatusCode::OK);
+        }
+        t.settled(&conn, 3, Duration::from_secs(60)).await;
+        let c = browser(&driver).await;
+        async {
+            // The merchant signs in on the home page.
+            c.goto(&format!("{}/?lang=en", t.base)).await.expect("home");
+            fill(&c, "#si-code", "demo").await;
+            fill(&c, "#si-email", EMAIL).await;
+            fill(&c, "#si-password", PASSWORD).await;
+            click(&c, "#sign-in-submit").await;
+
+            // Backfill since today: the progress line follows it to the end.
+            click(&c, ".connection .backfill summary").await;
+            let today = time::OffsetDateTime::now_utc().date().to_string();
+            c.execute(
+                "document.querySelector('.backfill-form input[name=since]').value = arguments[0];",
+                vec![json!(today)],
+            )
+            .await
+            .expect("date set");
+            click(&c, ".backfill-form button[type=submit]").await;
+            let progress = Locator::XPath(
+                "//p[contains(@class,'backfill-progress') and contains(., 'Backfill finished. 3 seen, 3 queued')]",
+            );
+            c.wait()
+                .at_most(WAIT)
+                .for_element(progress)
+                .await
+                .expect("the progress line shows the totals");
+            screenshot(&c, "dashboard-en.png").await;
+
+            // The orders page: Resend on one rejected order.
+            click(&c, ".connection a.orders-link").await;
+            find(&c, "#orders").await;
+            screenshot(&c, "orders-en.png").await;
+            click(&c, "tr[data-order='93001'] button.resend").await;
+            find(&c, "tr[data-order='93001']:not([data-state='rejected'])").await;
+            eventually(WAIT, "93001 to be skipped", || async {
+                (order(&t, &conn, 93_001).await.state == OrderState::Skipped).then_some(())
+            })
+            .await;
+            assert_eq!(
+                order(&t, &conn, 93_002).await.state,
+                OrderState::Rejected,
+                "only the one clicked"
+            );
+
+            // Resend all, after confirming.
+            c.goto(&format!("{}/connections/{conn}/orders", t.base))
+                .await
+                .expect("orders page");
+            click(&c, "#resend-all").await;
+            c.accept_alert().await.expect("the confirm dialog");
+            eventually(WAIT, "the other two to be resent", || async {
+                let states = [
+                    order(&t, &conn, 93_002).await.state,
+                    order(&t, &conn, 93_003).await.state,
+                ];
+                states
+                    .iter()
+                    .all(|s| *s != OrderState::Rejected)
+                    .then_some(())
+            })
+            .await;
+            let shown = c
+                .find(Locator::Css("#error"))
+                .await
+                .expect("error box")
+                .is_displayed()
+                .await
+                .expect("visibility");
+            assert!(!shown, "no error shown");
+        }
+        .await;
+        let _ = c.close().await;
+    }
+}
