@@ -38,6 +38,12 @@ enum Command {
     Status(cmd::status::Args),
     /// Disconnect a store: uninstall at TrackingTech, delete ttwc's webhook, wipe its secrets.
     Disconnect(cmd::disconnect::Args),
+    /// List orders with their state, attempts, last error, tracking id and TrackingTech status.
+    Orders(cmd::orders::OrdersArgs),
+    /// Queue failed or rejected orders again (built afresh from the store).
+    Resend(cmd::orders::ResendArgs),
+    /// Queue every trigger-status order since a date that was never sent.
+    Backfill(cmd::orders::BackfillArgs),
     /// Everything on loopback — TrackingTech sandbox, WooCommerce simulator, connector — ready
     /// to connect a store in the browser.
     Demo(cmd::demo::Args),
@@ -63,6 +69,9 @@ fn main() -> ExitCode {
             Command::Connect(args) => cmd::connect::run(args).await,
             Command::Status(args) => cmd::status::run(args).await,
             Command::Disconnect(args) => cmd::disconnect::run(args).await,
+            Command::Orders(args) => cmd::orders::orders(args).await,
+            Command::Resend(args) => cmd::orders::resend(args).await,
+            Command::Backfill(args) => cmd::orders::backfill(args).await,
             Command::Demo(args) => cmd::demo::run(args).await,
             Command::Sandbox(args) => cmd::sandbox::run(args).await,
             Command::WooSim(args) => cmd::woo_sim::run(args).await,

@@ -283,3 +283,108 @@ async fn the_demo_connects_by_itself_and_stops_on_ctrl_c() {
     };
     assert!(exit.success(), "clean exit: {exit:?}");
 }
+
+#[tokio::test]
+async fn orders_resend_and_backfill_from_the_command_line() {
+    let e = env().await;
+    // Orders paid before the store was connected are not sent automatically...
+    let before: Vec<u64> = {
+        let v: Value = reqwest::Client::new()
+            .post(format!("{}/_sim/orders", e.woo.base_url()))
+            .json(&serde_json::json!({"count": 4, "status": "processing"}))
+            .send()
+            .await
+            .expect("sim")
+            .json()
+            .await
+            .expect("json");
+        v["ids"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .filter_map(Value::as_u64)
+            .collect()
+    };
+    let out = e.connect().await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = stdout_json(&out)["id"].as_str().expect("id").to_owned();
+    let out = e.run(&["orders", "--json"], None).await;
+    assert_eq!(stdout_json(&out), serde_json::json!([]));
+
+    // ...only through backfill.
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let out = e
+        .run(&["backfill", "--connection", &id, "--since", &today], None)
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("4 queued"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = e
+        .run(
+            &["orders", "--json", "--connection", &id, "--state", "queued"],
+            None,
+        )
+        .await;
+    let rows = stdout_json(&out);
+    let rows = rows.as_array().expect("array");
+    assert_eq!(rows.len(), before.len());
+    for key in [
+        "connection_id",
+        "order_id",
+        "state",
+        "attempts",
+        "last_error",
+        "tracking_id",
+        "tt_status",
+    ] {
+        assert!(
+            rows[0].get(key).is_some(),
+            "orders --json has {key}: {}",
+            rows[0]
+        );
+    }
+    // A second backfill finds them known.
+    let out = e
+        .run(&["backfill", "--connection", &id, "--since", &today], None)
+        .await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 queued"));
+
+    // Bad values are named.
+    let out = e.run(&["orders", "--state", "lost"], None).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"lost\""));
+    let out = e
+        .run(&["backfill", "--connection", &id, "--since", "ayer"], None)
+        .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"ayer\""));
+    let out = e
+        .run(
+            &[
+                "resend",
+                "--connection",
+                &id,
+                "--order",
+                &before[0].to_string(),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(1), "a queued order is not resent");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not failed, rejected"));
+    let out = e
+        .run(&["resend", "--connection", "con_nope", "--all"], None)
+        .await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("con_nope"));
+}

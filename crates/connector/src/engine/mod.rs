@@ -17,6 +17,7 @@
 //! - Status polling and reconcile run under named leases, so with several replicas one does
 //!   each run.
 
+pub mod backfill;
 mod schedules;
 mod send;
 mod writeback;

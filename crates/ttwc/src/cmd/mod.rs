@@ -3,6 +3,7 @@
 pub mod connect;
 pub mod demo;
 pub mod disconnect;
+pub mod orders;
 pub mod sandbox;
 pub mod serve;
 pub mod status;

@@ -35,8 +35,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "ttwc is serving on http://{} — open {}",
         settings.listen, settings.public_url
     );
-    connector::web::serve(app, listener, super::shutdown_signal())
-        .await
-        .context("the web server failed")?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let engine = connector::engine::spawn(
+        app.clone(),
+        connector::engine::EngineConfig::from_settings(&settings),
+        stopped,
+    );
+    let served = connector::web::serve(app, listener, super::shutdown_signal()).await;
+    // Stop taking work; sends in flight finish and record their outcome.
+    let _ = stop.send(true);
+    let _ = engine.await;
+    served.context("the web server failed")?;
     Ok(())
 }
