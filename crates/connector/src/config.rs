@@ -43,6 +43,8 @@ pub struct Settings {
     pub session_idle: Duration,
     pub status_interval: Duration,
     pub reconcile_interval: Duration,
+    /// How long transient failures are retried before an order is marked failed.
+    pub retry_max_age: Duration,
 }
 
 /// The file form: every field optional.
@@ -57,6 +59,7 @@ struct FileSettings {
     session_idle_secs: Option<u64>,
     status_interval_secs: Option<u64>,
     reconcile_interval_secs: Option<u64>,
+    retry_max_age_secs: Option<u64>,
 }
 
 impl Settings {
@@ -193,6 +196,7 @@ impl Settings {
             session_idle: secs("TTWC_SESSION_IDLE", file.session_idle_secs, 2 * 3600)?,
             status_interval: secs("TTWC_STATUS_INTERVAL", file.status_interval_secs, 60)?,
             reconcile_interval: secs("TTWC_RECONCILE_INTERVAL", file.reconcile_interval_secs, 300)?,
+            retry_max_age: secs("TTWC_RETRY_MAX_AGE", file.retry_max_age_secs, 72 * 3600)?,
         })
     }
 

@@ -60,7 +60,7 @@ impl EngineConfig {
             concurrency: 32,
             per_connection: 4,
             lease: Duration::from_secs(60),
-            max_age: Duration::from_secs(72 * 3600),
+            max_age: settings.retry_max_age,
             idle_poll: Duration::from_millis(250),
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(300),

@@ -346,8 +346,9 @@ pub trait Store: Send + Sync + 'static {
         updated_at: &str,
         writeback: &str,
     ) -> Result<()>;
-    /// Puts failed/rejected orders (one, or all of the connection) back in the queue, to be
-    /// built afresh from the store's current order. Returns how many.
+    /// Puts orders back in the queue, to be built afresh from the store's current order: one
+    /// order that is failed, rejected, skipped or cancelled, or (`order_id` None) every failed
+    /// or rejected order of the connection. Returns how many.
     async fn resend(&self, connection_id: &str, order_id: Option<i64>) -> Result<u64>;
     /// Cancels the connection's queued orders and write-backs (disconnect).
     async fn cancel_queue(&self, connection_id: &str) -> Result<u64>;

@@ -749,7 +749,8 @@ impl Store for SqliteStore {
         let done = sqlx::query(
             "UPDATE orders SET state = 'queued', attempts = 0, run_at = ?1, source = NULL, payload = NULL, \
              first_attempt_at = NULL, created_at = ?1, last_error = NULL, last_error_at = NULL \
-             WHERE connection_id = ?2 AND (?3 IS NULL OR order_id = ?3) AND state IN ('failed', 'rejected', 'skipped', 'cancelled')",
+             WHERE connection_id = ?2 AND ((?3 IS NULL AND state IN ('failed', 'rejected')) \
+               OR (order_id = ?3 AND state IN ('failed', 'rejected', 'skipped', 'cancelled')))",
         )
         .bind(super::now())
         .bind(connection_id)

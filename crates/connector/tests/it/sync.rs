@@ -615,3 +615,37 @@ async fn bad_deliveries_are_refused_and_absurd_orders_never_crash_a_worker() {
         assert!(matches!(s.as_str(), "sent" | "rejected"), "{id}: {s:?}");
     }
 }
+
+#[tokio::test]
+async fn a_sent_order_cancelled_in_woocommerce_warns_in_the_activity() {
+    let (t, conn) = connected().await;
+    let ids = t.sim_orders(3, "processing").await;
+    t.settled(&conn, 3, Duration::from_secs(60)).await;
+    let sent = sent_ids(&t, &conn).await;
+    let id = *ids
+        .iter()
+        .find(|id| sent.contains(id))
+        .expect("a sent order");
+    t.sim_set_status(id, "cancelled").await;
+    let warning = eventually(
+        Duration::from_secs(30),
+        "the cancellation warning",
+        || async {
+            let activity = t.app.store().activity(&conn, 50).await.ok()?;
+            activity
+                .into_iter()
+                .find(|a| a.kind == "warning" && a.message.contains("cancelled"))
+        },
+    )
+    .await;
+    assert!(
+        warning.message.contains(&format!("#{id}")),
+        "{}",
+        warning.message
+    );
+    assert_eq!(
+        t.received().await.len(),
+        sent.len(),
+        "nothing more was sent"
+    );
+}
