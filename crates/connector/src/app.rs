@@ -54,6 +54,7 @@ struct Inner {
     options: AppOptions,
     /// Wakes the sync engine when an order is queued.
     wakeup: Arc<tokio::sync::Notify>,
+    metrics: crate::metrics::Metrics,
 }
 
 impl App {
@@ -105,6 +106,7 @@ impl App {
                 tt,
                 options,
                 wakeup: Arc::new(tokio::sync::Notify::new()),
+                metrics: crate::metrics::Metrics::new(),
             }),
         })
     }
@@ -136,6 +138,10 @@ impl App {
             self.inner.tt.with_base_url(base_url)
         }
     }
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
+    }
+
     /// The engine waits on this; the webhook receiver pokes it after queueing an order.
     pub fn wakeup(&self) -> Arc<tokio::sync::Notify> {
         self.inner.wakeup.clone()

@@ -11,6 +11,7 @@ pub mod connection;
 pub mod crypto;
 pub mod engine;
 pub mod mapping;
+pub mod metrics;
 pub mod store;
 pub mod web;
 

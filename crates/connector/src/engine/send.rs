@@ -20,6 +20,7 @@ pub fn activity_reason(es: &str, en: &str) -> String {
 
 pub(super) async fn attempt(shared: &Shared, job: OrderRow) {
     let span = tracing::info_span!("send", connection_id = %job.connection_id, order_id = job.order_id, attempt = job.attempts);
+    let started = std::time::Instant::now();
     let outcome = decide(shared, &job).instrument(span).await;
     let store = shared.app.store();
     let recorded = match store
@@ -33,6 +34,11 @@ pub(super) async fn attempt(shared: &Shared, job: OrderRow) {
             return;
         }
     };
+    let metrics = shared.app.metrics();
+    metrics
+        .send_seconds
+        .observe(started.elapsed().as_secs_f64());
+    metrics.send(kind_of(&outcome));
     if !recorded {
         tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, "lost the lease; another worker owns this order");
         return;
@@ -172,27 +178,35 @@ async fn decide(shared: &Shared, job: &OrderRow) -> SendOutcome {
             status: sent.status.as_str().to_owned(),
             status_name: sent.status_name,
         },
-        Err(e) => match e.class() {
-            ErrorClass::Transient { retry_after } => {
-                retry(e.to_string(), retry_after, e.status() == Some(429))
-            }
-            ErrorClass::Auth => SendOutcome::NeedsRelogin {
-                error: e.to_string(),
-            },
-            ErrorClass::Rejected => {
-                let mut message = e.message().unwrap_or("rejected").to_owned();
-                if let Some(fields) = e.field_errors().filter(|f| !f.is_empty()) {
-                    let details: Vec<String> = fields
-                        .iter()
-                        .map(|(k, v)| format!("{k}: {}", v.join(", ")))
-                        .collect();
-                    message = format!("{message} ({})", details.join("; "));
+        Err(e) => {
+            let class = e.class();
+            app.metrics().trackingtech_error(match class {
+                ErrorClass::Transient { .. } => "transient",
+                ErrorClass::Auth => "auth",
+                ErrorClass::Rejected => "rejected",
+            });
+            match class {
+                ErrorClass::Transient { retry_after } => {
+                    retry(e.to_string(), retry_after, e.status() == Some(429))
                 }
-                SendOutcome::Rejected {
-                    error: format!("TrackingTech HTTP {}: {message}", e.status().unwrap_or(0)),
+                ErrorClass::Auth => SendOutcome::NeedsRelogin {
+                    error: e.to_string(),
+                },
+                ErrorClass::Rejected => {
+                    let mut message = e.message().unwrap_or("rejected").to_owned();
+                    if let Some(fields) = e.field_errors().filter(|f| !f.is_empty()) {
+                        let details: Vec<String> = fields
+                            .iter()
+                            .map(|(k, v)| format!("{k}: {}", v.join(", ")))
+                            .collect();
+                        message = format!("{message} ({})", details.join("; "));
+                    }
+                    SendOutcome::Rejected {
+                        error: format!("TrackingTech HTTP {}: {message}", e.status().unwrap_or(0)),
+                    }
                 }
             }
-        },
+        }
     }
 }
 
