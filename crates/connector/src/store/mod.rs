@@ -4,17 +4,19 @@
 //! ([`crate::crypto`]) and leave sealed: a backend never sees a plaintext token or key.
 //! Every backend owns its migrations and passes the same conformance tests.
 
+mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL {0:?}: use sqlite://PATH (or postgres:// once supported)")]
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
     #[error("cannot open the database {url}: {source}")]
     Open { url: String, source: sqlx::Error },
@@ -380,8 +382,10 @@ pub trait Store: Send + Sync + 'static {
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+        Err(StoreError::UnsupportedUrl(postgres::redact_url(url)))
     }
 }
 

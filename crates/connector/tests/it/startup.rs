@@ -76,3 +76,62 @@ async fn a_wrong_or_missing_key_refuses_to_start() {
         .expect("bad hex");
     assert!(err.to_string().contains("64 hexadecimal"), "{err}");
 }
+
+/// PostgreSQL has no key file: the key must come from TTWC_MASTER_KEY, and a replica started
+/// with another key than the installation's refuses to start.
+#[tokio::test]
+async fn postgres_requires_the_installations_key() {
+    let Some(server) =
+        crate::store::postgres_url("startup::postgres_requires_the_installations_key")
+    else {
+        return;
+    };
+    let schema = crate::store::PgSchema::create(&server).await;
+    let settings = |key: Option<&str>| {
+        let mut s = Settings::defaults();
+        s.database_url = schema.url.clone();
+        s.master_key = key.map(str::to_owned);
+        s
+    };
+    assert_eq!(
+        settings(None).key_file(),
+        None,
+        "no key file for PostgreSQL"
+    );
+
+    let err = App::open(settings(None), AppOptions::default())
+        .await
+        .err()
+        .expect("no key");
+    assert!(matches!(err, StartError::KeyRequired(_)), "{err}");
+    assert!(err.to_string().contains("TTWC_MASTER_KEY"), "{err}");
+
+    let hex = "11".repeat(32);
+    let first = App::open(settings(Some(&hex)), AppOptions::default())
+        .await
+        .expect("first replica");
+    let salt = first.installation().salt.clone();
+    let second = App::open(settings(Some(&hex)), AppOptions::default())
+        .await
+        .expect("a second replica with the same key");
+    assert_eq!(second.installation().salt, salt, "one installation");
+
+    let other = "22".repeat(32);
+    let err = App::open(settings(Some(&other)), AppOptions::default())
+        .await
+        .err()
+        .expect("wrong key");
+    assert!(matches!(err, StartError::WrongKey { .. }), "{err}");
+    assert!(err.to_string().contains("does not match"), "{err}");
+    assert!(
+        !err.to_string().contains(&other) && !err.to_string().contains(&hex),
+        "no key is ever printed"
+    );
+
+    // Even an installation's own replica needs the key: there is nowhere else to find it.
+    let err = App::open(settings(None), AppOptions::default())
+        .await
+        .err()
+        .expect("no key");
+    assert!(matches!(err, StartError::KeyRequired(_)), "{err}");
+}

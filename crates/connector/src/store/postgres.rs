@@ -1,0 +1,1069 @@
+//! The PostgreSQL backend: a connection pool, embedded migrations, and the SQLite backend's
+//! semantics with row locks instead of a single writer.
+//!
+//! Several replicas may share one database. Jobs are claimed with `FOR UPDATE SKIP LOCKED`, so
+//! two claimers never take the same row and never wait for each other. `claim_sends` also keeps
+//! the per-connection limit exact across replicas: it first locks the rows of the connections it
+//! will claim for (skipping those another claimer holds), and only then, in a second statement
+//! whose snapshot sees every earlier claim of those connections committed, counts what each one
+//! has in flight. Schedules run under the `leases` table (`try_lease`).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Postgres, Row};
+use time::OffsetDateTime;
+
+use super::{
+    ActivityRow, ConnectionRow, ConnectionState, Installation, NewOrder, OrderFilter, OrderRow,
+    OrderState, Result, SendOutcome, SessionRow, Store, StoreError, WritebackRow,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections per replica; a claim or a request holds one only for a statement or two.
+const MAX_CONNECTIONS: u32 = 16;
+/// How long to wait for a pooled connection (or a new one): a database that went away makes
+/// errors, not hung requests and workers.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Opens `postgres://…` (or `postgresql://…`) and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<PostgresStore> {
+        let open_err = |source| StoreError::Open {
+            url: redact_url(url),
+            source,
+        };
+        let options = PgConnectOptions::from_str(url).map_err(open_err)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+/// The URL with its password (in the user info or a `password=` parameter) replaced by `***`,
+/// fit for an error message or a log line.
+pub(super) fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let mut out = url[..scheme_end].to_owned();
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            match userinfo.find(':') {
+                Some(colon) => {
+                    out.push_str(&userinfo[..colon]);
+                    out.push_str(":***");
+                }
+                None => out.push_str(userinfo),
+            }
+            out.push_str(&authority[at..]);
+        }
+        None => out.push_str(authority),
+    }
+    let tail = &rest[authority_end..];
+    match tail.find('?') {
+        Some(q) => {
+            out.push_str(&tail[..=q]);
+            let (query, fragment) = match tail[q + 1..].find('#') {
+                Some(h) => tail[q + 1..].split_at(h),
+                None => (&tail[q + 1..], ""),
+            };
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_owned(),
+                })
+                .collect();
+            out.push_str(&params.join("&"));
+            out.push_str(fragment);
+        }
+        None => out.push_str(tail),
+    }
+    out
+}
+
+/// The connection columns, as a macro so queries stay static strings.
+macro_rules! connection_columns {
+    () => {
+        "id, owner, owner_email, tenant_code, tenant_name, api_base_url, \
+    store_url, device_id, tt_store_id, tt_store_name, customer_id, integration_token, \
+    woo_consumer_key, woo_consumer_secret, woo_permissions, webhook_id, webhook_secret, state, \
+    trigger_status, mark_completed, notify_customer, created_at, connected_at, disconnected_at, \
+    updated_at, last_sent_at, last_error, last_error_at"
+    };
+}
+
+fn connection_from_row(row: &PgRow) -> Result<ConnectionRow> {
+    let state: String = row.try_get("state")?;
+    Ok(ConnectionRow {
+        id: row.try_get("id")?,
+        owner: row.try_get("owner")?,
+        owner_email: row.try_get("owner_email")?,
+        tenant_code: row.try_get("tenant_code")?,
+        tenant_name: row.try_get("tenant_name")?,
+        api_base_url: row.try_get("api_base_url")?,
+        store_url: row.try_get("store_url")?,
+        device_id: row.try_get("device_id")?,
+        tt_store_id: row.try_get("tt_store_id")?,
+        tt_store_name: row.try_get("tt_store_name")?,
+        customer_id: row.try_get("customer_id")?,
+        integration_token: row.try_get("integration_token")?,
+        woo_consumer_key: row.try_get("woo_consumer_key")?,
+        woo_consumer_secret: row.try_get("woo_consumer_secret")?,
+        woo_permissions: row.try_get("woo_permissions")?,
+        webhook_id: row.try_get("webhook_id")?,
+        webhook_secret: row.try_get("webhook_secret")?,
+        state: ConnectionState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown connection state {state:?}")))?,
+        trigger_status: row.try_get("trigger_status")?,
+        mark_completed: row.try_get("mark_completed")?,
+        notify_customer: row.try_get("notify_customer")?,
+        created_at: row.try_get("created_at")?,
+        connected_at: row.try_get("connected_at")?,
+        disconnected_at: row.try_get("disconnected_at")?,
+        updated_at: row.try_get("updated_at")?,
+        last_sent_at: row.try_get("last_sent_at")?,
+        last_error: row.try_get("last_error")?,
+        last_error_at: row.try_get("last_error_at")?,
+    })
+}
+
+macro_rules! order_columns {
+    () => {
+        "connection_id, order_id, order_number, state, attempts, run_at, lease_owner, lease_until, source, payload, \
+         last_error, last_error_at, tt_id, tracking_id, tt_status, tt_status_name, tt_updated_at, woo_status, \
+         created_at, first_attempt_at, sent_at"
+    };
+}
+
+/// The order columns qualified by the alias `o`, for `UPDATE orders o … RETURNING`.
+macro_rules! order_columns_o {
+    () => {
+        "o.connection_id, o.order_id, o.order_number, o.state, o.attempts, o.run_at, o.lease_owner, o.lease_until, \
+         o.source, o.payload, o.last_error, o.last_error_at, o.tt_id, o.tracking_id, o.tt_status, o.tt_status_name, \
+         o.tt_updated_at, o.woo_status, o.created_at, o.first_attempt_at, o.sent_at"
+    };
+}
+
+/// The condition every end of an attempt shares: the row is still leased, by this owner.
+/// `$1` is the connection, `$2` the order, `$3` the owner.
+macro_rules! mine {
+    () => {
+        " WHERE connection_id = $1 AND order_id = $2 AND state = 'sending' AND lease_owner = $3"
+    };
+}
+
+fn order_from_row(row: &PgRow) -> Result<OrderRow> {
+    let state: String = row.try_get("state")?;
+    Ok(OrderRow {
+        connection_id: row.try_get("connection_id")?,
+        order_id: row.try_get("order_id")?,
+        order_number: row.try_get("order_number")?,
+        state: OrderState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown order state {state:?}")))?,
+        attempts: row.try_get("attempts")?,
+        run_at: row.try_get("run_at")?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_until: row.try_get("lease_until")?,
+        source: row.try_get("source")?,
+        payload: row.try_get("payload")?,
+        last_error: row.try_get("last_error")?,
+        last_error_at: row.try_get("last_error_at")?,
+        tt_id: row.try_get("tt_id")?,
+        tracking_id: row.try_get("tracking_id")?,
+        tt_status: row.try_get("tt_status")?,
+        tt_status_name: row.try_get("tt_status_name")?,
+        tt_updated_at: row.try_get("tt_updated_at")?,
+        woo_status: row.try_get("woo_status")?,
+        created_at: row.try_get("created_at")?,
+        first_attempt_at: row.try_get("first_attempt_at")?,
+        sent_at: row.try_get("sent_at")?,
+    })
+}
+
+async fn insert_writeback(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    connection_id: &str,
+    order_id: i64,
+    body: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO writebacks (connection_id, order_id, body, state, run_at, created_at) \
+         VALUES ($1, $2, $3, 'queued', $4, $4)",
+    )
+    .bind(connection_id)
+    .bind(order_id)
+    .bind(body)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn session_from_row(row: &PgRow) -> Result<SessionRow> {
+    Ok(SessionRow {
+        id_hash: row.try_get("id_hash")?,
+        csrf_token: row.try_get("csrf_token")?,
+        created_at: row.try_get("created_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        owner: row.try_get("owner")?,
+        user_json: row.try_get("user_json")?,
+        tt_token: row.try_get("tt_token")?,
+        wizard: row.try_get("wizard")?,
+    })
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    async fn installation(&self, candidate: &Installation) -> Result<Installation> {
+        sqlx::query(
+            "INSERT INTO installation (id, salt, key_id, created_at) VALUES (1, $1, $2, $3) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&candidate.salt)
+        .bind(&candidate.key_id)
+        .bind(candidate.created_at)
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT salt, key_id, created_at FROM installation WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Installation {
+            salt: row.try_get("salt")?,
+            key_id: row.try_get("key_id")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+
+    async fn has_installation(&self) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM installation")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn insert_session(&self, s: &SessionRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, csrf_token, created_at, last_seen_at, owner, user_json, tt_token, wizard) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&s.id_hash)
+        .bind(&s.csrf_token)
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(&s.owner)
+        .bind(&s.user_json)
+        .bind(&s.tt_token)
+        .bind(&s.wizard)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
+        let row = sqlx::query(
+            "SELECT id_hash, csrf_token, created_at, last_seen_at, owner, user_json, tt_token, wizard \
+             FROM sessions WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn update_session(&self, s: &SessionRow) -> Result<()> {
+        sqlx::query(
+            "UPDATE sessions SET csrf_token = $1, last_seen_at = $2, owner = $3, user_json = $4, tt_token = $5, \
+             wizard = $6 WHERE id_hash = $7",
+        )
+        .bind(&s.csrf_token)
+        .bind(s.last_seen_at)
+        .bind(&s.owner)
+        .bind(&s.user_json)
+        .bind(&s.tt_token)
+        .bind(&s.wizard)
+        .bind(&s.id_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn purge_sessions(&self, idle_before: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
+            .bind(idle_before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn upsert_connection(&self, c: &ConnectionRow) -> Result<ConnectionRow> {
+        let sql = concat!(
+            "INSERT INTO connections (",
+            connection_columns!(),
+            ") \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                     $21, $22, $23, $24, $25, $26, $27, $28) \
+             ON CONFLICT (store_url) DO UPDATE SET \
+               owner = EXCLUDED.owner, owner_email = EXCLUDED.owner_email, tenant_code = EXCLUDED.tenant_code, \
+               tenant_name = EXCLUDED.tenant_name, api_base_url = EXCLUDED.api_base_url, \
+               device_id = EXCLUDED.device_id, tt_store_id = EXCLUDED.tt_store_id, tt_store_name = EXCLUDED.tt_store_name, \
+               customer_id = EXCLUDED.customer_id, integration_token = EXCLUDED.integration_token, \
+               woo_consumer_key = EXCLUDED.woo_consumer_key, woo_consumer_secret = EXCLUDED.woo_consumer_secret, \
+               woo_permissions = EXCLUDED.woo_permissions, webhook_id = EXCLUDED.webhook_id, \
+               webhook_secret = EXCLUDED.webhook_secret, state = EXCLUDED.state, \
+               connected_at = EXCLUDED.connected_at, disconnected_at = NULL, updated_at = EXCLUDED.updated_at, \
+               last_error = NULL, last_error_at = NULL \
+             RETURNING ",
+            connection_columns!()
+        );
+        let row = bind_connection(sqlx::query(sql), c)
+            .fetch_one(&self.pool)
+            .await?;
+        connection_from_row(&row)
+    }
+
+    async fn update_connection(&self, c: &ConnectionRow) -> Result<()> {
+        sqlx::query(
+            "UPDATE connections SET owner = $1, owner_email = $2, tenant_code = $3, tenant_name = $4, \
+               api_base_url = $5, device_id = $6, tt_store_id = $7, tt_store_name = $8, customer_id = $9, \
+               integration_token = $10, woo_consumer_key = $11, woo_consumer_secret = $12, woo_permissions = $13, \
+               webhook_id = $14, webhook_secret = $15, state = $16, trigger_status = $17, mark_completed = $18, \
+               notify_customer = $19, connected_at = $20, disconnected_at = $21, updated_at = $22, \
+               last_sent_at = $23, last_error = $24, last_error_at = $25 \
+             WHERE id = $26",
+        )
+        .bind(&c.owner)
+        .bind(&c.owner_email)
+        .bind(&c.tenant_code)
+        .bind(&c.tenant_name)
+        .bind(&c.api_base_url)
+        .bind(&c.device_id)
+        .bind(&c.tt_store_id)
+        .bind(&c.tt_store_name)
+        .bind(&c.customer_id)
+        .bind(&c.integration_token)
+        .bind(&c.woo_consumer_key)
+        .bind(&c.woo_consumer_secret)
+        .bind(&c.woo_permissions)
+        .bind(c.webhook_id)
+        .bind(&c.webhook_secret)
+        .bind(c.state.as_str())
+        .bind(&c.trigger_status)
+        .bind(c.mark_completed)
+        .bind(c.notify_customer)
+        .bind(c.connected_at)
+        .bind(c.disconnected_at)
+        .bind(c.updated_at)
+        .bind(c.last_sent_at)
+        .bind(&c.last_error)
+        .bind(c.last_error_at)
+        .bind(&c.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn connection(&self, id: &str) -> Result<Option<ConnectionRow>> {
+        let sql = concat!(
+            "SELECT ",
+            connection_columns!(),
+            " FROM connections WHERE id = $1"
+        );
+        let row = sqlx::query(sql).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(connection_from_row).transpose()
+    }
+
+    async fn connection_by_store_url(&self, store_url: &str) -> Result<Option<ConnectionRow>> {
+        let sql = concat!(
+            "SELECT ",
+            connection_columns!(),
+            " FROM connections WHERE store_url = $1"
+        );
+        let row = sqlx::query(sql)
+            .bind(store_url)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(connection_from_row).transpose()
+    }
+
+    async fn connections(&self, owner: Option<&str>) -> Result<Vec<ConnectionRow>> {
+        let sql = concat!(
+            "SELECT ",
+            connection_columns!(),
+            " FROM connections WHERE ($1::text IS NULL OR owner = $1) ORDER BY created_at DESC, id"
+        );
+        let rows = sqlx::query(sql).bind(owner).fetch_all(&self.pool).await?;
+        rows.iter().map(connection_from_row).collect()
+    }
+
+    async fn put_granted_keys(&self, grant_hash: &str, sealed: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO granted_keys (grant_hash, sealed, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (grant_hash) DO UPDATE SET sealed = EXCLUDED.sealed, created_at = EXCLUDED.created_at",
+        )
+        .bind(grant_hash)
+        .bind(sealed)
+        .bind(super::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_granted_keys(
+        &self,
+        grant_hash: &str,
+        newer_than: OffsetDateTime,
+    ) -> Result<Option<Vec<u8>>> {
+        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+            "DELETE FROM granted_keys WHERE grant_hash = $1 \
+             RETURNING CASE WHEN created_at > $2 THEN sealed END",
+        )
+        .bind(grant_hash)
+        .bind(newer_than)
+        .fetch_optional(&self.pool)
+        .await?
+        .flatten();
+        Ok(sealed)
+    }
+
+    async fn add_activity(&self, connection_id: &str, kind: &str, message: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO activity (connection_id, at, kind, message) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(connection_id)
+        .bind(super::now())
+        .bind(kind)
+        .bind(message)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn activity(&self, connection_id: &str, limit: u32) -> Result<Vec<ActivityRow>> {
+        let rows = sqlx::query(
+            "SELECT id, connection_id, at, kind, message FROM activity WHERE connection_id = $1 \
+             ORDER BY id DESC LIMIT $2",
+        )
+        .bind(connection_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ActivityRow {
+                    id: r.try_get("id")?,
+                    connection_id: r.try_get("connection_id")?,
+                    at: r.try_get("at")?,
+                    kind: r.try_get("kind")?,
+                    message: r.try_get("message")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn queue_depth(&self, connection_id: &str) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE connection_id = $1 AND state IN ('queued', 'sending')",
+        )
+        .bind(connection_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn enqueue_order(&self, o: &NewOrder<'_>) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
+             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $4) ON CONFLICT (connection_id, order_id) DO NOTHING",
+        )
+        .bind(o.connection_id)
+        .bind(o.order_id)
+        .bind(o.order_number)
+        .bind(super::now())
+        .bind(&o.source)
+        .bind(o.woo_status)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn note_woo_status(
+        &self,
+        connection_id: &str,
+        order_id: i64,
+        status: &str,
+    ) -> Result<Option<String>> {
+        // The row is locked while read, so two notes never both report the same previous status.
+        let mut tx = self.pool.begin().await?;
+        let previous: Option<String> = sqlx::query_scalar(
+            "SELECT woo_status FROM orders WHERE connection_id = $1 AND order_id = $2 FOR UPDATE",
+        )
+        .bind(connection_id)
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if previous.is_some() {
+            sqlx::query(
+                "UPDATE orders SET woo_status = $3 WHERE connection_id = $1 AND order_id = $2",
+            )
+            .bind(connection_id)
+            .bind(order_id)
+            .bind(status)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(previous)
+    }
+
+    async fn claim_sends(
+        &self,
+        owner: &str,
+        lease: time::Duration,
+        limit: u32,
+        per_connection: u32,
+    ) -> Result<Vec<OrderRow>> {
+        let now = super::now();
+        let mut tx = self.pool.begin().await?;
+        // First the connections with due work, locked against other claimers (a connection
+        // another replica is claiming for is skipped, not waited for). Inserting orders only
+        // takes a key-share lock on the connection, so webhooks never wait for a claim.
+        let connections: Vec<String> = sqlx::query_scalar(
+            "SELECT c.id FROM connections c \
+             WHERE c.state = 'connected' AND (c.send_not_before IS NULL OR c.send_not_before <= $1) \
+               AND EXISTS (SELECT 1 FROM orders o WHERE o.connection_id = c.id \
+                 AND ((o.state = 'queued' AND o.run_at <= $1) OR (o.state = 'sending' AND o.lease_until <= $1))) \
+             ORDER BY c.id \
+             FOR NO KEY UPDATE OF c SKIP LOCKED",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        if connections.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        // Then, in a fresh snapshot that sees every earlier claim for these connections, the due
+        // rows (a bounded window, each locked; expired leases of a crashed worker count as due),
+        // ranked per connection: a connection's rank plus what it already has in flight must
+        // stay within `per_connection`.
+        let mut rows = sqlx::query(concat!(
+            "WITH due AS (",
+            "  SELECT o.connection_id, o.order_id, o.run_at FROM orders o",
+            "  WHERE o.connection_id = ANY($6)",
+            "    AND ((o.state = 'queued' AND o.run_at <= $1) OR (o.state = 'sending' AND o.lease_until <= $1))",
+            "  ORDER BY o.run_at, o.order_id LIMIT $2 * 8",
+            "  FOR UPDATE OF o SKIP LOCKED",
+            "), ranked AS (",
+            "  SELECT connection_id, order_id, run_at,",
+            "    ROW_NUMBER() OVER (PARTITION BY connection_id ORDER BY run_at, order_id) AS rn,",
+            "    (SELECT COUNT(*) FROM orders s WHERE s.connection_id = due.connection_id",
+            "       AND s.state = 'sending' AND s.lease_until > $1) AS busy",
+            "  FROM due",
+            "), chosen AS (",
+            "  SELECT connection_id, order_id FROM ranked WHERE rn + busy <= $5",
+            "  ORDER BY rn, run_at, order_id LIMIT $2",
+            ")",
+            "UPDATE orders o SET state = 'sending', lease_owner = $3, lease_until = $4,",
+            "  attempts = o.attempts + 1, first_attempt_at = COALESCE(o.first_attempt_at, $1)",
+            " FROM chosen WHERE o.connection_id = chosen.connection_id AND o.order_id = chosen.order_id",
+            " RETURNING ",
+            order_columns_o!()
+        ))
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(owner)
+        .bind(now + lease)
+        .bind(i64::from(per_connection))
+        .bind(&connections)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(order_from_row)
+        .collect::<Result<Vec<_>>>()?;
+        tx.commit().await?;
+        rows.sort_by_key(|o| (o.run_at, o.order_id));
+        Ok(rows)
+    }
+
+    async fn save_payload(
+        &self,
+        owner: &str,
+        connection_id: &str,
+        order_id: i64,
+        payload: &[u8],
+    ) -> Result<bool> {
+        let done = sqlx::query(concat!(
+            "UPDATE orders SET payload = $4, source = NULL",
+            mine!()
+        ))
+        .bind(connection_id)
+        .bind(order_id)
+        .bind(owner)
+        .bind(payload)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn finish_send(
+        &self,
+        owner: &str,
+        connection_id: &str,
+        order_id: i64,
+        outcome: &SendOutcome,
+    ) -> Result<bool> {
+        let now = super::now();
+        let mut tx = self.pool.begin().await?;
+        let done = match outcome {
+            SendOutcome::Sent {
+                tt_id,
+                tracking_id,
+                status,
+                status_name,
+                writeback,
+            } => {
+                let done = sqlx::query(concat!(
+                    "UPDATE orders SET state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, \
+                     payload = NULL, tt_id = $4, tracking_id = $5, tt_status = $6, tt_status_name = $7, \
+                     sent_at = $8, last_error = NULL",
+                    mine!()
+                ))
+                .bind(connection_id)
+                .bind(order_id)
+                .bind(owner)
+                .bind(tt_id)
+                .bind(tracking_id)
+                .bind(status)
+                .bind(status_name)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    sqlx::query("UPDATE connections SET last_sent_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(connection_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    insert_writeback(&mut tx, connection_id, order_id, writeback, now).await?;
+                }
+                done
+            }
+            SendOutcome::Retry {
+                run_at,
+                error,
+                hold_connection_until,
+            } => {
+                if let Some(until) = hold_connection_until {
+                    // GREATEST ignores NULL: a hold only ever moves later.
+                    sqlx::query(
+                        "UPDATE connections SET send_not_before = GREATEST(send_not_before, $1) WHERE id = $2",
+                    )
+                    .bind(until)
+                    .bind(connection_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(concat!(
+                    "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $4, \
+                     last_error = $5, last_error_at = $6",
+                    mine!()
+                ))
+                .bind(connection_id)
+                .bind(order_id)
+                .bind(owner)
+                .bind(run_at)
+                .bind(error)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+            }
+            SendOutcome::NeedsRelogin { error } => {
+                let done = sqlx::query(concat!(
+                    "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $4, \
+                     attempts = GREATEST(attempts - 1, 0), last_error = $5, last_error_at = $4",
+                    mine!()
+                ))
+                .bind(connection_id)
+                .bind(order_id)
+                .bind(owner)
+                .bind(now)
+                .bind(error)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE connections SET state = 'needs_relogin', last_error = $1, last_error_at = $2, \
+                     updated_at = $2 WHERE id = $3 AND state = 'connected'",
+                )
+                .bind(error)
+                .bind(now)
+                .bind(connection_id)
+                .execute(&mut *tx)
+                .await?;
+                done
+            }
+            SendOutcome::Failed { error }
+            | SendOutcome::Rejected { error }
+            | SendOutcome::Skipped { reason: error } => {
+                let state = match outcome {
+                    SendOutcome::Failed { .. } => "failed",
+                    SendOutcome::Rejected { .. } => "rejected",
+                    _ => "skipped",
+                };
+                let done = sqlx::query(concat!(
+                    "UPDATE orders SET state = $4, lease_owner = NULL, lease_until = NULL, source = NULL, \
+                     payload = NULL, last_error = $5, last_error_at = $6",
+                    mine!()
+                ))
+                .bind(connection_id)
+                .bind(order_id)
+                .bind(owner)
+                .bind(state)
+                .bind(error)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if state != "skipped" && done.rows_affected() == 1 {
+                    sqlx::query(
+                        "UPDATE connections SET last_error = $1, last_error_at = $2 WHERE id = $3",
+                    )
+                    .bind(error)
+                    .bind(now)
+                    .bind(connection_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                done
+            }
+        };
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn order(&self, connection_id: &str, order_id: i64) -> Result<Option<OrderRow>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE connection_id = $1 AND order_id = $2"
+        ))
+        .bind(connection_id)
+        .bind(order_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(order_from_row).transpose()
+    }
+
+    async fn orders(&self, f: &OrderFilter) -> Result<Vec<OrderRow>> {
+        // LIMIT NULL is no limit, as the trait's `limit: 0` means.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE ($1::text IS NULL OR connection_id = $1) AND ($2::text IS NULL OR state = $2)",
+            " ORDER BY created_at DESC, order_id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(&f.connection_id)
+        .bind(f.state.map(OrderState::as_str))
+        .bind((f.limit != 0).then_some(i64::from(f.limit)))
+        .bind(i64::from(f.offset))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(order_from_row).collect()
+    }
+
+    async fn count_orders(&self, f: &OrderFilter) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE ($1::text IS NULL OR connection_id = $1) \
+             AND ($2::text IS NULL OR state = $2)",
+        )
+        .bind(&f.connection_id)
+        .bind(f.state.map(OrderState::as_str))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    async fn tracked_orders(
+        &self,
+        connection_id: &str,
+        after_order_id: i64,
+        limit: u32,
+    ) -> Result<Vec<OrderRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE connection_id = $1 AND state = 'sent' AND order_id > $2",
+            " AND COALESCE(tt_status, '') NOT IN ('delivered', 'returned', 'cancelled')",
+            " ORDER BY order_id LIMIT $3"
+        ))
+        .bind(connection_id)
+        .bind(after_order_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(order_from_row).collect()
+    }
+
+    async fn update_tracking(
+        &self,
+        connection_id: &str,
+        order_id: i64,
+        status: &str,
+        status_name: &str,
+        updated_at: &str,
+        writeback: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE orders SET tt_status = $1, tt_status_name = $2, tt_updated_at = $3 \
+             WHERE connection_id = $4 AND order_id = $5",
+        )
+        .bind(status)
+        .bind(status_name)
+        .bind(updated_at)
+        .bind(connection_id)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        insert_writeback(&mut tx, connection_id, order_id, writeback, super::now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn resend(&self, connection_id: &str, order_id: Option<i64>) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE orders SET state = 'queued', attempts = 0, run_at = $1, source = NULL, payload = NULL, \
+             first_attempt_at = NULL, created_at = $1, last_error = NULL, last_error_at = NULL \
+             WHERE connection_id = $2 AND (($3::bigint IS NULL AND state IN ('failed', 'rejected')) \
+               OR (order_id = $3 AND state IN ('failed', 'rejected', 'skipped', 'cancelled')))",
+        )
+        .bind(super::now())
+        .bind(connection_id)
+        .bind(order_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn cancel_queue(&self, connection_id: &str) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE orders SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, source = NULL, \
+             payload = NULL WHERE connection_id = $1 AND state IN ('queued', 'sending')",
+        )
+        .bind(connection_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE writebacks SET state = 'cancelled' WHERE connection_id = $1 AND state IN ('queued', 'running')",
+        )
+        .bind(connection_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn claim_writebacks(
+        &self,
+        owner: &str,
+        lease: time::Duration,
+        limit: u32,
+    ) -> Result<Vec<WritebackRow>> {
+        let now = super::now();
+        let mut rows = sqlx::query(
+            "WITH picked AS ( \
+               SELECT w.id FROM writebacks w JOIN connections c ON c.id = w.connection_id AND c.state = 'connected' \
+               WHERE (w.state = 'queued' AND w.run_at <= $3) OR (w.state = 'running' AND w.lease_until <= $3) \
+               ORDER BY w.run_at, w.id LIMIT $4 \
+               FOR UPDATE OF w SKIP LOCKED \
+             ) \
+             UPDATE writebacks w SET state = 'running', lease_owner = $1, lease_until = $2, attempts = w.attempts + 1 \
+             FROM picked WHERE w.id = picked.id \
+             RETURNING w.id, w.connection_id, w.order_id, w.body, w.attempts",
+        )
+        .bind(owner)
+        .bind(now + lease)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(WritebackRow {
+                id: r.try_get("id")?,
+                connection_id: r.try_get("connection_id")?,
+                order_id: r.try_get("order_id")?,
+                body: r.try_get("body")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        rows.sort_by_key(|w| w.id);
+        Ok(rows)
+    }
+
+    async fn finish_writeback(
+        &self,
+        owner: &str,
+        id: i64,
+        retry_at: Option<OffsetDateTime>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let state = match (retry_at, error) {
+            (Some(_), _) => "queued",
+            (None, Some(_)) => "failed",
+            (None, None) => "done",
+        };
+        sqlx::query(
+            "UPDATE writebacks SET state = $1, run_at = COALESCE($2, run_at), last_error = $3, lease_owner = NULL, \
+             lease_until = NULL WHERE id = $4 AND lease_owner = $5",
+        )
+        .bind(state)
+        .bind(retry_at)
+        .bind(error)
+        .bind(id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn reconcile_cursor(&self, connection_id: &str) -> Result<Option<OffsetDateTime>> {
+        let v: Option<Option<OffsetDateTime>> =
+            sqlx::query_scalar("SELECT reconcile_cursor FROM connections WHERE id = $1")
+                .bind(connection_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.flatten())
+    }
+
+    async fn set_reconcile_cursor(
+        &self,
+        connection_id: &str,
+        cursor: OffsetDateTime,
+    ) -> Result<()> {
+        sqlx::query("UPDATE connections SET reconcile_cursor = $1 WHERE id = $2")
+            .bind(cursor)
+            .bind(connection_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn try_lease(&self, name: &str, owner: &str, ttl: time::Duration) -> Result<bool> {
+        let now = super::now();
+        let done = sqlx::query(
+            "INSERT INTO leases (name, owner, until) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, until = EXCLUDED.until \
+             WHERE leases.owner = EXCLUDED.owner OR leases.until <= $4",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(now + ttl)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn ready(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        let expected = MIGRATOR.iter().count() as i64;
+        if applied < expected {
+            return Err(StoreError::Corrupt(format!(
+                "{applied} of {expected} migrations applied"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn bind_connection<'q>(
+    q: sqlx::query::Query<'q, Postgres, PgArguments>,
+    c: &'q ConnectionRow,
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    q.bind(&c.id)
+        .bind(&c.owner)
+        .bind(&c.owner_email)
+        .bind(&c.tenant_code)
+        .bind(&c.tenant_name)
+        .bind(&c.api_base_url)
+        .bind(&c.store_url)
+        .bind(&c.device_id)
+        .bind(&c.tt_store_id)
+        .bind(&c.tt_store_name)
+        .bind(&c.customer_id)
+        .bind(&c.integration_token)
+        .bind(&c.woo_consumer_key)
+        .bind(&c.woo_consumer_secret)
+        .bind(&c.woo_permissions)
+        .bind(c.webhook_id)
+        .bind(&c.webhook_secret)
+        .bind(c.state.as_str())
+        .bind(&c.trigger_status)
+        .bind(c.mark_completed)
+        .bind(c.notify_customer)
+        .bind(c.created_at)
+        .bind(c.connected_at)
+        .bind(c.disconnected_at)
+        .bind(c.updated_at)
+        .bind(c.last_sent_at)
+        .bind(&c.last_error)
+        .bind(c.last_error_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_reach_a_message() {
+        assert_eq!(
+            redact_url("postgres://ttwc:s3cr3t@db.example:5432/ttwc?sslmode=require"),
+            "postgres://ttwc:***@db.example:5432/ttwc?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgresql://u:p@ss@h/d"),
+            "postgresql://u:***@h/d"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1:5432/test"),
+            "postgres://postgres@127.0.0.1:5432/test"
+        );
+        assert_eq!(
+            redact_url("postgres://h/d?user=u&password=p&application_name=x"),
+            "postgres://h/d?user=u&password=***&application_name=x"
+        );
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
+}
