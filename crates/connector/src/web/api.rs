@@ -838,44 +838,85 @@ pub async fn webhook(
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Bytes,
-) -> Result<Response, ApiError> {
+) -> Response {
+    let metrics = st.app.metrics();
+    match receive(&st, &id, &headers, &raw).await {
+        Ok((outcome, response)) => {
+            metrics.delivery(outcome);
+            response
+        }
+        Err((reason, error)) => {
+            metrics.refused(reason);
+            error.into_response()
+        }
+    }
+}
+
+/// A delivery refused: the metric's reason and the answer.
+type Refusal = (&'static str, ApiError);
+
+async fn receive(
+    st: &WebState,
+    id: &str,
+    headers: &HeaderMap,
+    raw: &Bytes,
+) -> Result<(&'static str, Response), Refusal> {
     let unavailable = |e: crate::store::StoreError| {
         tracing::error!(connection_id = %id, error = %e, "cannot record a delivery");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Storage unavailable; try again.",
+        (
+            "storage",
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Storage unavailable; try again.",
+            ),
         )
     };
-    let incoming = woocommerce::webhook::classify(&headers, &raw)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let incoming = woocommerce::webhook::classify(headers, raw).map_err(|e| {
+        (
+            "bad_request",
+            ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
+        )
+    })?;
     let delivery = match incoming {
         woocommerce::webhook::Incoming::Ping { .. } => {
-            return Ok((StatusCode::OK, "pong").into_response());
+            return Ok(("ping", (StatusCode::OK, "pong").into_response()));
         }
         woocommerce::webhook::Incoming::Delivery(d) => d,
     };
-    let row = match st.app.store().connection(&id).await.map_err(unavailable)? {
+    let row = match st.app.store().connection(id).await.map_err(unavailable)? {
         Some(row) if row.state != ConnectionState::Disconnected => row,
-        _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "Unknown connection.")),
+        _ => {
+            let e = ApiError::new(StatusCode::NOT_FOUND, "Unknown connection.");
+            return Err(("unknown_connection", e));
+        }
     };
     let secrets = connection::Secrets::open(&st.app, &row);
-    let secret = secrets
-        .webhook_secret
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "No webhook secret."))?;
-    delivery
-        .verify(secret.as_bytes(), &raw)
-        .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
+    let secret = secrets.webhook_secret.ok_or_else(|| {
+        (
+            "bad_signature",
+            ApiError::new(StatusCode::UNAUTHORIZED, "No webhook secret."),
+        )
+    })?;
+    delivery.verify(secret.as_bytes(), raw).map_err(|e| {
+        (
+            "bad_signature",
+            ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()),
+        )
+    })?;
     if delivery.resource != "order" || !matches!(delivery.event.as_str(), "created" | "updated") {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "Unexpected topic {:?}: ttwc takes order.created and order.updated.",
-                delivery.topic
-            ),
+        let message = format!(
+            "Unexpected topic {:?}: ttwc takes order.created and order.updated.",
+            delivery.topic
+        );
+        return Err((
+            "wrong_topic",
+            ApiError::new(StatusCode::BAD_REQUEST, message),
         ));
     }
-    let order = woocommerce::webhook::parse_order(&raw)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("Not an order: {e}")))?;
+    let order = woocommerce::webhook::parse_order(raw).map_err(|e| {
+        let e = ApiError::new(StatusCode::BAD_REQUEST, format!("Not an order: {e}"));
+        ("bad_request", e)
+    })?;
     let status = order.status.as_str();
     let order_id = i64::try_from(order.id).unwrap_or(i64::MAX);
     let connected_at = row.connected_at.unwrap_or(row.created_at);
@@ -892,7 +933,7 @@ pub async fn webhook(
         let source = st
             .app
             .key()
-            .seal(&crate::engine::source_context(&row.id, order_id), &raw);
+            .seal(&crate::engine::source_context(&row.id, order_id), raw);
         let queued = store
             .enqueue_order(&crate::store::NewOrder {
                 connection_id: &row.id,
@@ -906,7 +947,8 @@ pub async fn webhook(
         if queued {
             st.app.wakeup().notify_one();
             tracing::info!(connection_id = %row.id, order_id, "order queued");
-            return Ok((StatusCode::OK, Json(json!({"queued": true}))).into_response());
+            let response = (StatusCode::OK, Json(json!({"queued": true}))).into_response();
+            return Ok(("queued", response));
         }
     }
     // A known order changing status: warn when one already sent is cancelled or refunded
@@ -915,7 +957,7 @@ pub async fn webhook(
         .note_woo_status(&row.id, order_id, status)
         .await
         .map_err(unavailable)?;
-    if let Some(previous) = previous
+    if let Some(previous) = previous.as_deref()
         && previous != status
         && matches!(status, "cancelled" | "refunded")
         && let Ok(Some(o)) = store.order(&row.id, order_id).await
@@ -934,5 +976,13 @@ pub async fn webhook(
             )
             .await;
     }
-    Ok((StatusCode::OK, Json(json!({"queued": false}))).into_response())
+    let outcome = if previous.is_some() {
+        "known"
+    } else {
+        "ignored"
+    };
+    Ok((
+        outcome,
+        (StatusCode::OK, Json(json!({"queued": false}))).into_response(),
+    ))
 }

@@ -12,7 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -47,6 +47,8 @@ pub fn router(app: App) -> Router {
         .route("/static/app.js", get(pages::script))
         .route("/static/app.css", get(pages::style))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/api/wizard", get(api::wizard_state))
         .route("/api/wizard/start", post(api::wizard_start))
         .route("/api/wizard/login", post(api::wizard_login))
@@ -72,6 +74,35 @@ pub fn router(app: App) -> Router {
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found.") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// Ready: the database answers and its schema is current (503 otherwise, with why).
+async fn readyz(State(st): State<WebState>) -> Response {
+    match st.app.store().ready().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}")).into_response()
+        }
+    }
+}
+
+/// Prometheus' text format.
+async fn metrics(State(st): State<WebState>) -> Response {
+    match st.app.metrics().render(st.app.store()).await {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable").into_response()
+        }
+    }
 }
 
 /// Serves the app until `shutdown` resolves.

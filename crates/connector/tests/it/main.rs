@@ -3,6 +3,7 @@
 mod browser;
 mod dashboard;
 mod helpers;
+mod observability;
 mod startup;
 mod store;
 mod sync;
