@@ -45,6 +45,9 @@ pub struct Settings {
     pub reconcile_interval: Duration,
     /// How long transient failures are retried before an order is marked failed.
     pub retry_max_age: Duration,
+    /// How long a worker holds an order it is sending; a crashed replica's orders are taken
+    /// over after this.
+    pub job_lease: Duration,
 }
 
 /// The file form: every field optional.
@@ -60,6 +63,7 @@ struct FileSettings {
     status_interval_secs: Option<u64>,
     reconcile_interval_secs: Option<u64>,
     retry_max_age_secs: Option<u64>,
+    job_lease_secs: Option<u64>,
 }
 
 impl Settings {
@@ -197,6 +201,7 @@ impl Settings {
             status_interval: secs("TTWC_STATUS_INTERVAL", file.status_interval_secs, 60)?,
             reconcile_interval: secs("TTWC_RECONCILE_INTERVAL", file.reconcile_interval_secs, 300)?,
             retry_max_age: secs("TTWC_RETRY_MAX_AGE", file.retry_max_age_secs, 72 * 3600)?,
+            job_lease: secs("TTWC_JOB_LEASE", file.job_lease_secs, 60)?,
         })
     }
 

@@ -59,7 +59,7 @@ impl EngineConfig {
         EngineConfig {
             concurrency: 32,
             per_connection: 4,
-            lease: Duration::from_secs(60),
+            lease: settings.job_lease,
             max_age: settings.retry_max_age,
             idle_poll: Duration::from_millis(250),
             backoff_base: Duration::from_secs(2),

@@ -131,17 +131,20 @@ async fn every_delivery_twice_and_ttwcs_own_write_backs_still_send_once() {
         t.sim_set_status(*id, "processing").await;
     }
     t.settled(&conn, 20, Duration::from_secs(60)).await;
-    // Write-backs (notes, meta) save the orders and fire more deliveries; wait for them.
-    eventually(Duration::from_secs(30), "write-backs", || async {
-        let order = t.sim_order(ids[0]).await;
-        order["meta_data"]
-            .as_array()?
-            .iter()
-            .any(|m| m["key"] == "_trackingtech_tracking_id")
-            .then_some(())
-    })
-    .await;
+    // Write-backs (notes, meta) save the sent orders and fire more deliveries; wait for them
+    // all (skipped orders — virtual-only, local pickup — get none).
     let sent = sent_ids(&t, &conn).await;
+    for id in &sent {
+        eventually(Duration::from_secs(30), "write-backs", || async {
+            let order = t.sim_order(*id).await;
+            order["meta_data"]
+                .as_array()?
+                .iter()
+                .any(|m| m["key"] == "_trackingtech_tracking_id")
+                .then_some(())
+        })
+        .await;
+    }
     exactly_once(&t, &sent).await;
     let requests = t.sandbox_admin("/_sandbox/requests").await["data"]
         .as_array()
