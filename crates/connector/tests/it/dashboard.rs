@@ -130,33 +130,7 @@ async fn the_orders_page_lists_filters_and_pages_the_outbox() {
 
 #[tokio::test]
 async fn another_merchants_orders_and_actions_are_not_found() {
-    let fixtures = sandbox::Fixtures::from_toml(
-        r#"
-        [[tenants]]
-        code = "DEMO"
-        name = "Courier Demo"
-        active = true
-
-        [[accounts]]
-        email = "demo@trackingtech.test"
-        password = "demo1234"
-        name = "Demo"
-          [[accounts.stores]]
-          id = 101
-          name = "Bodega"
-          address = "Providencia"
-
-        [[accounts]]
-        email = "otro@trackingtech.test"
-        password = "otro1234"
-        name = "Otro"
-          [[accounts.stores]]
-          id = 201
-          name = "Otra bodega"
-          address = "Ñuñoa"
-        "#,
-    )
-    .expect("fixtures");
+    let fixtures = two_merchants();
     let mut t = spawn_with(Options {
         fixtures,
         ..Options::default()
@@ -182,19 +156,7 @@ async fn another_merchants_orders_and_actions_are_not_found() {
     );
 
     // A second merchant signs in from another browser.
-    let mut other = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    std::mem::swap(&mut other, &mut t.http);
-    t.csrf = t.page_csrf("/").await;
-    let (s, v) = t
-        .post(
-            "/api/session/login",
-            json!({"code": "DEMO", "email": "otro@trackingtech.test", "password": "otro1234"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    t.sign_in_as_other().await;
     let r = t
         .http
         .get(format!("{}{path}", t.base))
@@ -232,61 +194,6 @@ async fn another_merchants_orders_and_actions_are_not_found() {
     );
 }
 
-/// Signs and posts a delivery the way WooCommerce would, for orders the simulator cannot make.
-async fn deliver(t: &TestApp, conn: &str, body: &[u8]) -> StatusCode {
-    let hooks = t.woo_webhooks().await;
-    let secret = hooks[0]["secret"].as_str().expect("secret").to_owned();
-    reqwest::Client::new()
-        .post(format!("{}/webhooks/woocommerce/{conn}", t.base))
-        .header("content-type", "application/json")
-        .header("x-wc-webhook-source", format!("{}/", t.woo.base_url()))
-        .header("x-wc-webhook-topic", "order.updated")
-        .header("x-wc-webhook-resource", "order")
-        .header("x-wc-webhook-event", "updated")
-        .header(
-            "x-wc-webhook-signature",
-            woocommerce::webhook::sign(secret.as_bytes(), body),
-        )
-        .header("x-wc-webhook-id", hooks[0]["id"].to_string())
-        .header(
-            "x-wc-webhook-delivery-id",
-            "0123456789abcdef0123456789abcdef",
-        )
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("delivery")
-        .status()
-}
-
-/// An order the store does not hold (so a fresh fetch finds nothing), with `lines` and
-/// `address`.
-fn made_up_order(id: u64, lines: Vec<Value>, address: &str) -> Vec<u8> {
-    let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
-    let date = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        now.year(),
-        now.month() as u8,
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    );
-    serde_json::to_vec(&json!({
-        "id": id, "number": id.to_string(), "status": "processing", "total": "1000",
-        "date_created_gmt": date, "date_modified_gmt": date,
-        "billing": {"first_name": "Ana", "last_name": "Pérez", "address_1": address, "city": "Ñuñoa", "state": "CL-RM",
-                    "postcode": "", "country": "CL", "email": "ana@example.cl", "phone": "+56911111111"},
-        "shipping": {"first_name": "", "last_name": "", "address_1": "", "city": "", "state": "", "postcode": "", "country": ""},
-        "line_items": lines, "shipping_lines": [], "meta_data": []
-    }))
-    .expect("json")
-}
-
-fn line(name: &str, qty: i64) -> Value {
-    json!({"id": 1, "name": name, "product_id": 999_001, "variation_id": 0, "quantity": qty, "sku": "X", "total": "1000", "price": 1000})
-}
-
 #[tokio::test]
 async fn resend_requeues_one_order_or_every_failed_and_rejected_one() {
     let (mut t, conn) = connected().await;
@@ -297,7 +204,10 @@ async fn resend_requeues_one_order_or_every_failed_and_rejected_one() {
         made_up_order(91_004, vec![line("Negativo", -3)], "Irarrázaval 123"),
     ];
     for body in &cases {
-        assert_eq!(deliver(&t, &conn, body).await, StatusCode::OK);
+        assert_eq!(
+            deliver(&t, &conn, body, "order.updated").await,
+            StatusCode::OK
+        );
     }
     t.settled(&conn, cases.len(), Duration::from_secs(60)).await;
     assert_eq!(order(&t, &conn, 91_001).await.state, OrderState::Sent);
@@ -381,7 +291,10 @@ async fn resend_requeues_one_order_or_every_failed_and_rejected_one() {
 async fn the_card_shows_the_last_error_and_its_time_in_the_pages_language() {
     let (t, conn) = connected().await;
     let body = made_up_order(92_001, vec![line("Sin dirección", 1)], "");
-    assert_eq!(deliver(&t, &conn, &body).await, StatusCode::OK);
+    assert_eq!(
+        deliver(&t, &conn, &body, "order.updated").await,
+        StatusCode::OK
+    );
     t.settled(&conn, 1, Duration::from_secs(60)).await;
     let row = t
         .app
@@ -678,7 +591,10 @@ mod browser {
             .to_owned();
         for id in [93_001, 93_002, 93_003] {
             let body = made_up_order(id, vec![line("Sin dirección", 1)], "");
-            assert_eq!(deliver(&t, &conn, &body).await, StatusCode::OK);
+            assert_eq!(
+                deliver(&t, &conn, &body, "order.updated").await,
+                StatusCode::OK
+            );
         }
         t.settled(&conn, 3, Duration::from_secs(60)).await;
         let c = browser(&driver).await;

@@ -398,3 +398,111 @@ fn init_logs() {
             .try_init();
     }
 }
+
+/// Fixtures with two merchants of one courier: the demo account and `otro@trackingtech.test`.
+pub fn two_merchants() -> sandbox::Fixtures {
+    sandbox::Fixtures::from_toml(
+        r#"
+        [[tenants]]
+        code = "DEMO"
+        name = "Courier Demo"
+        active = true
+
+        [[accounts]]
+        email = "demo@trackingtech.test"
+        password = "demo1234"
+        name = "Demo"
+          [[accounts.stores]]
+          id = 101
+          name = "Bodega"
+          address = "Providencia"
+
+        [[accounts]]
+        email = "otro@trackingtech.test"
+        password = "otro1234"
+        name = "Otro"
+          [[accounts.stores]]
+          id = 201
+          name = "Otra bodega"
+          address = "Ñuñoa"
+        "#,
+    )
+    .expect("fixtures")
+}
+
+impl TestApp {
+    /// The second merchant of [`two_merchants`] signs in from another browser (this client's
+    /// cookies are set aside).
+    pub async fn sign_in_as_other(&mut self) {
+        self.http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        self.csrf = self.page_csrf("/").await;
+        let (s, v) = self
+            .post(
+                "/api/session/login",
+                json!({"code": "DEMO", "email": "otro@trackingtech.test", "password": "otro1234"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+}
+
+/// Signs and posts a delivery the way WooCommerce would, for orders the simulator cannot make.
+pub async fn deliver(t: &TestApp, conn: &str, body: &[u8], topic: &str) -> StatusCode {
+    let hooks = t.woo_webhooks().await;
+    let secret = hooks[0]["secret"].as_str().expect("secret").to_owned();
+    let (resource, event) = topic.split_once('.').unwrap_or(("order", "updated"));
+    reqwest::Client::new()
+        .post(format!("{}/webhooks/woocommerce/{conn}", t.base))
+        .header("content-type", "application/json")
+        .header("x-wc-webhook-source", format!("{}/", t.woo.base_url()))
+        .header("x-wc-webhook-topic", topic)
+        .header("x-wc-webhook-resource", resource)
+        .header("x-wc-webhook-event", event)
+        .header(
+            "x-wc-webhook-signature",
+            woocommerce::webhook::sign(secret.as_bytes(), body),
+        )
+        .header("x-wc-webhook-id", hooks[0]["id"].to_string())
+        .header(
+            "x-wc-webhook-delivery-id",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("delivery")
+        .status()
+}
+
+/// An order the store does not hold (so a fresh fetch finds nothing), with `lines` and a
+/// billing `address` (the shipping address is empty).
+pub fn made_up_order(id: u64, lines: Vec<Value>, address: &str) -> Vec<u8> {
+    let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
+    let date = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    serde_json::to_vec(&json!({
+        "id": id, "number": id.to_string(), "status": "processing", "total": "1000",
+        "date_created_gmt": date, "date_modified_gmt": date,
+        "billing": {"first_name": "Ana", "last_name": "Pérez", "address_1": address, "city": "Ñuñoa", "state": "CL-RM",
+                    "postcode": "", "country": "CL", "email": "ana@example.cl", "phone": "+56911111111"},
+        "shipping": {"first_name": "", "last_name": "", "address_1": "", "city": "", "state": "", "postcode": "", "country": ""},
+        "line_items": lines, "shipping_lines": [], "meta_data": []
+    }))
+    .expect("json")
+}
+
+/// A line item of a product the store does not have.
+pub fn line(name: &str, qty: i64) -> Value {
+    json!({"id": 1, "name": name, "product_id": 999_001, "variation_id": 0, "quantity": qty, "sku": "X", "total": "1000", "price": 1000})
+}

@@ -457,61 +457,10 @@ async fn a_401_parks_the_connection_and_logging_in_again_releases_its_queue() {
     exactly_once(&t, &sent_ids(&t, &conn).await).await;
 }
 
-/// Signs and posts a delivery the way WooCommerce would, for orders the simulator cannot make.
-async fn deliver(t: &TestApp, conn: &str, body: &[u8], topic: &str) -> StatusCode {
-    let hooks = t.woo_webhooks().await;
-    let secret = hooks[0]["secret"].as_str().expect("secret").to_owned();
-    let (resource, event) = topic.split_once('.').unwrap_or(("order", "updated"));
-    reqwest::Client::new()
-        .post(format!("{}/webhooks/woocommerce/{conn}", t.base))
-        .header("content-type", "application/json")
-        .header("x-wc-webhook-source", format!("{}/", t.woo.base_url()))
-        .header("x-wc-webhook-topic", topic)
-        .header("x-wc-webhook-resource", resource)
-        .header("x-wc-webhook-event", event)
-        .header(
-            "x-wc-webhook-signature",
-            woocommerce::webhook::sign(secret.as_bytes(), body),
-        )
-        .header("x-wc-webhook-id", hooks[0]["id"].to_string())
-        .header(
-            "x-wc-webhook-delivery-id",
-            "0123456789abcdef0123456789abcdef",
-        )
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("delivery")
-        .status()
-}
-
-fn absurd_order(id: u64, lines: Vec<Value>, address: &str) -> Vec<u8> {
-    let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
-    let date = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        now.year(),
-        now.month() as u8,
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    );
-    serde_json::to_vec(&json!({
-        "id": id, "number": id.to_string(), "status": "processing", "total": "1000",
-        "date_created_gmt": date, "date_modified_gmt": date,
-        "billing": {"first_name": "Ana", "last_name": "Pérez", "address_1": address, "city": "Ñuñoa", "state": "CL-RM",
-                    "postcode": "", "country": "CL", "email": "ana@example.cl", "phone": "+56911111111"},
-        "shipping": {"first_name": "", "last_name": "", "address_1": "", "city": "", "state": "", "postcode": "", "country": ""},
-        "line_items": lines, "shipping_lines": [], "meta_data": []
-    }))
-    .expect("json")
-}
-
 #[tokio::test]
 async fn bad_deliveries_are_refused_and_absurd_orders_never_crash_a_worker() {
     let (t, conn) = connected().await;
-    let line = |name: &str, qty: i64| json!({"id": 1, "name": name, "product_id": 999_001, "variation_id": 0, "quantity": qty, "sku": "X", "total": "1000", "price": 1000});
-    let good = absurd_order(90_001, vec![line("Café ☕ مرحبا", 1)], "Irarrázaval 123");
+    let good = made_up_order(90_001, vec![line("Café ☕ مرحبا", 1)], "Irarrázaval 123");
 
     // Forged, truncated, non-JSON, wrong topic, oversized: 4xx and no job.
     let client = reqwest::Client::new();
@@ -554,23 +503,23 @@ async fn bad_deliveries_are_refused_and_absurd_orders_never_crash_a_worker() {
     // Absurd orders: rejected with a reason or sent faithfully, and the worker keeps going.
     let many: Vec<Value> = (0..5000).map(|i| line(&format!("Ítem {i}"), 1)).collect();
     let cases = [
-        (90_002, absurd_order(90_002, vec![], "Irarrázaval 123")),
+        (90_002, made_up_order(90_002, vec![], "Irarrázaval 123")),
         (
             90_003,
-            absurd_order(90_003, vec![line("Negativo", -3)], "Irarrázaval 123"),
+            made_up_order(90_003, vec![line("Negativo", -3)], "Irarrázaval 123"),
         ),
         (
             90_004,
-            absurd_order(
+            made_up_order(
                 90_004,
                 vec![line(&"N".repeat(100 * 1024), 1)],
                 "Irarrázaval 123",
             ),
         ),
-        (90_005, absurd_order(90_005, many, "Irarrázaval 123")),
+        (90_005, made_up_order(90_005, many, "Irarrázaval 123")),
         (
             90_006,
-            absurd_order(90_006, vec![line("Sin dirección", 1)], ""),
+            made_up_order(90_006, vec![line("Sin dirección", 1)], ""),
         ),
         (90_001, good),
     ];

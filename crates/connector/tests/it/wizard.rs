@@ -545,33 +545,7 @@ async fn reconnecting_a_store_replaces_it_in_place_and_keeps_its_history() {
 
 #[tokio::test]
 async fn another_users_connection_is_not_found() {
-    let fixtures = sandbox::Fixtures::from_toml(
-        r#"
-        [[tenants]]
-        code = "DEMO"
-        name = "Courier Demo"
-        active = true
-
-        [[accounts]]
-        email = "demo@trackingtech.test"
-        password = "demo1234"
-        name = "Demo"
-          [[accounts.stores]]
-          id = 101
-          name = "Bodega"
-          address = "Providencia"
-
-        [[accounts]]
-        email = "otro@trackingtech.test"
-        password = "otro1234"
-        name = "Otro"
-          [[accounts.stores]]
-          id = 201
-          name = "Otra bodega"
-          address = "Ñuñoa"
-        "#,
-    )
-    .expect("fixtures");
+    let fixtures = two_merchants();
     let mut t = spawn_with(Options {
         fixtures,
         ..Options::default()
@@ -581,19 +555,7 @@ async fn another_users_connection_is_not_found() {
     let id = conn["id"].as_str().expect("id").to_owned();
 
     // A second merchant signs in from another browser.
-    let mut other = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    std::mem::swap(&mut other, &mut t.http);
-    t.csrf = t.page_csrf("/").await;
-    let (s, v) = t
-        .post(
-            "/api/session/login",
-            json!({"code": "DEMO", "email": "otro@trackingtech.test", "password": "otro1234"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    t.sign_in_as_other().await;
     let (_, list) = t.get_json("/api/connections").await;
     assert_eq!(
         list["connections"],
