@@ -26,6 +26,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// A failure shared by every request of one group commit.
+    #[error("database error (group commit): {0}")]
+    Shared(String),
     #[error("another connection already uses the store URL {0}")]
     StoreUrlTaken(String),
 }

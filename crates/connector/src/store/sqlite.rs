@@ -19,6 +19,74 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Queues new orders for the group-commit writer.
+    enqueue: tokio::sync::mpsc::Sender<Pending>,
+}
+
+/// A new order waiting for the writer, and where to say whether it was inserted.
+struct Pending {
+    order: OwnedNewOrder,
+    done: tokio::sync::oneshot::Sender<Result<bool>>,
+}
+
+struct OwnedNewOrder {
+    connection_id: String,
+    order_id: i64,
+    order_number: String,
+    woo_status: String,
+    source: Option<Vec<u8>>,
+}
+
+/// The most orders one commit takes.
+const GROUP_COMMIT_MAX: usize = 256;
+
+/// Group commit for webhook ingest: with `synchronous=FULL` every commit waits for the disk, and
+/// SQLite has one writer at a time, so deliveries arriving together are inserted by one task in
+/// one transaction and each request is answered after *its* commit. A lone delivery still
+/// commits at once (the writer takes whatever is waiting, without lingering).
+async fn group_commit(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<Pending>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(GROUP_COMMIT_MAX);
+    while rx.recv_many(&mut batch, GROUP_COMMIT_MAX).await > 0 {
+        let result = insert_batch(&pool, &batch).await;
+        match result {
+            Ok(inserted) => {
+                for (p, inserted) in batch.drain(..).zip(inserted) {
+                    let _ = p.done.send(Ok(inserted));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for p in batch.drain(..) {
+                    let _ = p.done.send(Err(StoreError::Shared(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+async fn insert_batch(pool: &SqlitePool, batch: &[Pending]) -> Result<Vec<bool>> {
+    let now = super::now();
+    let mut tx = pool.begin().await?;
+    let mut inserted = Vec::with_capacity(batch.len());
+    for p in batch {
+        let o = &p.order;
+        let done = sqlx::query(
+            "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
+             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (connection_id, order_id) DO NOTHING",
+        )
+        .bind(&o.connection_id)
+        .bind(o.order_id)
+        .bind(&o.order_number)
+        .bind(now)
+        .bind(&o.source)
+        .bind(&o.woo_status)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        inserted.push(done.rows_affected() == 1);
+    }
+    tx.commit().await?;
+    Ok(inserted)
 }
 
 impl SqliteStore {
@@ -34,13 +102,20 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        // Connections stay open: when the last one closes SQLite checkpoints and removes the
+        // WAL, and the next opener's recovery briefly locks out every reader.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(options)
             .await
             .map_err(open_err)?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let (enqueue, rx) = tokio::sync::mpsc::channel(4 * GROUP_COMMIT_MAX);
+        tokio::spawn(group_commit(pool.clone(), rx));
+        Ok(SqliteStore { pool, enqueue })
     }
 }
 
@@ -424,21 +499,20 @@ impl Store for SqliteStore {
     }
 
     async fn enqueue_order(&self, o: &NewOrder<'_>) -> Result<bool> {
-        let now = super::now();
-        let done = sqlx::query(
-            "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
-             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (connection_id, order_id) DO NOTHING",
-        )
-        .bind(o.connection_id)
-        .bind(o.order_id)
-        .bind(o.order_number)
-        .bind(now)
-        .bind(&o.source)
-        .bind(o.woo_status)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let order = OwnedNewOrder {
+            connection_id: o.connection_id.to_owned(),
+            order_id: o.order_id,
+            order_number: o.order_number.to_owned(),
+            woo_status: o.woo_status.to_owned(),
+            source: o.source.clone(),
+        };
+        let closed = || StoreError::Shared("the group-commit writer has stopped".into());
+        self.enqueue
+            .send(Pending { order, done })
+            .await
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
     }
 
     async fn note_woo_status(
@@ -447,25 +521,26 @@ impl Store for SqliteStore {
         order_id: i64,
         status: &str,
     ) -> Result<Option<String>> {
-        let mut tx = self.pool.begin().await?;
+        // Two statements, not one read-then-write transaction: SQLite refuses (without waiting)
+        // to upgrade a reader to a writer while another connection writes. Two deliveries of one
+        // order racing here at worst both see the old status.
         let previous: Option<String> = sqlx::query_scalar(
             "SELECT woo_status FROM orders WHERE connection_id = ? AND order_id = ?",
         )
         .bind(connection_id)
         .bind(order_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await?;
-        if previous.is_some() {
+        if previous.as_deref().is_some_and(|p| p != status) {
             sqlx::query(
                 "UPDATE orders SET woo_status = ? WHERE connection_id = ? AND order_id = ?",
             )
             .bind(status)
             .bind(connection_id)
             .bind(order_id)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?;
         }
-        tx.commit().await?;
         Ok(previous)
     }
 
