@@ -139,7 +139,7 @@ async fn load(targets: Arc<Targets>, seconds: u64, concurrency: usize, rate: Opt
         .build()
         .unwrap_or_default();
     let next_id = Arc::new(AtomicU64::new(
-        1_000_000 + (time::OffsetDateTime::now_utc().unix_timestamp() as u64 % 1_000_000) * 1000,
+        NEXT_ORDER.fetch_add(10_000_000, Ordering::Relaxed),
     ));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let send = {
