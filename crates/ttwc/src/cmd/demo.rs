@@ -33,7 +33,7 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut sandbox_config = sandbox::Config::new(sandbox::Fixtures::builtin());
-    sandbox_config.advance_every = Some(Duration::from_secs(20));
+    sandbox_config.advance_every = Some(Duration::from_secs(10));
     let sandbox = sandbox::bind(sandbox_config, args.sandbox_listen)
         .await
         .with_context(|| {
@@ -75,7 +75,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
     let mut engine_config = connector::engine::EngineConfig::from_settings(app.settings());
-    // Statuses move every 20 s in the demo's sandbox; look often enough to show each step.
+    // Statuses move every 10 s in the demo's sandbox; look often enough to show each step.
     engine_config.status_interval = Duration::from_secs(5);
     engine_config.reconcile_interval = Duration::from_secs(30);
     let (stop_engine, engine_stopped) = tokio::sync::watch::channel(false);
