@@ -855,6 +855,7 @@ pub async fn webhook(
 /// A delivery refused: the metric's reason and the answer.
 type Refusal = (&'static str, ApiError);
 
+#[tracing::instrument(name = "delivery", skip_all, fields(connection_id = %id, order_id = tracing::field::Empty))]
 async fn receive(
     st: &WebState,
     id: &str,
@@ -919,6 +920,7 @@ async fn receive(
     })?;
     let status = order.status.as_str();
     let order_id = i64::try_from(order.id).unwrap_or(i64::MAX);
+    tracing::Span::current().record("order_id", order_id);
     let connected_at = row.connected_at.unwrap_or(row.created_at);
     let eligible = status == row.trigger_status
         && status != woocommerce::OrderStatus::CHECKOUT_DRAFT
