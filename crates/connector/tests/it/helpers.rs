@@ -27,6 +27,9 @@ pub struct Options {
     pub session_idle: Duration,
     pub status_interval: Duration,
     pub reconcile_interval: Duration,
+    /// Another database than a fresh SQLite file (PostgreSQL needs `master_key` too).
+    pub database_url: Option<String>,
+    pub master_key: Option<String>,
 }
 
 impl Default for Options {
@@ -36,6 +39,8 @@ impl Default for Options {
             session_idle: Duration::from_secs(7200),
             status_interval: Duration::from_millis(300),
             reconcile_interval: Duration::from_secs(3600),
+            database_url: None,
+            master_key: None,
         }
     }
 }
@@ -64,7 +69,11 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let mut settings = Settings::defaults();
     settings.listen = addr;
     settings.public_url = url::Url::parse(&format!("http://{addr}")).expect("url");
-    settings.database_url = format!("sqlite://{}", dir.path().join("ttwc.db").display());
+    settings.database_url = options
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("ttwc.db").display()));
+    settings.master_key = options.master_key.clone();
     settings.trackingtech_url = sandbox.base_url();
     settings.session_idle = options.session_idle;
     settings.status_interval = options.status_interval;

@@ -4,6 +4,7 @@ mod browser;
 mod dashboard;
 mod helpers;
 mod observability;
+mod outage;
 mod startup;
 mod store;
 mod sync;
