@@ -136,6 +136,15 @@ impl Error {
     }
 }
 
+/// The [`Error`] the client makes of a non-2xx answer with this status, body and
+/// `Retry-After` (in seconds).
+///
+/// For fuzzing and tests only: the client builds these itself, so nothing else should need it.
+#[doc(hidden)]
+pub fn error_from_answer(status: u16, body: &[u8], retry_after_secs: Option<u64>) -> Error {
+    Error::from_status(status, body, retry_after_secs.map(Duration::from_secs))
+}
+
 #[derive(serde::Deserialize)]
 struct ErrorBody {
     #[serde(default)]
