@@ -94,7 +94,13 @@ fuzz_target!(|data: &[u8]| {
                 .collect();
             assert_eq!(
                 keys,
-                BTreeSet::from(["order_id", "customer_id", "store_url", "products", "shipping"]),
+                BTreeSet::from([
+                    "order_id",
+                    "customer_id",
+                    "store_url",
+                    "products",
+                    "shipping"
+                ]),
                 "the body holds exactly the contract's top-level keys"
             );
             assert!(!body.products.is_empty(), "a sent order has products");

@@ -39,7 +39,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = format!("{r:?}");
     }
     if let Ok(l) = serde_json::from_slice::<Login>(body) {
-        let _ = (format!("{l:?}"), l.user.id.to_string(), l.token.expose().len());
+        let _ = (
+            format!("{l:?}"),
+            l.user.id.to_string(),
+            l.token.expose().len(),
+        );
     }
     if let Ok(p) = serde_json::from_slice::<Page<Store>>(body) {
         assert!(p.last_page >= 1, "a page's last_page is at least 1");
@@ -64,9 +68,16 @@ fuzz_target!(|data: &[u8]| {
     let e = error_from_answer(status, body, retry_after);
     let class = e.class();
     let _ = (e.status(), e.message(), e.field_errors(), e.to_string());
-    assert_eq!(e.status(), Some(status), "the error keeps the answer's status");
+    assert_eq!(
+        e.status(),
+        Some(status),
+        "the error keeps the answer's status"
+    );
     if let Some(m) = e.message() {
-        assert!(m.len() <= 303, "a server message is cut to a readable length");
+        assert!(
+            m.len() <= 303,
+            "a server message is cut to a readable length"
+        );
     }
     match status {
         401 | 403 => assert_eq!(class, ErrorClass::Auth),

@@ -16,9 +16,9 @@ pub mod types;
 
 pub use client::{Client, ClientOptions};
 pub use device::{StoreUrlError, device_id, normalize_store_url};
-pub use error::{Error, ErrorClass, FieldErrors};
 #[doc(hidden)]
 pub use error::error_from_answer;
+pub use error::{Error, ErrorClass, FieldErrors};
 pub use types::{
     Id, LinkRequest, Linked, Login, LoginRequest, OrderBody, OrderPayload, OrderStatus, Page,
     Product, ResolveRequest, Resolved, Secret, SentOrder, ShipmentStatus, Shipping, Store, Tenant,
