@@ -338,7 +338,11 @@ pub fn unit_price(line_total: &str, quantity: i64, order_total: &str) -> Option<
     }
     let line_total = line_total.trim();
     let line_decimals = decimals(line_total)?;
-    let places = decimals(order_total.trim()).unwrap_or(line_decimals);
+    // A Decimal holds at most 28 decimals: `rescale` asked for more leaves a value whose
+    // `to_string` panics (found by the `order_mapping` fuzzer), so more are never asked for.
+    let places = decimals(order_total.trim())
+        .unwrap_or(line_decimals)
+        .min(Decimal::MAX_SCALE);
     let total = Decimal::from_str_exact(line_total).ok()?;
     let unit = total.checked_div(Decimal::from(quantity))?;
     let mut rounded = unit.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
@@ -729,6 +733,16 @@ mod tests {
         assert_eq!(v["products"][0]["quantity"], json!(2));
         // Prices travel as strings, never numbers.
         assert_eq!(v["products"][0]["price"], json!("12990"));
+    }
+
+    #[test]
+    fn fuzz_order_mapping_crash_3ca9f809_unit_price_with_over_28_decimals() {
+        // An order total with 36 decimals used to make `unit_price` panic in Decimal's Display.
+        let order_total = "9.999999999999999999999999999999999998";
+        let p = unit_price("99999999.999999999", 9_999_999_999_999_999, order_total);
+        assert_eq!(p.as_deref(), Some("0.0000000100000000000000009000"));
+        let p = unit_price("99999999.999999999", 1, order_total);
+        assert_eq!(p.as_deref(), Some("99999999.99999999900000000000"));
     }
 
     #[test]
