@@ -349,43 +349,17 @@ impl Store for PostgresStore {
     }
 
     async fn update_connection(&self, c: &ConnectionRow) -> Result<()> {
-        sqlx::query(
-            "UPDATE connections SET owner = $1, owner_email = $2, tenant_code = $3, tenant_name = $4, \
-               api_base_url = $5, device_id = $6, tt_store_id = $7, tt_store_name = $8, customer_id = $9, \
-               integration_token = $10, woo_consumer_key = $11, woo_consumer_secret = $12, woo_permissions = $13, \
-               webhook_id = $14, webhook_secret = $15, state = $16, trigger_status = $17, mark_completed = $18, \
-               notify_customer = $19, connected_at = $20, disconnected_at = $21, updated_at = $22, \
-               last_sent_at = $23, last_error = $24, last_error_at = $25 \
-             WHERE id = $26",
-        )
-        .bind(&c.owner)
-        .bind(&c.owner_email)
-        .bind(&c.tenant_code)
-        .bind(&c.tenant_name)
-        .bind(&c.api_base_url)
-        .bind(&c.device_id)
-        .bind(&c.tt_store_id)
-        .bind(&c.tt_store_name)
-        .bind(&c.customer_id)
-        .bind(&c.integration_token)
-        .bind(&c.woo_consumer_key)
-        .bind(&c.woo_consumer_secret)
-        .bind(&c.woo_permissions)
-        .bind(c.webhook_id)
-        .bind(&c.webhook_secret)
-        .bind(c.state.as_str())
-        .bind(&c.trigger_status)
-        .bind(c.mark_completed)
-        .bind(c.notify_customer)
-        .bind(c.connected_at)
-        .bind(c.disconnected_at)
-        .bind(c.updated_at)
-        .bind(c.last_sent_at)
-        .bind(&c.last_error)
-        .bind(c.last_error_at)
-        .bind(&c.id)
-        .execute(&self.pool)
-        .await?;
+        // One column list and one binder for insert and update (the row's id and store URL are
+        // written back unchanged).
+        let sql = concat!(
+            "UPDATE connections SET (",
+            connection_columns!(),
+            ") = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) WHERE id = $29"
+        );
+        bind_connection(sqlx::query(sql), c)
+            .bind(&c.id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -345,42 +345,17 @@ impl Store for SqliteStore {
     }
 
     async fn update_connection(&self, c: &ConnectionRow) -> Result<()> {
-        sqlx::query(
-            "UPDATE connections SET owner = ?, owner_email = ?, tenant_code = ?, tenant_name = ?, api_base_url = ?, \
-               device_id = ?, tt_store_id = ?, tt_store_name = ?, customer_id = ?, integration_token = ?, \
-               woo_consumer_key = ?, woo_consumer_secret = ?, woo_permissions = ?, webhook_id = ?, webhook_secret = ?, \
-               state = ?, trigger_status = ?, mark_completed = ?, notify_customer = ?, connected_at = ?, \
-               disconnected_at = ?, updated_at = ?, last_sent_at = ?, last_error = ?, last_error_at = ? \
-             WHERE id = ?",
-        )
-        .bind(&c.owner)
-        .bind(&c.owner_email)
-        .bind(&c.tenant_code)
-        .bind(&c.tenant_name)
-        .bind(&c.api_base_url)
-        .bind(&c.device_id)
-        .bind(&c.tt_store_id)
-        .bind(&c.tt_store_name)
-        .bind(&c.customer_id)
-        .bind(&c.integration_token)
-        .bind(&c.woo_consumer_key)
-        .bind(&c.woo_consumer_secret)
-        .bind(&c.woo_permissions)
-        .bind(c.webhook_id)
-        .bind(&c.webhook_secret)
-        .bind(c.state.as_str())
-        .bind(&c.trigger_status)
-        .bind(c.mark_completed)
-        .bind(c.notify_customer)
-        .bind(c.connected_at)
-        .bind(c.disconnected_at)
-        .bind(c.updated_at)
-        .bind(c.last_sent_at)
-        .bind(&c.last_error)
-        .bind(c.last_error_at)
-        .bind(&c.id)
-        .execute(&self.pool)
-        .await?;
+        // One column list and one binder for insert and update (the row's id and store URL are
+        // written back unchanged).
+        let sql = concat!(
+            "UPDATE connections SET (",
+            connection_columns!(),
+            ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ?"
+        );
+        bind_connection(sqlx::query(sql), c)
+            .bind(&c.id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
