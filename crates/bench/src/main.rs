@@ -40,6 +40,12 @@ enum What {
         /// Deliveries per second for the open-loop run.
         #[arg(long, default_value_t = 2000)]
         rate: u64,
+        /// Run only these targets (for profiling one): ceiling, sqlite, postgres.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// SQLite's `synchronous` setting for the SQLite target: full (the default) or normal.
+        #[arg(long, default_value = "full")]
+        synchronous: String,
     },
     /// Peak RSS of `ttwc serve` with N idle connections, then under ingest load.
     Memory {
@@ -66,7 +72,9 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
             connections,
             rate,
-        } => ingest(seconds, concurrency, connections, rate).await,
+            only,
+            synchronous,
+        } => ingest(seconds, concurrency, connections, rate, &only, &synchronous).await,
         What::Memory {
             connections,
             seconds,
@@ -326,25 +334,38 @@ async fn ingest(
     concurrency: usize,
     connections: usize,
     rate: u64,
+    only: &[String],
+    synchronous: &str,
 ) -> anyhow::Result<()> {
+    let wanted = |t: &str| only.is_empty() || only.iter().any(|o| o == t);
     let dir = tempfile::tempdir()?;
     let mut rows: Vec<(String, Stats, Stats)> = Vec::new();
-    let ceiling = Arc::new(ceiling_targets(connections).await?);
-    rows.push((
-        "bare axum handler (ceiling)".into(),
-        load(ceiling.clone(), seconds, concurrency, None).await,
-        load(ceiling, seconds, concurrency, Some(rate)).await,
-    ));
-    let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let (_app, targets) = connector_targets(&sqlite, connections, KEY).await?;
-    let targets = Arc::new(targets);
-    rows.push((
-        "ttwc on SQLite (synchronous=FULL)".into(),
-        load(targets.clone(), seconds, concurrency, None).await,
-        load(targets, seconds, concurrency, Some(rate)).await,
-    ));
+    if wanted("ceiling") {
+        let ceiling = Arc::new(ceiling_targets(connections).await?);
+        rows.push((
+            "bare axum handler (ceiling)".into(),
+            load(ceiling.clone(), seconds, concurrency, None).await,
+            load(ceiling, seconds, concurrency, Some(rate)).await,
+        ));
+    }
+    if wanted("sqlite") {
+        let sqlite = format!(
+            "sqlite://{}?synchronous={synchronous}",
+            dir.path().join("bench.db").display()
+        );
+        let (_app, targets) = connector_targets(&sqlite, connections, KEY).await?;
+        let targets = Arc::new(targets);
+        rows.push((
+            format!(
+                "ttwc on SQLite (synchronous={})",
+                synchronous.to_uppercase()
+            ),
+            load(targets.clone(), seconds, concurrency, None).await,
+            load(targets, seconds, concurrency, Some(rate)).await,
+        ));
+    }
     match std::env::var("TTWC_BENCH_POSTGRES_URL") {
-        Ok(url) => {
+        Ok(url) if wanted("postgres") => {
             let (_app, targets) = connector_targets(&url, connections, KEY).await?;
             let targets = Arc::new(targets);
             rows.push((
@@ -353,6 +374,7 @@ async fn ingest(
                 load(targets, seconds, concurrency, Some(rate)).await,
             ));
         }
+        Ok(_) => {}
         Err(_) => eprintln!(
             "PostgreSQL skipped: set TTWC_BENCH_POSTGRES_URL (an empty database) to include it"
         ),

@@ -55,6 +55,8 @@ struct Inner {
     /// Wakes the sync engine when an order is queued.
     wakeup: Arc<tokio::sync::Notify>,
     metrics: crate::metrics::Metrics,
+    /// The webhook receiver's short-lived view of connections.
+    targets: crate::targets::Targets,
 }
 
 impl App {
@@ -107,6 +109,7 @@ impl App {
                 options,
                 wakeup: Arc::new(tokio::sync::Notify::new()),
                 metrics: crate::metrics::Metrics::new(),
+                targets: crate::targets::Targets::default(),
             }),
         })
     }
@@ -145,6 +148,56 @@ impl App {
     /// The engine waits on this; the webhook receiver pokes it after queueing an order.
     pub fn wakeup(&self) -> Arc<tokio::sync::Notify> {
         self.inner.wakeup.clone()
+    }
+
+    /// What the webhook receiver needs of connection `id`: from memory when read less than
+    /// [`crate::targets::TTL`] ago, else from the database. `None` for an unknown id.
+    pub async fn delivery_target(
+        &self,
+        id: &str,
+    ) -> Result<Option<Arc<crate::targets::Target>>, StoreError> {
+        match self.inner.targets.get(id) {
+            Some(target) => Ok(Some(target)),
+            None => self.fresh_delivery_target(id).await,
+        }
+    }
+
+    /// Like [`App::delivery_target`], always read from the database.
+    pub async fn fresh_delivery_target(
+        &self,
+        id: &str,
+    ) -> Result<Option<Arc<crate::targets::Target>>, StoreError> {
+        let Some(row) = self.store().connection(id).await? else {
+            self.inner.targets.forget(id);
+            return Ok(None);
+        };
+        let secret = crate::connection::Secrets::open_webhook_secret(self, &row);
+        Ok(Some(
+            self.inner
+                .targets
+                .put(crate::targets::Target::new(&row, secret)),
+        ))
+    }
+
+    /// Inserts or replaces a connection (see [`Store::upsert_connection`]) and drops what this
+    /// process has cached about it.
+    pub async fn upsert_connection(
+        &self,
+        row: &store::ConnectionRow,
+    ) -> Result<store::ConnectionRow, StoreError> {
+        let stored = self.store().upsert_connection(row).await;
+        self.inner.targets.forget(&row.id);
+        if let Ok(stored) = &stored {
+            self.inner.targets.forget(&stored.id);
+        }
+        stored
+    }
+
+    /// Saves a changed connection and drops what this process has cached about it.
+    pub async fn update_connection(&self, row: &store::ConnectionRow) -> Result<(), StoreError> {
+        let done = self.store().update_connection(row).await;
+        self.inner.targets.forget(&row.id);
+        done
     }
 
     /// A WooCommerce client for a connection's store, with its keys.

@@ -458,7 +458,7 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
         last_error: None,
         last_error_at: None,
     };
-    let stored = app.store().upsert_connection(&row).await?;
+    let stored = app.upsert_connection(&row).await?;
     if let Some(old) = existing.as_ref().and_then(|c| c.webhook_id)
         && old != webhook.id as i64
         && let Err(e) = woo.delete_webhook(old as u64).await
@@ -570,7 +570,7 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
     row.state = ConnectionState::Disconnected;
     row.disconnected_at = Some(now);
     row.updated_at = now;
-    app.store().update_connection(&row).await?;
+    app.update_connection(&row).await?;
     app.store()
         .add_activity(
             &row.id,
@@ -591,6 +591,21 @@ pub struct Secrets {
 }
 
 impl Secrets {
+    /// Opens only the webhook secret (what the receiver needs).
+    pub fn open_webhook_secret(app: &App, row: &ConnectionRow) -> Option<WebhookSecret> {
+        let sealed = row.webhook_secret.as_ref()?;
+        match app
+            .key()
+            .open_string(&secret_context(&row.id, "webhook_secret"), sealed)
+        {
+            Ok(s) => WebhookSecret::new(s).ok(),
+            Err(e) => {
+                tracing::error!(connection_id = %row.id, field = "webhook_secret", error = %e, "a stored secret does not open");
+                None
+            }
+        }
+    }
+
     pub fn open(app: &App, row: &ConnectionRow) -> Secrets {
         let open = |field: &str, sealed: &Option<Vec<u8>>| -> Option<String> {
             let sealed = sealed.as_ref()?;
@@ -613,8 +628,7 @@ impl Secrets {
                 (Some(ck), Some(cs)) => Credentials::new(ck, cs).ok(),
                 _ => None,
             },
-            webhook_secret: open("webhook_secret", &row.webhook_secret)
-                .and_then(|s| WebhookSecret::new(s).ok()),
+            webhook_secret: Secrets::open_webhook_secret(app, row),
         }
     }
 }

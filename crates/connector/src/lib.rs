@@ -13,6 +13,7 @@ pub mod engine;
 pub mod mapping;
 pub mod metrics;
 pub mod store;
+pub mod targets;
 pub mod web;
 
 pub use app::{App, AppOptions, StartError};

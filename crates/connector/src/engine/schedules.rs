@@ -128,7 +128,7 @@ pub(crate) async fn poll_statuses(
                 let mut row = conn.clone();
                 row.state = ConnectionState::NeedsRelogin;
                 row.last_error = Some(e.to_string());
-                app.store().update_connection(&row).await?;
+                app.update_connection(&row).await?;
                 app.store().add_activity(&conn.id, "needs_relogin", "TrackingTech no acepta la sesión de la tienda: vuelve a conectarla | TrackingTech refused the store's token: reconnect it").await?;
                 return Ok(());
             }
@@ -285,7 +285,7 @@ async fn check_webhook(
                 app.key()
                     .seal_str(&secret_context(&conn.id, "webhook_secret"), secret.expose()),
             );
-            app.store().update_connection(&row).await?;
+            app.update_connection(&row).await?;
             app.store()
                 .add_activity(&conn.id, "webhook", "El webhook de ttwc fue borrado en la tienda; ttwc creó uno nuevo | ttwc's webhook was deleted in the store; ttwc created a new one")
                 .await?;

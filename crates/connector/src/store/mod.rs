@@ -29,6 +29,12 @@ pub enum StoreError {
     /// A failure shared by every request of one group commit.
     #[error("database error (group commit): {0}")]
     Shared(String),
+    #[error("bad database URL option {option}={value:?}: {expected}")]
+    BadOption {
+        option: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     #[error("another connection already uses the store URL {0}")]
     StoreUrlTaken(String),
 }

@@ -64,29 +64,95 @@ async fn group_commit(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<Pend
     }
 }
 
+/// One multi-row `INSERT … RETURNING` for the whole batch: a statement per order would be a
+/// round trip to sqlx's SQLite thread each. An order delivered twice within one batch counts
+/// as inserted for its first delivery only.
 async fn insert_batch(pool: &SqlitePool, batch: &[Pending]) -> Result<Vec<bool>> {
     let now = super::now();
-    let mut tx = pool.begin().await?;
-    let mut inserted = Vec::with_capacity(batch.len());
-    for p in batch {
+    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) ",
+    );
+    insert.push_values(batch, |mut row, p| {
         let o = &p.order;
-        let done = sqlx::query(
-            "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
-             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?) ON CONFLICT (connection_id, order_id) DO NOTHING",
-        )
-        .bind(&o.connection_id)
-        .bind(o.order_id)
-        .bind(&o.order_number)
-        .bind(now)
-        .bind(&o.source)
-        .bind(&o.woo_status)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        inserted.push(done.rows_affected() == 1);
+        row.push_bind(&o.connection_id)
+            .push_bind(o.order_id)
+            .push_bind(&o.order_number)
+            .push("'queued'")
+            .push_bind(now)
+            .push_bind(&o.source)
+            .push_bind(&o.woo_status)
+            .push_bind(now);
+    });
+    insert.push(
+        " ON CONFLICT (connection_id, order_id) DO NOTHING RETURNING connection_id, order_id",
+    );
+    // One statement is one transaction: no BEGIN/COMMIT round trips around it.
+    let rows = insert.build().fetch_all(pool).await?;
+    let mut fresh: std::collections::HashSet<(String, i64)> = rows
+        .iter()
+        .map(|r| Ok((r.try_get("connection_id")?, r.try_get("order_id")?)))
+        .collect::<Result<_>>()?;
+    Ok(batch
+        .iter()
+        .map(|p| fresh.remove(&(p.order.connection_id.clone(), p.order.order_id)))
+        .collect())
+}
+
+/// ttwc's own options in a SQLite URL's query, taken out before sqlx reads the rest:
+/// `synchronous=full|normal` (durability: FULL, the default, syncs the WAL at every commit;
+/// NORMAL may lose the last commits on a power cut, never on a crash of ttwc alone) and
+/// `max_page_count=N` (a size cap: past it writes fail as on a full disk).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    pub synchronous: SqliteSynchronous,
+    pub max_page_count: Option<u64>,
+}
+
+/// Splits ttwc's options from `url`, returning the URL sqlx gets and the options.
+pub fn split_options(url: &str) -> Result<(String, SqliteOptions)> {
+    let mut options = SqliteOptions {
+        synchronous: SqliteSynchronous::Full,
+        max_page_count: None,
+    };
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), options));
+    };
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "synchronous" => {
+                options.synchronous = match value.to_ascii_lowercase().as_str() {
+                    "full" => SqliteSynchronous::Full,
+                    "normal" => SqliteSynchronous::Normal,
+                    _ => {
+                        return Err(StoreError::BadOption {
+                            option: "synchronous",
+                            value: value.to_owned(),
+                            expected: "use full (the default) or normal",
+                        });
+                    }
+                }
+            }
+            "max_page_count" => {
+                options.max_page_count =
+                    Some(value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        StoreError::BadOption {
+                            option: "max_page_count",
+                            value: value.to_owned(),
+                            expected: "a whole number of pages above 0",
+                        }
+                    })?)
+            }
+            _ => rest.push(pair),
+        }
     }
-    tx.commit().await?;
-    Ok(inserted)
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, options))
 }
 
 impl SqliteStore {
@@ -95,13 +161,18 @@ impl SqliteStore {
             url: url.to_owned(),
             source,
         };
-        let options = SqliteConnectOptions::from_str(url)
+        let (sqlx_url, extra) = split_options(url)?;
+        let mut options = SqliteConnectOptions::from_str(&sqlx_url)
             .map_err(open_err)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(extra.synchronous)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
+        if let Some(pages) = extra.max_page_count {
+            // A per-connection setting: every pooled connection gets it.
+            options = options.pragma("max_page_count", pages.to_string());
+        }
         // Connections stay open: when the last one closes SQLite checkpoints and removes the
         // WAL, and the next opener's recovery briefly locks out every reader.
         let pool = SqlitePoolOptions::new()
@@ -114,7 +185,22 @@ impl SqliteStore {
             .map_err(open_err)?;
         MIGRATOR.run(&pool).await?;
         let (enqueue, rx) = tokio::sync::mpsc::channel(4 * GROUP_COMMIT_MAX);
-        tokio::spawn(group_commit(pool.clone(), rx));
+        // The writer runs on a thread of its own: on the shared runtime, under load, it waited
+        // behind hundreds of request tasks each time the database answered, and every
+        // delivery in the batch waited with it.
+        let writer_pool = pool.clone();
+        std::thread::Builder::new()
+            .name("ttwc-sqlite-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(group_commit(writer_pool, rx)),
+                    Err(e) => tracing::error!(error = %e, "cannot start the SQLite writer"),
+                }
+            })
+            .map_err(|e| StoreError::Shared(format!("cannot start the SQLite writer: {e}")))?;
         Ok(SqliteStore { pool, enqueue })
     }
 }
@@ -972,4 +1058,42 @@ fn bind_connection<'q>(
         .bind(c.last_sent_at)
         .bind(&c.last_error)
         .bind(c.last_error_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttwc_options_are_taken_out_of_the_url() {
+        let (url, o) = split_options("sqlite://ttwc.db").unwrap();
+        assert_eq!(url, "sqlite://ttwc.db");
+        assert_eq!(o.synchronous, SqliteSynchronous::Full);
+        assert_eq!(o.max_page_count, None);
+
+        let (url, o) =
+            split_options("sqlite://ttwc.db?mode=rwc&synchronous=NORMAL&max_page_count=500")
+                .unwrap();
+        assert_eq!(url, "sqlite://ttwc.db?mode=rwc");
+        assert_eq!(o.synchronous, SqliteSynchronous::Normal);
+        assert_eq!(o.max_page_count, Some(500));
+
+        let (url, _) = split_options("sqlite://ttwc.db?synchronous=full").unwrap();
+        assert_eq!(url, "sqlite://ttwc.db");
+    }
+
+    #[test]
+    fn bad_options_name_the_value() {
+        for (url, named) in [
+            ("sqlite://t.db?synchronous=off", "synchronous=\"off\""),
+            (
+                "sqlite://t.db?max_page_count=lots",
+                "max_page_count=\"lots\"",
+            ),
+            ("sqlite://t.db?max_page_count=0", "max_page_count=\"0\""),
+        ] {
+            let e = split_options(url).unwrap_err().to_string();
+            assert!(e.contains(named), "{url}: {e}");
+        }
+    }
 }

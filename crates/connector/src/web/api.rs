@@ -5,6 +5,7 @@
 //! session's TrackingTech user owns it.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -604,7 +605,7 @@ pub async fn update_settings(
         row.notify_customer = v;
     }
     row.updated_at = store::now();
-    st.app.store().update_connection(&row).await?;
+    st.app.update_connection(&row).await?;
     st.app
         .store()
         .add_activity(
@@ -884,26 +885,39 @@ async fn receive(
         }
         woocommerce::webhook::Incoming::Delivery(d) => d,
     };
-    let row = match st.app.store().connection(id).await.map_err(unavailable)? {
-        Some(row) if row.state != ConnectionState::Disconnected => row,
-        _ => {
-            let e = ApiError::new(StatusCode::NOT_FOUND, "Unknown connection.");
-            return Err(("unknown_connection", e));
-        }
+    let live = |t: Option<Arc<crate::targets::Target>>| {
+        t.filter(|t| t.state != ConnectionState::Disconnected)
+            .ok_or_else(|| {
+                let e = ApiError::new(StatusCode::NOT_FOUND, "Unknown connection.");
+                ("unknown_connection", e)
+            })
     };
-    let secrets = connection::Secrets::open(&st.app, &row);
-    let secret = secrets.webhook_secret.ok_or_else(|| {
+    let bad_signature = |message: String| {
         (
             "bad_signature",
-            ApiError::new(StatusCode::UNAUTHORIZED, "No webhook secret."),
+            ApiError::new(StatusCode::UNAUTHORIZED, message),
         )
-    })?;
-    delivery.verify(secret.as_bytes(), raw).map_err(|e| {
-        (
-            "bad_signature",
-            ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()),
-        )
-    })?;
+    };
+    let check = |row: &crate::targets::Target| match &row.webhook_secret {
+        Some(secret) => delivery
+            .verify(secret.as_bytes(), raw)
+            .map_err(|e| bad_signature(e.to_string())),
+        None => Err(bad_signature("No webhook secret.".into())),
+    };
+    let mut row = live(st.app.delivery_target(id).await.map_err(unavailable)?)?;
+    if let Err(refused) = check(&row) {
+        // The secret may have changed since it was cached (a reconnect, maybe on another
+        // replica): refuse only what a fresh read refuses too.
+        row = live(
+            st.app
+                .fresh_delivery_target(id)
+                .await
+                .map_err(unavailable)?,
+        )?;
+        if check(&row).is_err() {
+            return Err(refused);
+        }
+    }
     if delivery.resource != "order" || !matches!(delivery.event.as_str(), "created" | "updated") {
         let message = format!(
             "Unexpected topic {:?}: ttwc takes order.created and order.updated.",
@@ -921,10 +935,9 @@ async fn receive(
     let status = order.status.as_str();
     let order_id = i64::try_from(order.id).unwrap_or(i64::MAX);
     tracing::Span::current().record("order_id", order_id);
-    let connected_at = row.connected_at.unwrap_or(row.created_at);
     let eligible = status == row.trigger_status
         && status != woocommerce::OrderStatus::CHECKOUT_DRAFT
-        && connection::created_after_connecting(order.date_created_gmt, connected_at);
+        && connection::created_after_connecting(order.date_created_gmt, row.connected_at);
     let store = st.app.store();
     if eligible {
         let number = if order.number.is_empty() {

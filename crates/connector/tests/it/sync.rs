@@ -605,3 +605,83 @@ async fn a_sent_order_cancelled_in_woocommerce_warns_in_the_activity() {
         "nothing more was sent"
     );
 }
+
+/// A delivery of `body` for `conn` signed with `secret`: the status and the JSON answer.
+async fn deliver_signed(t: &TestApp, conn: &str, secret: &str, body: &[u8]) -> (StatusCode, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/webhooks/woocommerce/{conn}", t.base))
+        .header("content-type", "application/json")
+        .header("x-wc-webhook-source", format!("{}/", t.woo.base_url()))
+        .header("x-wc-webhook-topic", "order.updated")
+        .header("x-wc-webhook-resource", "order")
+        .header("x-wc-webhook-event", "updated")
+        .header(
+            "x-wc-webhook-signature",
+            woocommerce::webhook::sign(secret.as_bytes(), body),
+        )
+        .header("x-wc-webhook-id", "1")
+        .header("x-wc-webhook-delivery-id", "1")
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("delivery");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_receiver_sees_connection_changes_made_here_at_once_and_elsewhere_soon() {
+    let (t, conn) = connected().await;
+    let hooks = t.woo_webhooks().await;
+    let secret = hooks[0]["secret"].as_str().expect("secret").to_owned();
+    let order = |id| made_up_order(id, vec![line("Polera", 1)], "Irarrázaval 123");
+    let (s, v) = deliver_signed(&t, &conn, &secret, &order(91_001)).await;
+    assert_eq!((s, &v["queued"]), (StatusCode::OK, &json!(true)), "{v}");
+
+    // Another process (a replica, a CLI) rotates the webhook secret behind this one's back:
+    // the new secret works at once, the old one is refused.
+    let mut row = t.app.store().connection(&conn).await.unwrap().unwrap();
+    let rotated = "rotated-webhook-secret-0123456789";
+    row.webhook_secret = Some(t.app.key().seal_str(
+        &connector::connection::secret_context(&conn, "webhook_secret"),
+        rotated,
+    ));
+    t.app.store().update_connection(&row).await.unwrap();
+    let (s, v) = deliver_signed(&t, &conn, rotated, &order(91_002)).await;
+    assert_eq!((s, &v["queued"]), (StatusCode::OK, &json!(true)), "{v}");
+    let (s, _) = deliver_signed(&t, &conn, &secret, &order(91_003)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // A change made through this process counts for the very next delivery.
+    row.trigger_status = "completed".into();
+    t.app.update_connection(&row).await.unwrap();
+    let (s, v) = deliver_signed(&t, &conn, rotated, &order(91_004)).await;
+    assert_eq!((s, &v["queued"]), (StatusCode::OK, &json!(false)), "{v}");
+
+    // Another process disconnects the store: deliveries are refused within the cache's life.
+    row.state = connector::store::ConnectionState::Disconnected;
+    t.app.store().update_connection(&row).await.unwrap();
+    eventually(
+        Duration::from_secs(10),
+        "a store disconnected elsewhere to be refused",
+        || async {
+            let (s, _) = deliver_signed(&t, &conn, rotated, &order(91_005)).await;
+            (s == StatusCode::NOT_FOUND).then_some(())
+        },
+    )
+    .await;
+    let queued: HashSet<i64> = t
+        .app
+        .store()
+        .orders(&connector::store::OrderFilter {
+            connection_id: Some(conn.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.order_id)
+        .collect();
+    assert!(queued.contains(&91_001) && queued.contains(&91_002));
+    assert!(!queued.contains(&91_003) && !queued.contains(&91_004));
+}
