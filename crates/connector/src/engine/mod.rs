@@ -22,7 +22,7 @@ mod schedules;
 mod send;
 mod writeback;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -80,6 +80,38 @@ pub(crate) struct Shared {
     pub weight_units: Mutex<HashMap<String, String>>,
     /// Whether the store serves the Shipment Tracking REST namespace, per connection.
     pub tracking_api: Mutex<HashMap<String, bool>>,
+    /// TrackingTech base URLs whose last answer here was a transient failure (not a 429).
+    pub failing: Mutex<HashSet<String>>,
+}
+
+impl Shared {
+    /// Notes a transient failure (down, 5xx, unreachable) of the TrackingTech at `base_url`.
+    pub(crate) async fn trackingtech_failed(&self, base_url: &str) {
+        let mut failing = self.failing.lock().await;
+        if !failing.contains(base_url) {
+            failing.insert(base_url.to_owned());
+        }
+    }
+
+    /// Notes an accepted send: when the TrackingTech at `base_url` had been failing, the orders
+    /// waiting out their backoff go now instead of minutes after it came back.
+    pub(crate) async fn trackingtech_answered(&self, base_url: &str) {
+        if !self.failing.lock().await.remove(base_url) {
+            return;
+        }
+        match self.app.store().release_retries(base_url).await {
+            Ok(n) => {
+                tracing::info!(
+                    released = n,
+                    "TrackingTech answers again: queued retries go now"
+                );
+                if n > 0 {
+                    self.app.wakeup().notify_one();
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not release the queued retries"),
+        }
+    }
 }
 
 /// Runs the engine until `shutdown` turns true.
@@ -103,6 +135,7 @@ pub fn spawn(
         owner,
         weight_units: Mutex::new(HashMap::new()),
         tracking_api: Mutex::new(HashMap::new()),
+        failing: Mutex::new(HashSet::new()),
     });
     tokio::spawn(async move {
         let sends = tokio::spawn(send_loop(shared.clone(), shutdown.clone()));
@@ -116,13 +149,17 @@ pub fn spawn(
 /// Claims due orders as permits free up and sends each in its own task.
 async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let permits = Arc::new(Semaphore::new(shared.config.concurrency));
+    let (record, to_record) = tokio::sync::mpsc::channel(shared.config.concurrency.max(1));
+    let recorder = tokio::spawn(send::recorder(shared.clone(), to_record));
     let wake = shared.app.wakeup();
     loop {
         if *shutdown.borrow() {
             break;
         }
+        // Under load, claim in batches: wait for half the permits rather than running a claim
+        // (a write) for every send that finishes. A lone order still goes at once.
         let free = permits.available_permits();
-        let claimed = if free == 0 {
+        let claimed = if free == 0 || free < shared.config.concurrency / 2 {
             Vec::new()
         } else {
             match shared
@@ -151,14 +188,20 @@ async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
             }
             continue;
         }
+        let connections = send::prepare(&shared, &claimed).await;
         for job in claimed {
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 break;
             };
             let shared = shared.clone();
             let wake = wake.clone();
+            let record = record.clone();
+            let conn = connections
+                .get(&job.connection_id)
+                .cloned()
+                .unwrap_or(Ok(None));
             tokio::spawn(async move {
-                send::attempt(&shared, job).await;
+                send::attempt(&shared, job, conn, &record).await;
                 drop(permit);
                 // A freed permit may let the next due order go.
                 wake.notify_one();
@@ -167,6 +210,8 @@ async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     }
     // Let in-flight sends finish (their leases would otherwise have to expire).
     let _ = permits.acquire_many(shared.config.concurrency as u32).await;
+    drop(record);
+    let _ = recorder.await;
 }
 
 /// Exponential backoff with full jitter: a random wait in [0, min(cap, base·2^(attempt-1))],

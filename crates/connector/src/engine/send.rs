@@ -1,6 +1,10 @@
 //! One send attempt: build the payload (first attempt only), send it, record the outcome.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::mpsc;
 
 use tracing::Instrument;
 use trackingtech::{ErrorClass, OrderPayload};
@@ -8,7 +12,7 @@ use trackingtech::{ErrorClass, OrderPayload};
 use super::{Shared, backoff, to_time};
 use crate::connection::Secrets;
 use crate::mapping::{self, Context, Outcome};
-use crate::store::{self, ConnectionRow, ConnectionState, OrderRow, SendOutcome};
+use crate::store::{self, ConnectionRow, ConnectionState, Finished, OrderRow, SendOutcome};
 
 /// WooCommerce statuses after which an order must not be shipped any more.
 const NOT_SHIPPABLE: [&str; 5] = ["cancelled", "refunded", "failed", "trash", "checkout-draft"];
@@ -18,15 +22,118 @@ pub fn activity_reason(es: &str, en: &str) -> String {
     format!("{es} | {en}")
 }
 
-pub(super) async fn attempt(shared: &Shared, job: OrderRow) {
+/// A connection as the sends of one claimed batch see it: read and opened once per batch.
+pub(super) struct Prepared {
+    pub row: ConnectionRow,
+    pub secrets: Secrets,
+}
+
+/// What a send needs of its connection: prepared, gone, or unreadable (the error).
+pub(super) type ConnectionView = Result<Option<Arc<Prepared>>, String>;
+
+/// Reads each connection of a claimed batch once.
+pub(super) async fn prepare(shared: &Shared, jobs: &[OrderRow]) -> HashMap<String, ConnectionView> {
+    let mut views = HashMap::new();
+    for job in jobs {
+        if views.contains_key(&job.connection_id) {
+            continue;
+        }
+        let view = match shared.app.store().connection(&job.connection_id).await {
+            Ok(Some(row)) => {
+                let secrets = Secrets::open(&shared.app, &row);
+                Ok(Some(Arc::new(Prepared { row, secrets })))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        };
+        views.insert(job.connection_id.clone(), view);
+    }
+    views
+}
+
+/// An attempt's outcome on its way to the recorder.
+pub(super) struct ToRecord {
+    connection_id: String,
+    order_id: i64,
+    outcome: SendOutcome,
+    activity: Option<(&'static str, String)>,
+    recorded: tokio::sync::oneshot::Sender<Result<bool, String>>,
+}
+
+/// The most outcomes one transaction records.
+const RECORD_BATCH: usize = 64;
+
+/// Records outcomes in batches, one transaction each: with many sends finishing together
+/// (a drain after an outage) one commit per send would be the engine's limit.
+pub(super) async fn recorder(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToRecord>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let items: Vec<Finished<'_>> = batch
+            .iter()
+            .map(|r: &ToRecord| Finished {
+                connection_id: &r.connection_id,
+                order_id: r.order_id,
+                outcome: &r.outcome,
+                activity: r.activity.as_ref().map(|(k, m)| (*k, m.as_str())),
+            })
+            .collect();
+        let result = shared.app.store().finish_sends(&shared.owner, &items).await;
+        drop(items);
+        match result {
+            Ok(flags) => {
+                for (r, mine) in batch.drain(..).zip(flags) {
+                    let _ = r.recorded.send(Ok(mine));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for r in batch.drain(..) {
+                    let _ = r.recorded.send(Err(message.clone()));
+                }
+            }
+        }
+    }
+}
+
+pub(super) async fn attempt(
+    shared: &Shared,
+    job: OrderRow,
+    conn: ConnectionView,
+    record: &mpsc::Sender<ToRecord>,
+) {
     let span = tracing::info_span!("send", connection_id = %job.connection_id, order_id = job.order_id, attempt = job.attempts);
     let started = std::time::Instant::now();
-    let outcome = decide(shared, &job).instrument(span).await;
-    let store = shared.app.store();
-    let recorded = match store
-        .finish_send(&shared.owner, &job.connection_id, job.order_id, &outcome)
-        .await
-    {
+    let outcome = decide(shared, &job, conn.clone()).instrument(span).await;
+    let number = &job.order_number;
+    let activity = match &outcome {
+        SendOutcome::Sent { tracking_id, .. } => Some(("sent", format!("Pedido #{number} enviado a TrackingTech — tracking {tracking_id}"))),
+        SendOutcome::Rejected { error } => Some(("rejected", format!("Pedido #{number} rechazado: {error}"))),
+        SendOutcome::Skipped { reason } => Some(("skipped", format!("Pedido #{number} omitido: {reason}"))),
+        SendOutcome::Failed { error } => Some(("failed", format!("Pedido #{number} no se pudo enviar: {error}"))),
+        SendOutcome::NeedsRelogin { .. } => Some((
+            "needs_relogin",
+            "TrackingTech no acepta la sesión de la tienda: vuelve a conectar la tienda para reanudar los envíos | TrackingTech refused the store's token: reconnect the store to resume sending".to_owned(),
+        )),
+        SendOutcome::Retry { .. } => None,
+    };
+    let kind = kind_of(&outcome);
+    let (recorded, answer) = tokio::sync::oneshot::channel();
+    let sent = record
+        .send(ToRecord {
+            connection_id: job.connection_id.clone(),
+            order_id: job.order_id,
+            outcome,
+            activity,
+            recorded,
+        })
+        .await;
+    let recorded = match sent {
+        Ok(()) => answer
+            .await
+            .unwrap_or_else(|_| Err("the recorder stopped".into())),
+        Err(_) => Err("the recorder stopped".into()),
+    };
+    let recorded = match recorded {
         Ok(recorded) => recorded,
         Err(e) => {
             // The lease will expire and the order be tried again; nothing is lost.
@@ -38,37 +145,25 @@ pub(super) async fn attempt(shared: &Shared, job: OrderRow) {
     metrics
         .send_seconds
         .observe(started.elapsed().as_secs_f64());
-    metrics.send(kind_of(&outcome));
+    metrics.send(kind);
     if !recorded {
         tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, "lost the lease; another worker owns this order");
         return;
     }
-    let number = &job.order_number;
-    let note = match &outcome {
-        SendOutcome::Sent { tracking_id, .. } => Some(("sent", format!("Pedido #{number} enviado a TrackingTech — tracking {tracking_id}"))),
-        SendOutcome::Rejected { error } => Some(("rejected", format!("Pedido #{number} rechazado: {error}"))),
-        SendOutcome::Skipped { reason } => Some(("skipped", format!("Pedido #{number} omitido: {reason}"))),
-        SendOutcome::Failed { error } => Some(("failed", format!("Pedido #{number} no se pudo enviar: {error}"))),
-        SendOutcome::NeedsRelogin { .. } => Some((
-            "needs_relogin",
-            "TrackingTech no acepta la sesión de la tienda: vuelve a conectar la tienda para reanudar los envíos | TrackingTech refused the store's token: reconnect the store to resume sending".to_owned(),
-        )),
-        SendOutcome::Retry { .. } => None,
-    };
-    if let Some((kind, message)) = note
-        && let Err(e) = store.add_activity(&job.connection_id, kind, &message).await
+    if kind == "sent"
+        && let Ok(Some(conn)) = &conn
     {
-        tracing::warn!(error = %e, "could not record activity");
+        shared.trackingtech_answered(&conn.row.api_base_url).await;
     }
-    match &outcome {
-        SendOutcome::Sent { tracking_id, .. } => {
-            tracing::info!(connection_id = %job.connection_id, order_id = job.order_id, tracking_id, "order sent")
+    match kind {
+        "sent" => {
+            tracing::info!(connection_id = %job.connection_id, order_id = job.order_id, "order sent")
         }
-        SendOutcome::Retry { error, run_at, .. } => {
-            tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, error, retry_at = %run_at, "send will be retried")
+        "retry" => {
+            tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, "send will be retried")
         }
         other => {
-            tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, outcome = ?kind_of(other), "order not sent")
+            tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, outcome = other, "order not sent")
         }
     }
 }
@@ -84,7 +179,7 @@ fn kind_of(o: &SendOutcome) -> &'static str {
     }
 }
 
-async fn decide(shared: &Shared, job: &OrderRow) -> SendOutcome {
+async fn decide(shared: &Shared, job: &OrderRow, conn: ConnectionView) -> SendOutcome {
     let app = &shared.app;
     let retry = |error: String, floor: Option<Duration>, hold: bool| -> SendOutcome {
         let now = store::now();
@@ -107,7 +202,7 @@ async fn decide(shared: &Shared, job: &OrderRow) -> SendOutcome {
             },
         }
     };
-    let conn = match app.store().connection(&job.connection_id).await {
+    let conn = match conn {
         Ok(Some(c)) => c,
         Ok(None) => {
             return SendOutcome::Failed {
@@ -116,12 +211,12 @@ async fn decide(shared: &Shared, job: &OrderRow) -> SendOutcome {
         }
         Err(e) => return retry(format!("database: {e}"), None, false),
     };
+    let Prepared { row: conn, secrets } = conn.as_ref();
     if conn.state != ConnectionState::Connected {
         return SendOutcome::NeedsRelogin {
             error: format!("the connection is {}", conn.state.as_str()),
         };
     }
-    let secrets = Secrets::open(app, &conn);
     let (Some(token), Some(customer_id)) =
         (secrets.integration_token.clone(), conn.customer_id.clone())
     else {
@@ -139,7 +234,7 @@ async fn decide(shared: &Shared, job: &OrderRow) -> SendOutcome {
                 };
             }
         },
-        None => match build(shared, job, &conn, &secrets, &customer_id).await {
+        None => match build(shared, job, conn, secrets, &customer_id).await {
             Ok(payload) => {
                 let sealed = app.key().seal(&payload_context(job), payload.as_bytes());
                 match app
@@ -168,7 +263,7 @@ async fn decide(shared: &Shared, job: &OrderRow) -> SendOutcome {
     match tt.send_order(&token, &key, &payload).await {
         Ok(sent) => SendOutcome::Sent {
             writeback: super::writeback::after_send(
-                &conn,
+                conn,
                 &sent.tracking_id,
                 sent.status.as_str(),
                 &sent.status_name,
@@ -187,7 +282,11 @@ async fn decide(shared: &Shared, job: &OrderRow) -> SendOutcome {
             });
             match class {
                 ErrorClass::Transient { retry_after } => {
-                    retry(e.to_string(), retry_after, e.status() == Some(429))
+                    let throttled = e.status() == Some(429);
+                    if !throttled {
+                        shared.trackingtech_failed(&conn.api_base_url).await;
+                    }
+                    retry(e.to_string(), retry_after, throttled)
                 }
                 ErrorClass::Auth => SendOutcome::NeedsRelogin {
                     error: e.to_string(),

@@ -242,6 +242,16 @@ pub enum SendOutcome {
     },
 }
 
+/// One attempt's end, for [`Store::finish_sends`].
+#[derive(Debug, Clone, Copy)]
+pub struct Finished<'a> {
+    pub connection_id: &'a str,
+    pub order_id: i64,
+    pub outcome: &'a SendOutcome,
+    /// The activity entry (kind, message) to add with it.
+    pub activity: Option<(&'a str, &'a str)>,
+}
+
 /// Which orders to list.
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
@@ -336,7 +346,25 @@ pub trait Store: Send + Sync + 'static {
         connection_id: &str,
         order_id: i64,
         outcome: &SendOutcome,
-    ) -> Result<bool>;
+    ) -> Result<bool> {
+        let item = Finished {
+            connection_id,
+            order_id,
+            outcome,
+            activity: None,
+        };
+        let recorded = self
+            .finish_sends(owner, std::slice::from_ref(&item))
+            .await?;
+        Ok(recorded.first().copied().unwrap_or(false))
+    }
+    /// Ends several attempts in one transaction, each with its activity entry (written only
+    /// where the lease was still `owner`'s): one flag per item, as [`Store::finish_send`].
+    async fn finish_sends(&self, owner: &str, items: &[Finished<'_>]) -> Result<Vec<bool>>;
+    /// Makes the queued retries of connections that send to TrackingTech at `api_base_url` due
+    /// now (it answers again after an outage); returns how many. Holds set by a `Retry-After`
+    /// stay.
+    async fn release_retries(&self, api_base_url: &str) -> Result<u64>;
     async fn order(&self, connection_id: &str, order_id: i64) -> Result<Option<OrderRow>>;
     async fn orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>>;
     async fn count_orders(&self, filter: &OrderFilter) -> Result<u64>;

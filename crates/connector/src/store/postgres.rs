@@ -16,8 +16,8 @@ use sqlx::{PgPool, Postgres, Row};
 use time::OffsetDateTime;
 
 use super::{
-    ActivityRow, ConnectionRow, ConnectionState, Installation, NewOrder, OrderFilter, OrderRow,
-    OrderState, Result, SendOutcome, SessionRow, Store, StoreError, WritebackRow,
+    ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
+    OrderRow, OrderState, Result, SendOutcome, SessionRow, Store, StoreError, WritebackRow,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -229,6 +229,139 @@ fn session_from_row(row: &PgRow) -> Result<SessionRow> {
         tt_token: row.try_get("tt_token")?,
         wizard: row.try_get("wizard")?,
     })
+}
+
+/// One attempt's end inside a caller's transaction; false when the lease was lost.
+async fn finish_one(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    owner: &str,
+    connection_id: &str,
+    order_id: i64,
+    outcome: &SendOutcome,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let done = match outcome {
+        SendOutcome::Sent {
+            tt_id,
+            tracking_id,
+            status,
+            status_name,
+            writeback,
+        } => {
+            let done = sqlx::query(concat!(
+                "UPDATE orders SET state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, \
+                 payload = NULL, tt_id = $4, tracking_id = $5, tt_status = $6, tt_status_name = $7, \
+                 sent_at = $8, last_error = NULL",
+                mine!()
+            ))
+            .bind(connection_id)
+            .bind(order_id)
+            .bind(owner)
+            .bind(tt_id)
+            .bind(tracking_id)
+            .bind(status)
+            .bind(status_name)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 1 {
+                sqlx::query("UPDATE connections SET last_sent_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(connection_id)
+                    .execute(&mut **tx)
+                    .await?;
+                insert_writeback(tx, connection_id, order_id, writeback, now).await?;
+            }
+            done
+        }
+        SendOutcome::Retry {
+            run_at,
+            error,
+            hold_connection_until,
+        } => {
+            if let Some(until) = hold_connection_until {
+                // GREATEST ignores NULL: a hold only ever moves later.
+                sqlx::query(
+                    "UPDATE connections SET send_not_before = GREATEST(send_not_before, $1) WHERE id = $2",
+                )
+                .bind(until)
+                .bind(connection_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            sqlx::query(concat!(
+                "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $4, \
+                 last_error = $5, last_error_at = $6",
+                mine!()
+            ))
+            .bind(connection_id)
+            .bind(order_id)
+            .bind(owner)
+            .bind(run_at)
+            .bind(error)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?
+        }
+        SendOutcome::NeedsRelogin { error } => {
+            let done = sqlx::query(concat!(
+                "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $4, \
+                 attempts = GREATEST(attempts - 1, 0), last_error = $5, last_error_at = $4",
+                mine!()
+            ))
+            .bind(connection_id)
+            .bind(order_id)
+            .bind(owner)
+            .bind(now)
+            .bind(error)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "UPDATE connections SET state = 'needs_relogin', last_error = $1, last_error_at = $2, \
+                 updated_at = $2 WHERE id = $3 AND state = 'connected'",
+            )
+            .bind(error)
+            .bind(now)
+            .bind(connection_id)
+            .execute(&mut **tx)
+            .await?;
+            done
+        }
+        SendOutcome::Failed { error }
+        | SendOutcome::Rejected { error }
+        | SendOutcome::Skipped { reason: error } => {
+            let state = match outcome {
+                SendOutcome::Failed { .. } => "failed",
+                SendOutcome::Rejected { .. } => "rejected",
+                _ => "skipped",
+            };
+            let done = sqlx::query(concat!(
+                "UPDATE orders SET state = $4, lease_owner = NULL, lease_until = NULL, source = NULL, \
+                 payload = NULL, last_error = $5, last_error_at = $6",
+                mine!()
+            ))
+            .bind(connection_id)
+            .bind(order_id)
+            .bind(owner)
+            .bind(state)
+            .bind(error)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            if state != "skipped" && done.rows_affected() == 1 {
+                sqlx::query(
+                    "UPDATE connections SET last_error = $1, last_error_at = $2 WHERE id = $3",
+                )
+                .bind(error)
+                .bind(now)
+                .bind(connection_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            done
+        }
+    };
+    Ok(done.rows_affected() == 1)
 }
 
 #[async_trait::async_trait]
@@ -606,138 +739,33 @@ impl Store for PostgresStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn finish_send(
-        &self,
-        owner: &str,
-        connection_id: &str,
-        order_id: i64,
-        outcome: &SendOutcome,
-    ) -> Result<bool> {
+    async fn finish_sends(&self, owner: &str, items: &[Finished<'_>]) -> Result<Vec<bool>> {
         let now = super::now();
         let mut tx = self.pool.begin().await?;
-        let done = match outcome {
-            SendOutcome::Sent {
-                tt_id,
-                tracking_id,
-                status,
-                status_name,
-                writeback,
-            } => {
-                let done = sqlx::query(concat!(
-                    "UPDATE orders SET state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, \
-                     payload = NULL, tt_id = $4, tracking_id = $5, tt_status = $6, tt_status_name = $7, \
-                     sent_at = $8, last_error = NULL",
-                    mine!()
-                ))
-                .bind(connection_id)
-                .bind(order_id)
-                .bind(owner)
-                .bind(tt_id)
-                .bind(tracking_id)
-                .bind(status)
-                .bind(status_name)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 1 {
-                    sqlx::query("UPDATE connections SET last_sent_at = $1 WHERE id = $2")
-                        .bind(now)
-                        .bind(connection_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    insert_writeback(&mut tx, connection_id, order_id, writeback, now).await?;
-                }
-                done
-            }
-            SendOutcome::Retry {
-                run_at,
-                error,
-                hold_connection_until,
-            } => {
-                if let Some(until) = hold_connection_until {
-                    // GREATEST ignores NULL: a hold only ever moves later.
-                    sqlx::query(
-                        "UPDATE connections SET send_not_before = GREATEST(send_not_before, $1) WHERE id = $2",
-                    )
-                    .bind(until)
-                    .bind(connection_id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                sqlx::query(concat!(
-                    "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $4, \
-                     last_error = $5, last_error_at = $6",
-                    mine!()
-                ))
-                .bind(connection_id)
-                .bind(order_id)
-                .bind(owner)
-                .bind(run_at)
-                .bind(error)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-            }
-            SendOutcome::NeedsRelogin { error } => {
-                let done = sqlx::query(concat!(
-                    "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $4, \
-                     attempts = GREATEST(attempts - 1, 0), last_error = $5, last_error_at = $4",
-                    mine!()
-                ))
-                .bind(connection_id)
-                .bind(order_id)
-                .bind(owner)
-                .bind(now)
-                .bind(error)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE connections SET state = 'needs_relogin', last_error = $1, last_error_at = $2, \
-                     updated_at = $2 WHERE id = $3 AND state = 'connected'",
-                )
-                .bind(error)
-                .bind(now)
-                .bind(connection_id)
-                .execute(&mut *tx)
-                .await?;
-                done
-            }
-            SendOutcome::Failed { error }
-            | SendOutcome::Rejected { error }
-            | SendOutcome::Skipped { reason: error } => {
-                let state = match outcome {
-                    SendOutcome::Failed { .. } => "failed",
-                    SendOutcome::Rejected { .. } => "rejected",
-                    _ => "skipped",
-                };
-                let done = sqlx::query(concat!(
-                    "UPDATE orders SET state = $4, lease_owner = NULL, lease_until = NULL, source = NULL, \
-                     payload = NULL, last_error = $5, last_error_at = $6",
-                    mine!()
-                ))
-                .bind(connection_id)
-                .bind(order_id)
-                .bind(owner)
-                .bind(state)
-                .bind(error)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                if state != "skipped" && done.rows_affected() == 1 {
-                    sqlx::query(
-                        "UPDATE connections SET last_error = $1, last_error_at = $2 WHERE id = $3",
-                    )
-                    .bind(error)
+        let mut recorded = Vec::with_capacity(items.len());
+        for item in items {
+            let mine = finish_one(
+                &mut tx,
+                owner,
+                item.connection_id,
+                item.order_id,
+                item.outcome,
+                now,
+            )
+            .await?;
+            if mine && let Some((kind, message)) = item.activity {
+                sqlx::query("INSERT INTO activity (connection_id, at, kind, message) VALUES ($1, $2, $3, $4)")
+                    .bind(item.connection_id)
                     .bind(now)
-                    .bind(connection_id)
+                    .bind(kind)
+                    .bind(message)
                     .execute(&mut *tx)
                     .await?;
-                }
-                done
             }
-        };
+            recorded.push(mine);
+        }
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(recorded)
     }
 
     async fn order(&self, connection_id: &str, order_id: i64) -> Result<Option<OrderRow>> {
@@ -935,6 +963,18 @@ impl Store for PostgresStore {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(v.flatten())
+    }
+
+    async fn release_retries(&self, api_base_url: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE orders SET run_at = $1 WHERE state = 'queued' AND attempts > 0 AND run_at > $1 \
+             AND connection_id IN (SELECT id FROM connections WHERE api_base_url = $2 AND state = 'connected')",
+        )
+        .bind(super::now())
+        .bind(api_base_url)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     async fn set_reconcile_cursor(

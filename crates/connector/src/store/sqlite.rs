@@ -10,8 +10,8 @@ use sqlx::{Row, SqlitePool};
 use time::OffsetDateTime;
 
 use super::{
-    ActivityRow, ConnectionRow, ConnectionState, Installation, NewOrder, OrderFilter, OrderRow,
-    OrderState, Result, SendOutcome, SessionRow, Store, StoreError, WritebackRow,
+    ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
+    OrderRow, OrderState, Result, SendOutcome, SessionRow, Store, StoreError, WritebackRow,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -318,6 +318,134 @@ fn session_from_row(row: &SqliteRow) -> Result<SessionRow> {
         tt_token: row.try_get("tt_token")?,
         wizard: row.try_get("wizard")?,
     })
+}
+
+/// One attempt's end inside a caller's transaction; false when the lease was lost.
+async fn finish_one(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    owner: &str,
+    connection_id: &str,
+    order_id: i64,
+    outcome: &SendOutcome,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let mine = "WHERE connection_id = ? AND order_id = ? AND state = 'sending' AND lease_owner = ?";
+    let done = match outcome {
+        SendOutcome::Sent {
+            tt_id,
+            tracking_id,
+            status,
+            status_name,
+            writeback,
+        } => {
+            let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE orders SET state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
+                 tt_id = ?, tracking_id = ?, tt_status = ?, tt_status_name = ?, sent_at = ?, last_error = NULL {mine}"
+            )))
+            .bind(tt_id)
+            .bind(tracking_id)
+            .bind(status)
+            .bind(status_name)
+            .bind(now)
+            .bind(connection_id)
+            .bind(order_id)
+            .bind(owner)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 1 {
+                sqlx::query("UPDATE connections SET last_sent_at = ? WHERE id = ?")
+                    .bind(now)
+                    .bind(connection_id)
+                    .execute(&mut **tx)
+                    .await?;
+                insert_writeback(tx, connection_id, order_id, writeback, now).await?;
+            }
+            done
+        }
+        SendOutcome::Retry {
+            run_at,
+            error,
+            hold_connection_until,
+        } => {
+            if let Some(until) = hold_connection_until {
+                sqlx::query("UPDATE connections SET send_not_before = MAX(COALESCE(send_not_before, ''), ?) WHERE id = ?")
+                    .bind(until)
+                    .bind(connection_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = ?, \
+                 last_error = ?, last_error_at = ? {mine}"
+            )))
+            .bind(run_at)
+            .bind(error)
+            .bind(now)
+            .bind(connection_id)
+            .bind(order_id)
+            .bind(owner)
+            .execute(&mut **tx)
+            .await?
+        }
+        SendOutcome::NeedsRelogin { error } => {
+            let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = ?, \
+                 attempts = MAX(attempts - 1, 0), last_error = ?, last_error_at = ? {mine}"
+            )))
+            .bind(now)
+            .bind(error)
+            .bind(now)
+            .bind(connection_id)
+            .bind(order_id)
+            .bind(owner)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "UPDATE connections SET state = 'needs_relogin', last_error = ?, last_error_at = ?, updated_at = ? \
+                 WHERE id = ? AND state = 'connected'",
+            )
+            .bind(error)
+            .bind(now)
+            .bind(now)
+            .bind(connection_id)
+            .execute(&mut **tx)
+            .await?;
+            done
+        }
+        SendOutcome::Failed { error }
+        | SendOutcome::Rejected { error }
+        | SendOutcome::Skipped { reason: error } => {
+            let state = match outcome {
+                SendOutcome::Failed { .. } => "failed",
+                SendOutcome::Rejected { .. } => "rejected",
+                _ => "skipped",
+            };
+            let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE orders SET state = ?, lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
+                 last_error = ?, last_error_at = ? {mine}"
+            )))
+            .bind(state)
+            .bind(error)
+            .bind(now)
+            .bind(connection_id)
+            .bind(order_id)
+            .bind(owner)
+            .execute(&mut **tx)
+            .await?;
+            if state != "skipped" && done.rows_affected() == 1 {
+                sqlx::query(
+                    "UPDATE connections SET last_error = ?, last_error_at = ? WHERE id = ?",
+                )
+                .bind(error)
+                .bind(now)
+                .bind(connection_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            done
+        }
+    };
+    Ok(done.rows_affected() == 1)
 }
 
 #[async_trait::async_trait]
@@ -665,134 +793,35 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn finish_send(
-        &self,
-        owner: &str,
-        connection_id: &str,
-        order_id: i64,
-        outcome: &SendOutcome,
-    ) -> Result<bool> {
+    async fn finish_sends(&self, owner: &str, items: &[Finished<'_>]) -> Result<Vec<bool>> {
         let now = super::now();
         let mut tx = self.pool.begin().await?;
-        let mine =
-            "WHERE connection_id = ? AND order_id = ? AND state = 'sending' AND lease_owner = ?";
-        let done = match outcome {
-            SendOutcome::Sent {
-                tt_id,
-                tracking_id,
-                status,
-                status_name,
-                writeback,
-            } => {
-                let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE orders SET state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
-                     tt_id = ?, tracking_id = ?, tt_status = ?, tt_status_name = ?, sent_at = ?, last_error = NULL {mine}"
-                )))
-                .bind(tt_id)
-                .bind(tracking_id)
-                .bind(status)
-                .bind(status_name)
-                .bind(now)
-                .bind(connection_id)
-                .bind(order_id)
-                .bind(owner)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 1 {
-                    sqlx::query("UPDATE connections SET last_sent_at = ? WHERE id = ?")
-                        .bind(now)
-                        .bind(connection_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    insert_writeback(&mut tx, connection_id, order_id, writeback, now).await?;
-                }
-                done
-            }
-            SendOutcome::Retry {
-                run_at,
-                error,
-                hold_connection_until,
-            } => {
-                if let Some(until) = hold_connection_until {
-                    sqlx::query("UPDATE connections SET send_not_before = MAX(COALESCE(send_not_before, ''), ?) WHERE id = ?")
-                        .bind(until)
-                        .bind(connection_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = ?, \
-                     last_error = ?, last_error_at = ? {mine}"
-                )))
-                .bind(run_at)
-                .bind(error)
-                .bind(now)
-                .bind(connection_id)
-                .bind(order_id)
-                .bind(owner)
-                .execute(&mut *tx)
-                .await?
-            }
-            SendOutcome::NeedsRelogin { error } => {
-                let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = ?, \
-                     attempts = MAX(attempts - 1, 0), last_error = ?, last_error_at = ? {mine}"
-                )))
-                .bind(now)
-                .bind(error)
-                .bind(now)
-                .bind(connection_id)
-                .bind(order_id)
-                .bind(owner)
-                .execute(&mut *tx)
-                .await?;
+        let mut recorded = Vec::with_capacity(items.len());
+        for item in items {
+            let mine = finish_one(
+                &mut tx,
+                owner,
+                item.connection_id,
+                item.order_id,
+                item.outcome,
+                now,
+            )
+            .await?;
+            if mine && let Some((kind, message)) = item.activity {
                 sqlx::query(
-                    "UPDATE connections SET state = 'needs_relogin', last_error = ?, last_error_at = ?, updated_at = ? \
-                     WHERE id = ? AND state = 'connected'",
+                    "INSERT INTO activity (connection_id, at, kind, message) VALUES (?, ?, ?, ?)",
                 )
-                .bind(error)
+                .bind(item.connection_id)
                 .bind(now)
-                .bind(now)
-                .bind(connection_id)
+                .bind(kind)
+                .bind(message)
                 .execute(&mut *tx)
                 .await?;
-                done
             }
-            SendOutcome::Failed { error }
-            | SendOutcome::Rejected { error }
-            | SendOutcome::Skipped { reason: error } => {
-                let state = match outcome {
-                    SendOutcome::Failed { .. } => "failed",
-                    SendOutcome::Rejected { .. } => "rejected",
-                    _ => "skipped",
-                };
-                let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE orders SET state = ?, lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
-                     last_error = ?, last_error_at = ? {mine}"
-                )))
-                .bind(state)
-                .bind(error)
-                .bind(now)
-                .bind(connection_id)
-                .bind(order_id)
-                .bind(owner)
-                .execute(&mut *tx)
-                .await?;
-                if state != "skipped" && done.rows_affected() == 1 {
-                    sqlx::query(
-                        "UPDATE connections SET last_error = ?, last_error_at = ? WHERE id = ?",
-                    )
-                    .bind(error)
-                    .bind(now)
-                    .bind(connection_id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                done
-            }
-        };
+            recorded.push(mine);
+        }
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(recorded)
     }
 
     async fn order(&self, connection_id: &str, order_id: i64) -> Result<Option<OrderRow>> {
@@ -979,6 +1008,18 @@ impl Store for SqliteStore {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(v.flatten())
+    }
+
+    async fn release_retries(&self, api_base_url: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE orders SET run_at = ?1 WHERE state = 'queued' AND attempts > 0 AND run_at > ?1 \
+             AND connection_id IN (SELECT id FROM connections WHERE api_base_url = ?2 AND state = 'connected')",
+        )
+        .bind(super::now())
+        .bind(api_base_url)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     async fn set_reconcile_cursor(

@@ -30,6 +30,8 @@ pub struct Options {
     /// Another database than a fresh SQLite file (PostgreSQL needs `master_key` too).
     pub database_url: Option<String>,
     pub master_key: Option<String>,
+    /// The engine's backoff base and cap.
+    pub backoff: (Duration, Duration),
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             reconcile_interval: Duration::from_secs(3600),
             database_url: None,
             master_key: None,
+            backoff: (Duration::from_millis(50), Duration::from_millis(1000)),
         }
     }
 }
@@ -89,8 +92,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         std::future::pending(),
     ));
     let mut engine = connector::engine::EngineConfig::from_settings(app.settings());
-    engine.backoff_base = Duration::from_millis(50);
-    engine.backoff_cap = Duration::from_millis(1000);
+    (engine.backoff_base, engine.backoff_cap) = options.backoff;
     engine.idle_poll = Duration::from_millis(50);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     connector::engine::spawn(app.clone(), engine, stopped);

@@ -121,6 +121,7 @@ on_every_backend!(
     outbox,
     writebacks_leases_and_cursors,
     order_lists,
+    batched_finishes_and_released_retries,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -1296,4 +1297,88 @@ async fn postgres_replicas_keep_the_per_connection_limit() {
             }
         }
     }
+}
+
+/// Many attempts ended in one transaction, and retries released when TrackingTech is back.
+async fn batched_finishes_and_released_retries(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let s = &*store;
+    connections(s, &["a", "b"]).await;
+    let mut b = conn(s, "con_b").await;
+    b.api_base_url = "https://elsewhere.example".into();
+    s.update_connection(&b).await.expect("b elsewhere");
+    for (c, id) in [("con_a", 1), ("con_a", 2), ("con_a", 3), ("con_b", 1)] {
+        assert!(enqueue(s, c, id).await);
+    }
+    let claimed = s.claim_sends("w1", MINUTE, 100, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 4);
+    let later = store::now() + Duration::hours(1);
+    let retry = SendOutcome::Retry {
+        run_at: later,
+        error: "503".into(),
+        hold_connection_until: None,
+    };
+    let sent = sent("wb-1");
+    let item = |connection_id, order_id, outcome, activity| store::Finished {
+        connection_id,
+        order_id,
+        outcome,
+        activity,
+    };
+    let recorded = s
+        .finish_sends(
+            "w1",
+            &[
+                item("con_a", 1, &sent, Some(("sent", "Pedido #1 enviado"))),
+                item("con_a", 2, &retry, None),
+                item("con_b", 1, &retry, None),
+            ],
+        )
+        .await
+        .expect("finish batch");
+    assert_eq!(recorded, [true, true, true]);
+    // Another worker's outcome for an order w1 holds: refused, and no activity from it.
+    let refused = s
+        .finish_sends(
+            "w2",
+            &[item("con_a", 3, &sent, Some(("sent", "Pedido #3 enviado")))],
+        )
+        .await
+        .expect("finish foreign");
+    assert_eq!(refused, [false]);
+    assert_eq!(order(s, "con_a", 1).await.state, OrderState::Sent);
+    assert_eq!(order(s, "con_a", 3).await.state, OrderState::Sending);
+    let activity = s.activity("con_a", 10).await.expect("activity");
+    assert_eq!(
+        activity
+            .iter()
+            .map(|a| (a.kind.as_str(), a.message.as_str()))
+            .collect::<Vec<_>>(),
+        [("sent", "Pedido #1 enviado")]
+    );
+    let waiting = order(s, "con_a", 2).await;
+    assert_eq!((waiting.state, waiting.attempts), (OrderState::Queued, 1));
+    assert!(waiting.run_at > store::now() + Duration::minutes(59));
+
+    // A new order is no retry; con_b sends elsewhere; con_a:3 is still in flight.
+    assert!(enqueue(s, "con_a", 4).await);
+    assert_eq!(
+        s.release_retries("http://127.0.0.1:1")
+            .await
+            .expect("release"),
+        1
+    );
+    assert!(order(s, "con_a", 2).await.run_at <= store::now());
+    assert!(order(s, "con_b", 1).await.run_at > store::now() + Duration::minutes(59));
+    let due: HashSet<(String, i64)> =
+        keys(&s.claim_sends("w1", MINUTE, 100, 10).await.expect("claim"))
+            .into_iter()
+            .collect();
+    assert_eq!(due, HashSet::from([key("con_a", 2), key("con_a", 4)]));
+    assert_eq!(
+        s.release_retries("http://127.0.0.1:1")
+            .await
+            .expect("again"),
+        0
+    );
 }

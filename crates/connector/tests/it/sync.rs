@@ -685,3 +685,77 @@ async fn the_receiver_sees_connection_changes_made_here_at_once_and_elsewhere_so
     assert!(queued.contains(&91_001) && queued.contains(&91_002));
     assert!(!queued.contains(&91_003) && !queued.contains(&91_004));
 }
+
+#[tokio::test]
+async fn when_trackingtech_answers_again_the_retries_waiting_out_their_backoff_go_at_once() {
+    // A backoff long enough that, left alone, the retries would still be waiting when the
+    // deadline below runs out.
+    let mut t = spawn_with(Options {
+        backoff: (Duration::from_secs(40), Duration::from_secs(60)),
+        ..Options::default()
+    })
+    .await;
+    let conn = t.connect_with_keys().await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        t.sandbox_send(
+            reqwest::Method::PUT,
+            "/_sandbox/faults",
+            json!({"down_for_secs": 3600})
+        )
+        .await,
+        StatusCode::OK
+    );
+    let during = t.sim_orders(10, "processing").await;
+    // Every order met the outage once and now waits out its backoff.
+    eventually(
+        Duration::from_secs(30),
+        "every order tried once",
+        || async {
+            let orders = t
+                .app
+                .store()
+                .orders(&connector::store::OrderFilter {
+                    connection_id: Some(conn.clone()),
+                    ..Default::default()
+                })
+                .await
+                .expect("orders");
+            let waiting = orders
+                .iter()
+                .filter(|o| o.state == connector::store::OrderState::Queued && o.attempts >= 1)
+                .count();
+            let open = orders
+                .iter()
+                .filter(|o| {
+                    matches!(
+                        o.state,
+                        connector::store::OrderState::Queued
+                            | connector::store::OrderState::Sending
+                    )
+                })
+                .count();
+            (orders.len() == during.len() && waiting == open && waiting > 0).then_some(())
+        },
+    )
+    .await;
+    assert!(t.received().await.is_empty());
+    // TrackingTech is back; the next new order gets through and takes the waiting ones along.
+    assert_eq!(
+        t.sandbox_send(reqwest::Method::DELETE, "/_sandbox/faults", json!({}))
+            .await,
+        StatusCode::OK
+    );
+    let fresh = made_up_order(92_001, vec![line("Polera", 1)], "Irarrázaval 123");
+    assert_eq!(
+        deliver(&t, &conn, &fresh, "order.updated").await,
+        StatusCode::OK
+    );
+    let states = t
+        .settled(&conn, during.len() + 1, Duration::from_secs(15))
+        .await;
+    assert_eq!(states.get("failed"), None, "{states:?}");
+    exactly_once(&t, &sent_ids(&t, &conn).await).await;
+}
