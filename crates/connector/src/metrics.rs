@@ -12,7 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::store::{OrderFilter, OrderState, Store};
+use crate::store::{OrderState, Store};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Outcome {
@@ -141,49 +141,22 @@ impl Metrics {
 
     /// Reads the database's gauges and renders everything.
     pub async fn render(&self, store: &dyn Store) -> Result<String, crate::store::StoreError> {
+        let summary = store.outbox_summary().await?;
         for state in OrderState::ALL {
-            let n = store
-                .count_orders(&OrderFilter {
-                    state: Some(state),
-                    ..OrderFilter::default()
-                })
-                .await?;
+            let n = summary
+                .by_state
+                .iter()
+                .find(|(s, _)| *s == state)
+                .map_or(0, |(_, n)| *n);
             self.orders
                 .get_or_create(&State {
                     state: state.as_str().to_owned(),
                 })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
-        let oldest = store
-            .orders(&OrderFilter {
-                state: Some(OrderState::Queued),
-                limit: 1,
-                offset: 0,
-                ..OrderFilter::default()
-            })
-            .await?;
-        // `orders` lists newest first; the oldest queued is the last page's last row.
-        let total = store
-            .count_orders(&OrderFilter {
-                state: Some(OrderState::Queued),
-                ..OrderFilter::default()
-            })
-            .await?;
-        let oldest = if total > 1 {
-            store
-                .orders(&OrderFilter {
-                    state: Some(OrderState::Queued),
-                    limit: 1,
-                    offset: u32::try_from(total - 1).unwrap_or(u32::MAX),
-                    ..OrderFilter::default()
-                })
-                .await?
-        } else {
-            oldest
-        };
-        let age = oldest
-            .first()
-            .map(|o| (crate::store::now() - o.created_at).whole_seconds())
+        let age = summary
+            .oldest_queued
+            .map(|created| (crate::store::now() - created).whole_seconds())
             .unwrap_or(0);
         self.oldest_queued_seconds.set(age.max(0));
         let mut out = String::new();

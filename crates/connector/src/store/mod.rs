@@ -242,6 +242,13 @@ pub enum SendOutcome {
     },
 }
 
+/// The outbox at a glance, for [`Store::outbox_summary`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxSummary {
+    pub by_state: Vec<(OrderState, u64)>,
+    pub oldest_queued: Option<OffsetDateTime>,
+}
+
 /// One attempt's end, for [`Store::finish_sends`].
 #[derive(Debug, Clone, Copy)]
 pub struct Finished<'a> {
@@ -365,6 +372,9 @@ pub trait Store: Send + Sync + 'static {
     /// now (it answers again after an outage); returns how many. Holds set by a `Retry-After`
     /// stay.
     async fn release_retries(&self, api_base_url: &str) -> Result<u64>;
+    /// Orders per state (states without orders left out) and when the oldest queued order
+    /// was created: what `/metrics` shows, in two queries.
+    async fn outbox_summary(&self) -> Result<OutboxSummary>;
     async fn order(&self, connection_id: &str, order_id: i64) -> Result<Option<OrderRow>>;
     async fn orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>>;
     async fn count_orders(&self, filter: &OrderFilter) -> Result<u64>;

@@ -11,7 +11,8 @@ use time::OffsetDateTime;
 
 use super::{
     ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
-    OrderRow, OrderState, Result, SendOutcome, SessionRow, Store, StoreError, WritebackRow,
+    OrderRow, OrderState, OutboxSummary, Result, SendOutcome, SessionRow, Store, StoreError,
+    WritebackRow,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -822,6 +823,27 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(recorded)
+    }
+
+    async fn outbox_summary(&self) -> Result<OutboxSummary> {
+        let counts: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM orders GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut by_state = Vec::with_capacity(counts.len());
+        for (state, n) in counts {
+            let state = OrderState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown order state {state:?}")))?;
+            by_state.push((state, u64::try_from(n).unwrap_or(0)));
+        }
+        let oldest_queued: Option<OffsetDateTime> =
+            sqlx::query_scalar("SELECT MIN(created_at) FROM orders WHERE state = 'queued'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(OutboxSummary {
+            by_state,
+            oldest_queued,
+        })
     }
 
     async fn order(&self, connection_id: &str, order_id: i64) -> Result<Option<OrderRow>> {

@@ -1381,4 +1381,21 @@ async fn batched_finishes_and_released_retries(url: &str) {
             .expect("again"),
         0
     );
+
+    // What /metrics reads: orders per state, and the oldest queued order's creation.
+    let summary = s.outbox_summary().await.expect("summary");
+    let mut by_state = summary.by_state.clone();
+    by_state.sort_by_key(|(state, _)| state.as_str());
+    assert_eq!(
+        by_state,
+        [
+            (OrderState::Queued, 1),
+            (OrderState::Sending, 3),
+            (OrderState::Sent, 1)
+        ]
+    );
+    assert_eq!(
+        summary.oldest_queued,
+        Some(order(s, "con_b", 1).await.created_at)
+    );
 }
