@@ -7,9 +7,18 @@
 //!   rate (p50, p99).
 //! - `memory`: peak RSS of a real `ttwc serve` process with N connections idle, then under the
 //!   ingest load.
+//! - `e2e`: orders per second from webhook delivery to acceptance by the TrackingTech sandbox,
+//!   with the sandbox answering at once and with added latency (`flow.rs`, on the installation
+//!   `rig.rs` builds: sandbox, woo-sim stores, connector, connections made by the wizard).
+//! - `drain`: N orders queued while the sandbox is down, then the time until all are accepted
+//!   after it comes back.
 //!
 //! Numbers go to BENCHMARKS.md with the command that produced them. No assertion here: speed is
 //! a measurement, not a test.
+
+mod cpu;
+mod flow;
+mod rig;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,10 +65,74 @@ enum What {
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
     },
+    /// End to end: orders per second from delivery to acceptance by the TrackingTech sandbox.
+    E2e {
+        #[arg(long, default_value_t = 20_000)]
+        orders: u64,
+        #[arg(long, default_value_t = 10)]
+        connections: usize,
+        /// Latency the sandbox adds to every call, one run per value.
+        #[arg(long, value_delimiter = ',', default_value = "0,50")]
+        latency_ms: Vec<u64>,
+        /// Concurrent delivery clients (closed loop).
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Give up waiting for acceptance after this long.
+        #[arg(long, default_value_t = 900)]
+        deadline_secs: u64,
+    },
+    /// Drain: orders queued while TrackingTech is down, then the time until all are accepted.
+    Drain {
+        #[arg(long, default_value_t = 100_000)]
+        orders: u64,
+        #[arg(long, default_value_t = 10)]
+        connections: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Give up waiting (for the first tries, then for the drain) after this long.
+        #[arg(long, default_value_t = 900)]
+        deadline_secs: u64,
+    },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Engine tunables; left out, the product's defaults.
+#[derive(clap::Args)]
+struct EngineArgs {
+    /// Sends in flight overall (product default 32).
+    #[arg(long)]
+    engine_concurrency: Option<usize>,
+    /// Sends in flight per connection (product default 4).
+    #[arg(long)]
+    per_connection: Option<u32>,
+    /// SQLite's `synchronous` setting for the SQLite runs: full (the product's default) or normal.
+    #[arg(long, default_value = "full")]
+    synchronous: String,
+}
+
+impl EngineArgs {
+    fn options(&self) -> flow::EngineOptions {
+        flow::EngineOptions {
+            concurrency: self.engine_concurrency,
+            per_connection: self.per_connection,
+            synchronous: self.synchronous.clone(),
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    // Named threads, so `/proc/self/task` tells the connector's CPU from the fakes' (`rig.rs`).
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("ttwc")
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     if let Ok(filter) = std::env::var("TTWC_LOG") {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
@@ -80,6 +153,40 @@ async fn main() -> anyhow::Result<()> {
             seconds,
             concurrency,
         } => memory(connections, seconds, concurrency).await,
+        What::E2e {
+            orders,
+            connections,
+            latency_ms,
+            concurrency,
+            engine,
+            deadline_secs,
+        } => {
+            flow::e2e(
+                orders,
+                connections,
+                &latency_ms,
+                concurrency,
+                &engine.options(),
+                Duration::from_secs(deadline_secs),
+            )
+            .await
+        }
+        What::Drain {
+            orders,
+            connections,
+            concurrency,
+            engine,
+            deadline_secs,
+        } => {
+            flow::drain(
+                orders,
+                connections,
+                concurrency,
+                &engine.options(),
+                Duration::from_secs(deadline_secs),
+            )
+            .await
+        }
     }
 }
 
