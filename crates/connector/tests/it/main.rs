@@ -2,6 +2,7 @@
 
 mod browser;
 mod dashboard;
+mod full_disk;
 mod helpers;
 mod observability;
 mod outage;
