@@ -68,29 +68,45 @@ const RECORD_BATCH: usize = 64;
 pub(super) async fn recorder(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToRecord>) {
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-        let items: Vec<Finished<'_>> = batch
-            .iter()
-            .map(|r: &ToRecord| Finished {
-                connection_id: &r.connection_id,
-                order_id: r.order_id,
-                outcome: &r.outcome,
-                activity: r.activity.as_ref().map(|(k, m)| (*k, m.as_str())),
-            })
-            .collect();
-        let result = shared.app.store().finish_sends(&shared.owner, &items).await;
-        drop(items);
-        match result {
+        match record_batch(&shared, &batch).await {
             Ok(flags) => {
                 for (r, mine) in batch.drain(..).zip(flags) {
                     let _ = r.recorded.send(Ok(mine));
                 }
             }
-            Err(e) => {
-                let message = e.to_string();
+            Err(message) => {
                 for r in batch.drain(..) {
                     let _ = r.recorded.send(Err(message.clone()));
                 }
             }
+        }
+    }
+}
+
+/// Records one batch. An outcome is known once TrackingTech has answered, so a failing
+/// database (full disk, gone) is retried for as long as the orders' leases last rather than
+/// the outcomes dropped: dropped, each order would wait out its lease and be sent again.
+async fn record_batch(shared: &Shared, batch: &[ToRecord]) -> Result<Vec<bool>, String> {
+    let items: Vec<Finished<'_>> = batch
+        .iter()
+        .map(|r| Finished {
+            connection_id: &r.connection_id,
+            order_id: r.order_id,
+            outcome: &r.outcome,
+            activity: r.activity.as_ref().map(|(k, m)| (*k, m.as_str())),
+        })
+        .collect();
+    let give_up = tokio::time::Instant::now() + shared.config.lease;
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match shared.app.store().finish_sends(&shared.owner, &items).await {
+            Ok(flags) => return Ok(flags),
+            Err(e) if tokio::time::Instant::now() + wait < give_up => {
+                tracing::warn!(error = %e, outcomes = items.len(), retry_in_ms = wait.as_millis() as u64, "recording send outcomes failed; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => return Err(e.to_string()),
         }
     }
 }

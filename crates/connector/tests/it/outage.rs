@@ -58,33 +58,14 @@ impl Proxy {
 
 #[tokio::test]
 async fn postgres_going_away_refuses_deliveries_and_reconcile_sends_them_after() {
-    let Some(server) =
-        postgres_url("postgres_going_away_refuses_deliveries_and_reconcile_sends_them_after")
+    let Some((schema, proxy, mut t)) = through_a_proxy(
+        "postgres_going_away_refuses_deliveries_and_reconcile_sends_them_after",
+        Duration::from_millis(500),
+    )
+    .await
     else {
         return;
     };
-    let schema = PgSchema::create(&server).await;
-    let parsed = url::Url::parse(&schema.url).expect("url");
-    let host = parsed.host_str().unwrap_or("127.0.0.1");
-    let upstream = tokio::net::lookup_host((host, parsed.port().unwrap_or(5432)))
-        .await
-        .expect("resolve")
-        .next()
-        .expect("an address");
-    let proxy = Proxy::start(upstream).await;
-    let mut through_proxy = parsed.clone();
-    through_proxy.set_host(Some("127.0.0.1")).expect("host");
-    through_proxy
-        .set_port(Some(proxy.addr.port()))
-        .expect("port");
-
-    let mut t = spawn_with(Options {
-        database_url: Some(through_proxy.to_string()),
-        master_key: Some("ab".repeat(32)),
-        reconcile_interval: Duration::from_millis(500),
-        ..Options::default()
-    })
-    .await;
     let conn = t.connect_with_keys().await["id"]
         .as_str()
         .expect("id")
@@ -142,5 +123,92 @@ async fn postgres_going_away_refuses_deliveries_and_reconcile_sends_them_after()
     ids.dedup();
     assert_eq!(ids.len(), total, "no order twice");
     assert_eq!(total, states.get("sent").copied().unwrap_or(0));
+    drop(schema);
+}
+
+/// Connects ttwc to a fresh PostgreSQL schema through a proxy that can cut it.
+async fn through_a_proxy(
+    test: &str,
+    reconcile_interval: Duration,
+) -> Option<(PgSchema, Proxy, TestApp)> {
+    let server = postgres_url(test)?;
+    let schema = PgSchema::create(&server).await;
+    let parsed = url::Url::parse(&schema.url).expect("url");
+    let host = parsed.host_str().unwrap_or("127.0.0.1");
+    let upstream = tokio::net::lookup_host((host, parsed.port().unwrap_or(5432)))
+        .await
+        .expect("resolve")
+        .next()
+        .expect("an address");
+    let proxy = Proxy::start(upstream).await;
+    let mut through_proxy = parsed.clone();
+    through_proxy.set_host(Some("127.0.0.1")).expect("host");
+    through_proxy
+        .set_port(Some(proxy.addr.port()))
+        .expect("port");
+    let t = spawn_with(Options {
+        database_url: Some(through_proxy.to_string()),
+        master_key: Some("ab".repeat(32)),
+        reconcile_interval,
+        ..Options::default()
+    })
+    .await;
+    Some((schema, proxy, t))
+}
+
+#[tokio::test]
+async fn an_outcome_known_while_the_database_is_away_is_recorded_once_it_is_back() {
+    let Some((schema, proxy, mut t)) = through_a_proxy(
+        "an_outcome_known_while_the_database_is_away_is_recorded_once_it_is_back",
+        Duration::from_secs(3600),
+    )
+    .await
+    else {
+        return;
+    };
+    let conn = t.connect_with_keys().await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // TrackingTech answers slowly, so the database can go away while the send is in flight.
+    assert_eq!(
+        t.sandbox_send(
+            reqwest::Method::PUT,
+            "/_sandbox/faults",
+            json!({"latency_ms": 1500})
+        )
+        .await,
+        StatusCode::OK
+    );
+    let order = made_up_order(93_001, vec![line("Polera", 1)], "Irarrázaval 123");
+    assert_eq!(
+        deliver(&t, &conn, &order, "order.updated").await,
+        StatusCode::OK
+    );
+    eventually(Duration::from_secs(20), "the order in flight", || async {
+        let o = t.app.store().order(&conn, 93_001).await.ok()??;
+        (o.state == connector::store::OrderState::Sending).then_some(())
+    })
+    .await;
+    proxy.cut().await;
+    // TrackingTech accepts it while ttwc cannot write that down.
+    eventually(
+        Duration::from_secs(20),
+        "TrackingTech to accept",
+        || async { (!t.received().await.is_empty()).then_some(()) },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // the database stays away a while
+    proxy.restore();
+    // Recorded as soon as the database is back — well before the 60 s job lease would let
+    // the order be claimed and sent again.
+    eventually(Duration::from_secs(20), "the outcome recorded", || async {
+        let o = t.app.store().order(&conn, 93_001).await.ok()??;
+        (o.state == connector::store::OrderState::Sent).then_some(())
+    })
+    .await;
+    let received = t.received().await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["requests"], json!(1), "sent once: {received:?}");
     drop(schema);
 }
