@@ -6,17 +6,47 @@
 
 use std::collections::BTreeMap;
 
-/// CPU seconds per thread, keyed by thread id, with the thread's name.
+/// CPU seconds per thread, keyed by thread id, with the thread's name; and the whole machine's
+/// busy CPU seconds, to tell when other processes took the cores.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     threads: BTreeMap<u64, (String, f64)>,
+    machine_busy: f64,
+}
+
+/// Busy CPU seconds of the whole machine since boot (`/proc/stat`, all but idle and iowait).
+fn machine_busy() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
+        return 0.0;
+    };
+    let Some(line) = stat.lines().find(|l| l.starts_with("cpu ")) else {
+        return 0.0;
+    };
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let busy: u64 = ticks
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, t)| t)
+        .sum();
+    busy as f64 / 100.0
 }
 
 /// Reads every thread's name and CPU time; threads that vanish mid-read are skipped.
 pub fn snapshot() -> Snapshot {
     let mut threads = BTreeMap::new();
+    let machine_busy = machine_busy();
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
-        return Snapshot { threads };
+        return Snapshot {
+            threads,
+            machine_busy,
+        };
     };
     for entry in dir.flatten() {
         let Some(tid) = entry
@@ -34,7 +64,10 @@ pub fn snapshot() -> Snapshot {
             threads.insert(tid, (name, seconds));
         }
     }
-    Snapshot { threads }
+    Snapshot {
+        threads,
+        machine_busy,
+    }
 }
 
 /// `schedstat`'s first field (nanoseconds on a CPU) when the kernel has it, else `stat`'s
@@ -103,9 +136,12 @@ pub fn describe(before: &Snapshot, after: &Snapshot, wall: f64) -> String {
         })
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let capacity = wall.max(1e-9) * cores as f64;
+    let others = (after.machine_busy - before.machine_busy - total).max(0.0);
     format!(
-        "CPU over {wall:.1} s wall: {total:.1} s in all ({:.0} % of {cores} cores) — {}",
-        100.0 * total / (wall.max(1e-9) * cores as f64),
+        "CPU over {wall:.1} s wall: this process {total:.1} s ({:.0} % of {cores} cores), other processes {others:.1} s ({:.0} %) — {}",
+        100.0 * total / capacity,
+        100.0 * others / capacity,
         parts.join(", ")
     )
 }

@@ -460,6 +460,7 @@ pub async fn drain(
     concurrency: usize,
     engine: &EngineOptions,
     deadline: Duration,
+    tries_deadline: Duration,
 ) -> anyhow::Result<()> {
     let runtimes = Runtimes::start()?;
     let mut lines = Vec::new();
@@ -538,7 +539,7 @@ pub async fn drain(
         let mut next_report = Instant::now() + Duration::from_secs(5);
         let mut last_full = Instant::now() - Duration::from_secs(10);
         let (all_tried, attempts_made) = loop {
-            if started.elapsed() > deadline {
+            if started.elapsed() > tries_deadline {
                 break (None, 0);
             }
             if newest_attempted(&rig.app, 200).await
@@ -571,6 +572,10 @@ pub async fn drain(
         let _ = renewals.await;
         rig.sandbox.admin.clear_faults().await?;
         let ended = Instant::now();
+        eprintln!(
+            "[{label}] {:.1} s: the outage is over; draining",
+            started.elapsed().as_secs_f64()
+        );
         let no_delivery = AtomicBool::new(false);
         let cpu_before = cpu::snapshot();
         let drained = wait_until_sent(&rig.app, &label, ended, deadline, &no_delivery, &done).await;

@@ -93,9 +93,13 @@ enum What {
         concurrency: usize,
         #[command(flatten)]
         engine: EngineArgs,
-        /// Give up waiting (for the first tries, then for the drain) after this long.
+        /// Give up waiting for the drain after this long (from the end of the outage).
         #[arg(long, default_value_t = 900)]
         deadline_secs: u64,
+        /// Give up waiting for every order's first try after this long (from the first
+        /// delivery); the outage then ends anyway.
+        #[arg(long, default_value_t = 3600)]
+        tries_deadline_secs: u64,
     },
 }
 
@@ -177,6 +181,7 @@ async fn run() -> anyhow::Result<()> {
             concurrency,
             engine,
             deadline_secs,
+            tries_deadline_secs,
         } => {
             flow::drain(
                 orders,
@@ -184,6 +189,7 @@ async fn run() -> anyhow::Result<()> {
                 concurrency,
                 &engine.options(),
                 Duration::from_secs(deadline_secs),
+                Duration::from_secs(tries_deadline_secs),
             )
             .await
         }
