@@ -29,6 +29,8 @@ pub enum StoreError {
     /// A failure shared by every request of one group commit.
     #[error("database error (group commit): {0}")]
     Shared(String),
+    #[error("the database or its disk is full: deliveries are refused until there is room")]
+    Full,
     #[error("bad database URL option {option}={value:?}: {expected}")]
     BadOption {
         option: &'static str,

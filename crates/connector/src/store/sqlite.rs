@@ -1,6 +1,8 @@
 //! The SQLite backend: one file in WAL mode, `synchronous=FULL` by default, embedded migrations.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -22,6 +24,13 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Queues new orders for the group-commit writer.
     enqueue: tokio::sync::mpsc::Sender<Pending>,
+    /// Set when the writer's last commit failed for want of room (SQLITE_FULL).
+    full: Arc<AtomicBool>,
+}
+
+/// Whether `e` is SQLite saying the database (or its disk) is full.
+fn is_full(e: &StoreError) -> bool {
+    matches!(e, StoreError::Db(sqlx::Error::Database(d)) if d.code().as_deref() == Some("13"))
 }
 
 /// A new order waiting for the writer, and where to say whether it was inserted.
@@ -45,10 +54,15 @@ const GROUP_COMMIT_MAX: usize = 256;
 /// SQLite has one writer at a time, so deliveries arriving together are inserted by one task in
 /// one transaction and each request is answered after *its* commit. A lone delivery still
 /// commits at once (the writer takes whatever is waiting, without lingering).
-async fn group_commit(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<Pending>) {
+async fn group_commit(
+    pool: SqlitePool,
+    mut rx: tokio::sync::mpsc::Receiver<Pending>,
+    full: Arc<AtomicBool>,
+) {
     let mut batch: Vec<Pending> = Vec::with_capacity(GROUP_COMMIT_MAX);
     while rx.recv_many(&mut batch, GROUP_COMMIT_MAX).await > 0 {
         let result = insert_batch(&pool, &batch).await;
+        full.store(result.as_ref().is_err_and(is_full), Ordering::Relaxed);
         match result {
             Ok(inserted) => {
                 for (p, inserted) in batch.drain(..).zip(inserted) {
@@ -56,9 +70,15 @@ async fn group_commit(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<Pend
                 }
             }
             Err(e) => {
+                let full = is_full(&e);
                 let message = e.to_string();
                 for p in batch.drain(..) {
-                    let _ = p.done.send(Err(StoreError::Shared(message.clone())));
+                    let e = if full {
+                        StoreError::Full
+                    } else {
+                        StoreError::Shared(message.clone())
+                    };
+                    let _ = p.done.send(Err(e));
                 }
             }
         }
@@ -190,6 +210,8 @@ impl SqliteStore {
         // behind hundreds of request tasks each time the database answered, and every
         // delivery in the batch waited with it.
         let writer_pool = pool.clone();
+        let full = Arc::new(AtomicBool::new(false));
+        let writer_full = full.clone();
         std::thread::Builder::new()
             .name("ttwc-sqlite-writer".into())
             .spawn(move || {
@@ -197,12 +219,16 @@ impl SqliteStore {
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(group_commit(writer_pool, rx)),
+                    Ok(rt) => rt.block_on(group_commit(writer_pool, rx, writer_full)),
                     Err(e) => tracing::error!(error = %e, "cannot start the SQLite writer"),
                 }
             })
             .map_err(|e| StoreError::Shared(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(SqliteStore { pool, enqueue })
+        Ok(SqliteStore {
+            pool,
+            enqueue,
+            full,
+        })
     }
 }
 
@@ -1084,6 +1110,28 @@ impl Store for SqliteStore {
             return Err(StoreError::Corrupt(format!(
                 "{applied} of {expected} migrations applied"
             )));
+        }
+        if self.full.load(Ordering::Relaxed) {
+            // Deliveries were refused for want of room: ready again only once a real write of
+            // a few pages commits (so a freed disk is noticed without waiting for traffic).
+            let probe = async {
+                sqlx::query(
+                    "INSERT INTO leases (name, owner, until) VALUES ('ttwc-readyz-probe', ?, '') \
+                     ON CONFLICT (name) DO UPDATE SET owner = excluded.owner",
+                )
+                .bind("x".repeat(16 * 1024))
+                .execute(&self.pool)
+                .await?;
+                sqlx::query("DELETE FROM leases WHERE name = 'ttwc-readyz-probe'")
+                    .execute(&self.pool)
+                    .await?;
+                Ok::<(), StoreError>(())
+            };
+            match probe.await {
+                Ok(()) => self.full.store(false, Ordering::Relaxed),
+                Err(e) if is_full(&e) => return Err(StoreError::Full),
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

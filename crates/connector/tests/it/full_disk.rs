@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use connector::{App, AppOptions, Settings};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
@@ -241,6 +242,17 @@ async fn a_full_disk_refuses_deliveries_and_reconcile_sends_them_once_space_is_f
     )
     .await;
 
+    // The operator sees why: not ready, saying the database is full.
+    let ready = t
+        .http
+        .get(format!("{}/readyz", t.base))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let why = ready.text().await.expect("readyz body");
+    assert!(why.contains("full"), "{why}");
+
     // Space comes back (the freed pages go to SQLite's freelist and the app's writes use them,
     // no restart), and so does the store's API.
     sqlx::query("DROP TABLE filler")
@@ -248,6 +260,14 @@ async fn a_full_disk_refuses_deliveries_and_reconcile_sends_them_once_space_is_f
         .await
         .expect("drop the filler");
     assert!(pragma(&side, "PRAGMA freelist_count").await > CAP / 2);
+    // Ready again as soon as there is room, before any delivery comes.
+    let ready = t
+        .http
+        .get(format!("{}/readyz", t.base))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), StatusCode::OK);
     // A delivery needing as much room is taken again at once: with the store's API still down
     // only the delivery can have queued this order.
     t.sim_set_status(paid_after, "processing").await;
