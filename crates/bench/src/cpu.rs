@@ -12,6 +12,33 @@ use std::collections::BTreeMap;
 pub struct Snapshot {
     threads: BTreeMap<u64, (String, f64)>,
     machine_busy: f64,
+    /// CPU seconds of every `postgres` process (its backends serve our queries).
+    postgres: f64,
+}
+
+/// CPU seconds of all processes named `postgres` (live ones; exited backends are missed).
+fn postgres_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut total = 0.0;
+    for entry in dir.flatten() {
+        let path = entry.path();
+        let is_pid = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        if !is_pid {
+            continue;
+        }
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if name.trim() == "postgres"
+            && let Some(seconds) = stat_seconds(&path)
+        {
+            total += seconds;
+        }
+    }
+    total
 }
 
 /// Busy CPU seconds of the whole machine since boot (`/proc/stat`, all but idle and iowait).
@@ -42,10 +69,12 @@ fn machine_busy() -> f64 {
 pub fn snapshot() -> Snapshot {
     let mut threads = BTreeMap::new();
     let machine_busy = machine_busy();
+    let postgres = postgres_seconds();
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
         return Snapshot {
             threads,
             machine_busy,
+            postgres,
         };
     };
     for entry in dir.flatten() {
@@ -67,6 +96,7 @@ pub fn snapshot() -> Snapshot {
     Snapshot {
         threads,
         machine_busy,
+        postgres,
     }
 }
 
@@ -81,6 +111,11 @@ fn cpu_seconds(task: &std::path::Path) -> Option<f64> {
     {
         return Some(ns as f64 / 1e9);
     }
+    stat_seconds(task)
+}
+
+/// `stat`'s utime + stime of a process or thread, in seconds (100 clock ticks a second).
+fn stat_seconds(task: &std::path::Path) -> Option<f64> {
     let stat = std::fs::read_to_string(task.join("stat")).ok()?;
     // The name may hold spaces and parentheses: the fields start after the last ')'.
     let rest = &stat[stat.rfind(')')? + 1..];
@@ -137,10 +172,12 @@ pub fn describe(before: &Snapshot, after: &Snapshot, wall: f64) -> String {
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let capacity = wall.max(1e-9) * cores as f64;
-    let others = (after.machine_busy - before.machine_busy - total).max(0.0);
+    let postgres = (after.postgres - before.postgres).max(0.0);
+    let others = (after.machine_busy - before.machine_busy - total - postgres).max(0.0);
     format!(
-        "CPU over {wall:.1} s wall: this process {total:.1} s ({:.0} % of {cores} cores), other processes {others:.1} s ({:.0} %) — {}",
+        "CPU over {wall:.1} s wall: this process {total:.1} s ({:.0} % of {cores} cores), postgres processes {postgres:.1} s ({:.0} %), other processes {others:.1} s ({:.0} %) — {}",
         100.0 * total / capacity,
+        100.0 * postgres / capacity,
         100.0 * others / capacity,
         parts.join(", ")
     )
