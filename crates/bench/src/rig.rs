@@ -126,6 +126,7 @@ fn database_url(backend: &Backend, dir: &std::path::Path, schema: &str) -> anyho
 
 /// Where a connection's deliveries go.
 pub struct Target {
+    pub connection_id: String,
     pub url: String,
     pub secret: String,
     pub store_url: String,
@@ -402,6 +403,7 @@ async fn connect(
     let secret = connection::Secrets::open_webhook_secret(app, &row)
         .context("the new connection's webhook secret does not open")?;
     Ok(Target {
+        connection_id: row.id.clone(),
         url: format!("http://{connector_addr}/webhooks/woocommerce/{}", row.id),
         secret: secret.expose().to_owned(),
         store_url: row.store_url,
