@@ -76,93 +76,127 @@ pub struct Delivered {
     pub seconds: f64,
 }
 
-/// Delivers orders `first_id .. first_id + orders` round-robin over `targets` from
-/// `concurrency` clients, closed loop (each sends its next one when answered). Counts finished
-/// deliveries in `done` as it goes.
+impl Delivered {
+    fn add(&mut self, other: &Delivered) {
+        self.queued += other.queued;
+        self.not_queued += other.not_queued;
+        self.failed_tries += other.failed_tries;
+        self.lost += other.lost;
+    }
+}
+
+/// Delivers one order to `target`, trying up to 10 times.
+async fn deliver_one(http: &reqwest::Client, target: &Target, id: u64) -> Delivered {
+    let mut out = Delivered::default();
+    let body = sendable_order(id, &target.store_url);
+    let signature = woocommerce::webhook::sign(target.secret.as_bytes(), &body);
+    for attempt in 0..10u64 {
+        let sent = http
+            .post(&target.url)
+            .header("content-type", "application/json")
+            .header("x-wc-webhook-source", format!("{}/", target.store_url))
+            .header("x-wc-webhook-topic", "order.updated")
+            .header("x-wc-webhook-resource", "order")
+            .header("x-wc-webhook-event", "updated")
+            .header("x-wc-webhook-signature", &signature)
+            .header("x-wc-webhook-id", "1")
+            .header(
+                "x-wc-webhook-delivery-id",
+                "0123456789abcdef0123456789abcdef",
+            )
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => {
+                let text = r.text().await.unwrap_or_default();
+                if text.contains("\"queued\":true") {
+                    out.queued += 1;
+                } else {
+                    out.not_queued += 1;
+                }
+                return out;
+            }
+            other => {
+                out.failed_tries += 1;
+                if std::env::var_os("TTWC_BENCH_VERBOSE").is_some() {
+                    eprintln!(
+                        "delivery of order {id} failed: {:?}",
+                        other.map(|r| r.status())
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(20 * (attempt + 1))).await;
+            }
+        }
+    }
+    out.lost += 1;
+    out
+}
+
+/// Delivers orders `first_id .. first_id + orders` round-robin over `targets`: closed loop
+/// from `concurrency` clients (each sends its next one when answered), or — with `rate` — open
+/// loop, one delivery started every 1/rate s whatever the answers. Counts finished deliveries
+/// in `done` as it goes.
 async fn deliver(
     targets: Arc<Vec<Target>>,
     first_id: u64,
     orders: u64,
     concurrency: usize,
+    rate: Option<u64>,
     done: Arc<AtomicU64>,
 ) -> Delivered {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency.max(16))
         .build()
         .unwrap_or_default();
-    let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (http, targets, next, done) =
-            (http.clone(), targets.clone(), next.clone(), done.clone());
-        workers.push(tokio::spawn(async move {
-            let mut mine = Delivered::default();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= orders {
-                    break;
-                }
-                let id = first_id + i;
-                let target = &targets[(i as usize) % targets.len()];
-                let body = sendable_order(id, &target.store_url);
-                let signature = woocommerce::webhook::sign(target.secret.as_bytes(), &body);
-                let mut answered = false;
-                for attempt in 0..10u64 {
-                    let sent = http
-                        .post(&target.url)
-                        .header("content-type", "application/json")
-                        .header("x-wc-webhook-source", format!("{}/", target.store_url))
-                        .header("x-wc-webhook-topic", "order.updated")
-                        .header("x-wc-webhook-resource", "order")
-                        .header("x-wc-webhook-event", "updated")
-                        .header("x-wc-webhook-signature", &signature)
-                        .header("x-wc-webhook-id", "1")
-                        .header(
-                            "x-wc-webhook-delivery-id",
-                            "0123456789abcdef0123456789abcdef",
-                        )
-                        .body(body.clone())
-                        .send()
-                        .await;
-                    match sent {
-                        Ok(r) if r.status().is_success() => {
-                            let text = r.text().await.unwrap_or_default();
-                            if text.contains("\"queued\":true") {
-                                mine.queued += 1;
-                            } else {
-                                mine.not_queued += 1;
-                            }
-                            answered = true;
+    let mut total = Delivered::default();
+    match rate {
+        None => {
+            let next = Arc::new(AtomicU64::new(0));
+            let mut workers = Vec::new();
+            for _ in 0..concurrency {
+                let (http, targets, next, done) =
+                    (http.clone(), targets.clone(), next.clone(), done.clone());
+                workers.push(tokio::spawn(async move {
+                    let mut mine = Delivered::default();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= orders {
                             break;
                         }
-                        other => {
-                            mine.failed_tries += 1;
-                            if std::env::var_os("TTWC_BENCH_VERBOSE").is_some() {
-                                eprintln!(
-                                    "delivery of order {id} failed: {:?}",
-                                    other.map(|r| r.status())
-                                );
-                            }
-                            tokio::time::sleep(Duration::from_millis(20 * (attempt + 1))).await;
-                        }
+                        let target = &targets[(i as usize) % targets.len()];
+                        mine.add(&deliver_one(&http, target, first_id + i).await);
+                        done.fetch_add(1, Ordering::Relaxed);
                     }
-                }
-                if !answered {
-                    mine.lost += 1;
-                }
-                done.fetch_add(1, Ordering::Relaxed);
+                    mine
+                }));
             }
-            mine
-        }));
-    }
-    let mut total = Delivered::default();
-    for w in workers {
-        if let Ok(d) = w.await {
-            total.queued += d.queued;
-            total.not_queued += d.not_queued;
-            total.failed_tries += d.failed_tries;
-            total.lost += d.lost;
+            for w in workers {
+                if let Ok(d) = w.await {
+                    total.add(&d);
+                }
+            }
+        }
+        Some(rate) => {
+            let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate.max(1)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut in_flight = Vec::with_capacity(orders as usize);
+            for i in 0..orders {
+                tick.tick().await;
+                let (http, targets, done) = (http.clone(), targets.clone(), done.clone());
+                in_flight.push(tokio::spawn(async move {
+                    let target = &targets[(i as usize) % targets.len()];
+                    let d = deliver_one(&http, target, first_id + i).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                    d
+                }));
+            }
+            for f in in_flight {
+                if let Ok(d) = f.await {
+                    total.add(&d);
+                }
+            }
         }
     }
     total.seconds = started.elapsed().as_secs_f64();
@@ -312,6 +346,7 @@ pub async fn e2e(
     connections: usize,
     latencies: &[u64],
     concurrency: usize,
+    rate: Option<u64>,
     engine: &EngineOptions,
     deadline: Duration,
 ) -> anyhow::Result<()> {
@@ -349,7 +384,7 @@ pub async fn e2e(
                 let (targets, delivering, done) =
                     (rig.targets.clone(), delivering.clone(), done.clone());
                 runtimes.client.spawn(async move {
-                    let d = deliver(targets, first_id, orders, concurrency, done).await;
+                    let d = deliver(targets, first_id, orders, concurrency, rate, done).await;
                     delivering.store(false, Ordering::Release);
                     d
                 })
@@ -388,8 +423,12 @@ pub async fn e2e(
             rig.stop().await;
         }
     }
+    let loop_kind = match rate {
+        None => format!("{concurrency} concurrent delivery clients (closed loop)"),
+        Some(r) => format!("deliveries at {r}/s (open loop)"),
+    };
     println!(
-        "\nend to end: {orders} orders over {connections} connections, {concurrency} concurrent delivery clients (closed loop), {}, loopback",
+        "\nend to end: {orders} orders over {connections} connections, {loop_kind}, {}, loopback",
         engine.describe()
     );
     println!(
@@ -514,9 +553,9 @@ pub async fn drain(
         let started = Instant::now();
         let load = {
             let (targets, done) = (rig.targets.clone(), done.clone());
-            runtimes
-                .client
-                .spawn(async move { deliver(targets, first_id, orders, concurrency, done).await })
+            runtimes.client.spawn(async move {
+                deliver(targets, first_id, orders, concurrency, None, done).await
+            })
         };
         let mut next_report = Instant::now() + Duration::from_secs(5);
         while !load.is_finished() {

@@ -77,6 +77,10 @@ enum What {
         /// Concurrent delivery clients (closed loop).
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Deliver at this fixed rate per second instead (open loop), to see per-order latency
+        /// below the engine's capacity.
+        #[arg(long)]
+        rate: Option<u64>,
         #[command(flatten)]
         engine: EngineArgs,
         /// Give up waiting for acceptance after this long.
@@ -162,6 +166,7 @@ async fn run() -> anyhow::Result<()> {
             connections,
             latency_ms,
             concurrency,
+            rate,
             engine,
             deadline_secs,
         } => {
@@ -170,6 +175,7 @@ async fn run() -> anyhow::Result<()> {
                 connections,
                 &latency_ms,
                 concurrency,
+                rate,
                 &engine.options(),
                 Duration::from_secs(deadline_secs),
             )
