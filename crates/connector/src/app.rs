@@ -57,6 +57,8 @@ struct Inner {
     metrics: crate::metrics::Metrics,
     /// The webhook receiver's short-lived view of connections.
     targets: crate::targets::Targets,
+    /// WooCommerce clients by SHA-256 of (store URL, keys).
+    woo_clients: std::sync::Mutex<std::collections::HashMap<[u8; 32], woocommerce::Client>>,
 }
 
 impl App {
@@ -110,6 +112,7 @@ impl App {
                 wakeup: Arc::new(tokio::sync::Notify::new()),
                 metrics: crate::metrics::Metrics::new(),
                 targets: crate::targets::Targets::default(),
+                woo_clients: std::sync::Mutex::default(),
             }),
         })
     }
@@ -201,13 +204,41 @@ impl App {
     }
 
     /// A WooCommerce client for a connection's store, with its keys.
+    ///
+    /// Clients are kept per store and keys: building one builds an HTTP client with its TLS
+    /// roots, which cost milliseconds of CPU per send and per write-back before they were kept.
     pub fn woo_client(
         &self,
         store_url: &str,
         credentials: woocommerce::Credentials,
     ) -> Option<woocommerce::Client> {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for part in [
+            store_url,
+            credentials.consumer_key(),
+            credentials.consumer_secret(),
+        ] {
+            hash.update(part.as_bytes());
+            hash.update([0]);
+        }
+        let key: [u8; 32] = hash.finalize().into();
+        let mut clients = self
+            .inner
+            .woo_clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(&key) {
+            return Some(client.clone());
+        }
         let store = woocommerce::StoreUrl::parse(store_url).ok()?;
-        woocommerce::Client::new(store, credentials, self.woo_options()).ok()
+        let client = woocommerce::Client::new(store, credentials, self.woo_options()).ok()?;
+        // Keys replaced by a reconnect leave their client behind; a bound keeps that finite.
+        if clients.len() >= 20_000 {
+            clients.clear();
+        }
+        clients.insert(key, client.clone());
+        Some(client)
     }
 
     pub fn woo_options(&self) -> woocommerce::ClientOptions {
