@@ -315,14 +315,24 @@ pub struct EngineOptions {
     pub per_connection: Option<u32>,
     /// SQLite's `synchronous` for the SQLite runs.
     pub synchronous: String,
+    /// Sandboxes taking the orders (one courier each; see `rig::Sandboxes`).
+    pub sandboxes: usize,
 }
 
 impl EngineOptions {
     fn describe(&self) -> String {
         let defaults =
             connector::engine::EngineConfig::from_settings(&connector::Settings::defaults());
+        let sandboxes = if self.sandboxes > 1 {
+            format!(
+                "; {} couriers, each on a sandbox of its own (connection i on courier i mod {})",
+                self.sandboxes, self.sandboxes
+            )
+        } else {
+            "; one sandbox".to_owned()
+        };
         format!(
-            "engine: {} sends in flight, {} per connection",
+            "engine: {} sends in flight, {} per connection{sandboxes}",
             self.concurrency.unwrap_or(defaults.concurrency),
             self.per_connection.unwrap_or(defaults.per_connection)
         )
@@ -338,6 +348,46 @@ struct E2eRow {
     accepted: Accepted,
     states: String,
     cpu: String,
+}
+
+/// The row of the e2e table.
+fn e2e_line(r: &E2eRow, orders: u64) -> String {
+    let (p50, p99, max) = r
+        .percentiles
+        .map(|(a, b, c)| (format!("{a:.0}"), format!("{b:.0}"), format!("{c:.0}")))
+        .unwrap_or_else(|| ("–".into(), "–".into(), "–".into()));
+    let (after, rate) = match r.all_accepted {
+        Some(d) => (
+            format!("{:.2}", d.as_secs_f64()),
+            format!("{:.0}", orders as f64 / d.as_secs_f64()),
+        ),
+        None => ("not within the deadline".into(), "–".into()),
+    };
+    format!(
+        "| {} | {} ms | {:.0} | {after} | {rate} | {p50} | {p99} | {max} | {} ({}) | {} |",
+        r.backend,
+        r.latency_ms,
+        r.delivered.queued as f64 / r.delivered.seconds,
+        r.accepted.orders,
+        r.accepted.duplicates,
+        r.delivered.failed_tries,
+    )
+}
+
+/// What the e2e table's row leaves out.
+fn e2e_note(r: &E2eRow) -> String {
+    format!(
+        "- {} {} ms: outbox {}; deliveries queued {}, not queued {}, lost {}; sandbox send requests {} for {} distinct orders; {}",
+        r.backend,
+        r.latency_ms,
+        r.states,
+        r.delivered.queued,
+        r.delivered.not_queued,
+        r.delivered.lost,
+        r.accepted.send_requests,
+        r.accepted.distinct,
+        r.cpu
+    )
 }
 
 /// `ttwc-bench e2e`.
@@ -366,12 +416,13 @@ pub async fn e2e(
                     schema: "ttwc_bench_e2e",
                     engine_concurrency: engine.concurrency,
                     per_connection: engine.per_connection,
+                    sandboxes: engine.sandboxes,
                 },
             )
             .await?;
             if latency_ms > 0 {
                 rig.sandbox
-                    .admin
+                    .admins
                     .set_faults(json!({"latency_ms": latency_ms}))
                     .await?;
             }
@@ -407,10 +458,9 @@ pub async fn e2e(
                 eprintln!("[{label}] not all accepted within {} s", deadline.as_secs());
             }
             let percentiles = queued_to_sent(&rig.app).await;
-            let accepted = rig.sandbox.admin.accepted().await?;
+            let accepted = rig.sandbox.admins.accepted().await?;
             let states = states(&rig.app).await;
-            eprintln!("[{label}] done: {states}; {cpu}");
-            rows.push(E2eRow {
+            let row = E2eRow {
                 backend: backend.label(),
                 latency_ms,
                 delivered,
@@ -419,7 +469,14 @@ pub async fn e2e(
                 accepted,
                 states,
                 cpu,
-            });
+            };
+            // Also on stderr at once, so a run cut short keeps what it measured.
+            eprintln!(
+                "[{label}] done:\n{}\n{}",
+                e2e_line(&row, orders),
+                e2e_note(&row)
+            );
+            rows.push(row);
             rig.stop().await;
         }
     }
@@ -436,41 +493,11 @@ pub async fn e2e(
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
-        let (p50, p99, max) = r
-            .percentiles
-            .map(|(a, b, c)| (format!("{a:.0}"), format!("{b:.0}"), format!("{c:.0}")))
-            .unwrap_or_else(|| ("–".into(), "–".into(), "–".into()));
-        let (after, rate) = match r.all_accepted {
-            Some(d) => (
-                format!("{:.2}", d.as_secs_f64()),
-                format!("{:.0}", orders as f64 / d.as_secs_f64()),
-            ),
-            None => ("not within the deadline".into(), "–".into()),
-        };
-        println!(
-            "| {} | {} ms | {:.0} | {after} | {rate} | {p50} | {p99} | {max} | {} ({}) | {} |",
-            r.backend,
-            r.latency_ms,
-            r.delivered.queued as f64 / r.delivered.seconds,
-            r.accepted.orders,
-            r.accepted.duplicates,
-            r.delivered.failed_tries,
-        );
+        println!("{}", e2e_line(r, orders));
     }
     println!();
     for r in &rows {
-        println!(
-            "- {} {} ms: outbox {}; deliveries queued {}, not queued {}, lost {}; sandbox send requests {} for {} distinct orders; {}",
-            r.backend,
-            r.latency_ms,
-            r.states,
-            r.delivered.queued,
-            r.delivered.not_queued,
-            r.delivered.lost,
-            r.accepted.send_requests,
-            r.accepted.distinct,
-            r.cpu
-        );
+        println!("{}", e2e_note(r));
     }
     Ok(())
 }
@@ -519,6 +546,7 @@ pub async fn drain(
                 schema: "ttwc_bench_drain",
                 engine_concurrency: engine.concurrency,
                 per_connection: engine.per_connection,
+                sandboxes: engine.sandboxes,
             },
         )
         .await?;
@@ -529,20 +557,19 @@ pub async fn drain(
         // bench stopping the renewals.
         let outage = Arc::new(AtomicBool::new(true));
         rig.sandbox
-            .admin
+            .admins
             .set_faults(json!({"down_for_secs": 5}))
             .await?;
         let renewals = {
             let outage = outage.clone();
-            let url = rig.sandbox.base_url().to_owned();
-            let admin = rig.sandbox.admin.clone();
+            let admins = rig.sandbox.admins.clone();
             tokio::spawn(async move {
                 while outage.load(Ordering::Acquire) {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     if outage.load(Ordering::Acquire)
-                        && let Err(e) = admin.set_faults(json!({"down_for_secs": 5})).await
+                        && let Err(e) = admins.set_faults(json!({"down_for_secs": 5})).await
                     {
-                        eprintln!("renewing the outage at {url} failed: {e}");
+                        eprintln!("renewing the outage failed: {e}");
                     }
                 }
             })
@@ -638,7 +665,7 @@ pub async fn drain(
         // The outage ends.
         outage.store(false, Ordering::Release);
         let _ = renewals.await;
-        rig.sandbox.admin.clear_faults().await?;
+        rig.sandbox.admins.clear_faults().await?;
         let ended = Instant::now();
         eprintln!(
             "[{label}] {:.1} s: the outage is over; draining",
@@ -658,9 +685,8 @@ pub async fn drain(
         .await;
         let wall = ended.elapsed().as_secs_f64();
         let cpu = cpu::describe(&cpu_before, &cpu::snapshot(), wall);
-        let accepted = rig.sandbox.admin.accepted().await?;
+        let accepted = rig.sandbox.admins.accepted().await?;
         let states = states(&rig.app).await;
-        eprintln!("[{label}] done: {states}; {cpu}");
         let (drain_s, rate) = match drained {
             Some(d) => (
                 format!("{:.1}", d.as_secs_f64()),
@@ -689,6 +715,10 @@ pub async fn drain(
             accepted.send_requests,
             accepted.distinct,
         ));
+        // Also on stderr at once, so a run cut short keeps what it measured.
+        if let (Some(line), Some(note)) = (lines.last(), notes.last()) {
+            eprintln!("[{label}] done:\n{line}\n{note}");
+        }
         rig.stop().await;
     }
     println!(

@@ -119,6 +119,11 @@ struct EngineArgs {
     /// SQLite's `synchronous` setting for the SQLite runs: full (the product's default) or normal.
     #[arg(long, default_value = "full")]
     synchronous: String,
+    /// Spread the connections over this many couriers, each served by a sandbox of its own
+    /// (one sandbox slows down as it fills: it checks each new tracking id against every order
+    /// it holds).
+    #[arg(long, default_value_t = 1)]
+    sandboxes: usize,
 }
 
 impl EngineArgs {
@@ -127,6 +132,7 @@ impl EngineArgs {
             concurrency: self.engine_concurrency,
             per_connection: self.per_connection,
             synchronous: self.synchronous.clone(),
+            sandboxes: self.sandboxes.max(1),
         }
     }
 }

@@ -141,12 +141,142 @@ pub struct RigOptions<'a> {
     /// Engine overrides; `None` keeps the product's defaults.
     pub engine_concurrency: Option<usize>,
     pub per_connection: Option<u32>,
+    /// How many sandboxes take the orders (see [`Sandboxes`]).
+    pub sandboxes: usize,
 }
 
-/// The TrackingTech sandbox and its admin API.
-pub struct Sandbox {
-    handle: sandbox::Handle,
-    pub admin: Admin,
+/// The TrackingTech side. With one sandbox: the builtin fixtures, courier `DEMO`, every
+/// connection on it. With K > 1: K couriers `DEMO1..DEMOK`, each served by a sandbox of its
+/// own, and one more sandbox as the tenant registry (the configured TrackingTech URL) whose
+/// `resolve` answers each courier's `api_url` — as TrackingTech does for a courier hosted
+/// apart; connection i uses courier i mod K. It spreads the orders over K fakes: the sandbox
+/// checks a new tracking id against every order it holds, so one sandbox slows down as it
+/// fills (a few ms per order at 100,000).
+pub struct Sandboxes {
+    handles: Vec<sandbox::Handle>,
+    /// The configured TrackingTech URL (resolve).
+    pub registry_url: String,
+    /// The sandboxes that take orders, and their courier codes.
+    pub admins: Admins,
+    pub codes: Vec<String>,
+}
+
+/// The admin APIs of the sandboxes that take orders; cheap to clone.
+#[derive(Clone)]
+pub struct Admins(Vec<Admin>);
+
+impl Admins {
+    pub async fn set_faults(&self, faults: Value) -> anyhow::Result<()> {
+        for a in &self.0 {
+            a.set_faults(faults.clone()).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn clear_faults(&self) -> anyhow::Result<()> {
+        for a in &self.0 {
+            a.clear_faults().await?;
+        }
+        Ok(())
+    }
+
+    /// Each sandbox's order list, read once and added up.
+    pub async fn accepted(&self) -> anyhow::Result<Accepted> {
+        let mut total = Accepted::default();
+        for a in &self.0 {
+            let one = a.accepted().await?;
+            total.orders += one.orders;
+            total.distinct += one.distinct;
+            total.duplicates += one.duplicates;
+            total.send_requests += one.send_requests;
+        }
+        Ok(total)
+    }
+}
+
+const ACCOUNT_TOML: &str = r#"
+[[accounts]]
+email = "demo@trackingtech.test"
+password = "demo1234"
+name = "Demo Merchant"
+[[accounts.stores]]
+id = 101
+name = "Bodega Central"
+address = "Av. Providencia 1234, Providencia"
+"#;
+
+fn sandbox_config(fixtures: sandbox::Fixtures) -> sandbox::Config {
+    let mut config = sandbox::Config::new(fixtures);
+    // Statuses stay `created`: no order changes after acceptance.
+    config.advance_every = None;
+    config.login_attempts_per_minute = 0;
+    config
+}
+
+impl Sandboxes {
+    async fn start(runtime: &tokio::runtime::Handle, k: usize) -> anyhow::Result<Sandboxes> {
+        let spawn = |fixtures: sandbox::Fixtures| {
+            runtime.spawn(async move { sandbox::spawn(sandbox_config(fixtures)).await })
+        };
+        let admin = |h: &sandbox::Handle| Admin {
+            base_url: h.base_url(),
+            admin_token: h.admin_token().to_owned(),
+            http: reqwest::Client::new(),
+        };
+        if k <= 1 {
+            let h = spawn(sandbox::Fixtures::builtin())
+                .await
+                .context("sandbox task")?
+                .context("starting the sandbox")?;
+            return Ok(Sandboxes {
+                registry_url: h.base_url(),
+                admins: Admins(vec![admin(&h)]),
+                codes: vec!["DEMO".into()],
+                handles: vec![h],
+            });
+        }
+        let codes: Vec<String> = (1..=k).map(|i| format!("DEMO{i}")).collect();
+        let tenant = |code: &str, api_url: Option<&str>| {
+            let url = api_url
+                .map(|u| format!("api_url = \"{u}\"\n"))
+                .unwrap_or_default();
+            format!("[[tenants]]\ncode = \"{code}\"\nname = \"Courier {code}\"\n{url}")
+        };
+        let courier_fixtures: String =
+            codes.iter().map(|c| tenant(c, None)).collect::<String>() + ACCOUNT_TOML;
+        let mut handles = Vec::with_capacity(k + 1);
+        for _ in 0..k {
+            let fixtures = sandbox::Fixtures::from_toml(&courier_fixtures)
+                .context("the bench's courier fixtures")?;
+            handles.push(
+                spawn(fixtures)
+                    .await
+                    .context("sandbox task")?
+                    .context("starting a sandbox")?,
+            );
+        }
+        let registry_fixtures: String = codes
+            .iter()
+            .zip(&handles)
+            .map(|(c, h)| tenant(c, Some(&h.base_url())))
+            .collect();
+        let registry = spawn(
+            sandbox::Fixtures::from_toml(&registry_fixtures)
+                .context("the bench's registry fixtures")?,
+        )
+        .await
+        .context("sandbox task")?
+        .context("starting the registry sandbox")?;
+        let admins = Admins(handles.iter().map(admin).collect());
+        let registry_url = registry.base_url();
+        handles.push(registry);
+        Ok(Sandboxes {
+            handles,
+            registry_url,
+            admins,
+            codes,
+        })
+    }
 }
 
 /// The sandbox's admin API (`/_sandbox/`); cheap to clone.
@@ -168,12 +298,6 @@ pub struct Accepted {
     pub duplicates: u64,
     /// Send requests that reached the sandbox's handler (replays of a key included).
     pub send_requests: u64,
-}
-
-impl Sandbox {
-    pub fn base_url(&self) -> &str {
-        &self.admin.base_url
-    }
 }
 
 impl Admin {
@@ -248,7 +372,7 @@ impl Admin {
 /// Everything one run needs, started; [`Rig::stop`] takes it down.
 pub struct Rig {
     pub app: App,
-    pub sandbox: Sandbox,
+    pub sandbox: Sandboxes,
     pub targets: Arc<Vec<Target>>,
     woos: Vec<woo_sim::Handle>,
     engine_stop: watch::Sender<bool>,
@@ -259,26 +383,7 @@ pub struct Rig {
 
 impl Rig {
     pub async fn start(runtimes: &Runtimes, options: &RigOptions<'_>) -> anyhow::Result<Rig> {
-        let sandbox = runtimes
-            .sandbox
-            .spawn(async {
-                let mut config = sandbox::Config::new(sandbox::Fixtures::builtin());
-                // Statuses stay `created`: no order changes after acceptance.
-                config.advance_every = None;
-                config.login_attempts_per_minute = 0;
-                sandbox::spawn(config).await
-            })
-            .await
-            .context("sandbox task")?
-            .context("starting the sandbox")?;
-        let sandbox = Sandbox {
-            admin: Admin {
-                base_url: sandbox.base_url(),
-                admin_token: sandbox.admin_token().to_owned(),
-                http: reqwest::Client::new(),
-            },
-            handle: sandbox,
-        };
+        let sandbox = Sandboxes::start(&runtimes.sandbox, options.sandboxes).await?;
         let n = options.connections;
         let woos = runtimes
             .woo
@@ -304,7 +409,7 @@ impl Rig {
         settings.public_url = url::Url::parse(&format!("http://{addr}"))?;
         settings.database_url = database.clone();
         settings.master_key = Some(KEY.to_owned());
-        settings.trackingtech_url = sandbox.base_url().to_owned();
+        settings.trackingtech_url = sandbox.registry_url.clone();
         // No status polling or reconcile during a run: only sends (and their write-backs).
         settings.status_interval = Duration::from_secs(86_400);
         settings.reconcile_interval = Duration::from_secs(86_400);
@@ -317,8 +422,9 @@ impl Rig {
         }));
 
         let mut targets = Vec::with_capacity(n);
-        for woo in &woos {
-            targets.push(connect(&app, woo, addr).await?);
+        for (i, woo) in woos.iter().enumerate() {
+            let code = &sandbox.codes[i % sandbox.codes.len()];
+            targets.push(connect(&app, woo, addr, code).await?);
         }
 
         let mut engine = EngineConfig::from_settings(&settings);
@@ -351,7 +457,9 @@ impl Rig {
             eprintln!("the engine did not stop within 60 s");
         }
         let _ = self.web_stop.send(());
-        self.sandbox.handle.shutdown().await;
+        for h in self.sandbox.handles {
+            h.shutdown().await;
+        }
         for woo in self.woos {
             woo.shutdown().await;
         }
@@ -365,9 +473,10 @@ async fn connect(
     app: &App,
     woo: &woo_sim::Handle,
     connector_addr: std::net::SocketAddr,
+    code: &str,
 ) -> anyhow::Result<Target> {
     let fail = |what: &'static str| move |e: connection::StepError| anyhow::anyhow!("{what}: {e}");
-    let started = connection::start(app, &woo.base_url(), "DEMO")
+    let started = connection::start(app, &woo.base_url(), code)
         .await
         .map_err(fail("resolve"))?;
     let (user, token) = connection::login(
