@@ -659,8 +659,11 @@ mod browser {
                     .then_some(())
             })
             .await;
+            // The page may be reloading after the resend: wait for the box, don't race it.
             let shown = c
-                .find(Locator::Css("#error"))
+                .wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css("#error"))
                 .await
                 .expect("error box")
                 .is_displayed()

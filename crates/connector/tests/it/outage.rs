@@ -185,9 +185,10 @@ async fn an_outcome_known_while_the_database_is_away_is_recorded_once_it_is_back
         deliver(&t, &conn, &order, "order.updated").await,
         StatusCode::OK
     );
+    // In flight: claimed, and its payload stored (that write comes before the send).
     eventually(Duration::from_secs(20), "the order in flight", || async {
         let o = t.app.store().order(&conn, 93_001).await.ok()??;
-        (o.state == connector::store::OrderState::Sending).then_some(())
+        (o.state == connector::store::OrderState::Sending && o.payload.is_some()).then_some(())
     })
     .await;
     proxy.cut().await;
