@@ -455,7 +455,7 @@ fn create_order(
     );
     let tracking_id = unique(
         || format!("{prefix}{}", random_from(UPPER, 5)),
-        |t| data.orders.iter().any(|o| o.tracking_id == t),
+        |t| data.tracking_id_taken(t),
     );
     let id = data.next_order_id;
     data.next_order_id = id.saturating_add(1);
@@ -465,7 +465,7 @@ fn create_order(
         "status": "created",
         "status_name": status::name("created"),
     });
-    data.orders.push(Order {
+    data.push_order(Order {
         id,
         order_id,
         customer_id: customer_id.to_owned(),

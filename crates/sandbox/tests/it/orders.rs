@@ -414,3 +414,42 @@ async fn concurrent_sends_with_one_key_create_one_order() {
     assert_eq!(orders.len(), 1);
     assert_eq!(orders[0]["requests"], 8);
 }
+
+/// Polls the status of WooCommerce order `id` until it is no longer `created`.
+async fn wait_until_moved(app: &TestApp, token: &str, id: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, body) = app.statuses(token, &[id]).await;
+        if body["data"][0]["status"] != "created" {
+            return body["data"][0].clone();
+        }
+        assert!(Instant::now() < deadline, "order {id} never moved: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_status_answers_the_latest_order_of_an_id_and_a_new_order_moves_on_its_own() {
+    let app = spawn_with(|c| c.advance_every = Some(Duration::from_millis(300))).await;
+    let (customer, token) = app.link().await;
+    let (_, first) = app
+        .send(&token, "device-a:7", &order_body(&customer, 7))
+        .await;
+    wait_until_moved(&app, &token, 7).await;
+
+    // The same WooCommerce order sent again under another key (another device) is a new
+    // sandbox order, and statuses answer for the newest.
+    let (status, second) = app
+        .send(&token, "device-b:7", &order_body(&customer, 7))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_ne!(first["tracking_id"], second["tracking_id"]);
+    let (_, body) = app.statuses(&token, &[7]).await;
+    assert_eq!(
+        body["data"][0]["tracking_id"], second["tracking_id"],
+        "{body}"
+    );
+    assert_eq!(body["data"][0]["status"], "created", "{body}");
+    let moved = wait_until_moved(&app, &token, 7).await;
+    assert_eq!(moved["tracking_id"], second["tracking_id"]);
+}
