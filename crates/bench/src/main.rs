@@ -110,10 +110,10 @@ enum What {
 /// Engine tunables; left out, the product's defaults.
 #[derive(clap::Args)]
 struct EngineArgs {
-    /// Sends in flight overall (product default 32).
+    /// Sends in flight overall (product default: TTWC_SEND_CONCURRENCY, 256).
     #[arg(long)]
     engine_concurrency: Option<usize>,
-    /// Sends in flight per connection (product default 4).
+    /// Sends in flight per connection (product default: TTWC_SENDS_PER_CONNECTION, 16).
     #[arg(long)]
     per_connection: Option<u32>,
     /// SQLite's `synchronous` setting for the SQLite runs: full (the product's default) or normal.

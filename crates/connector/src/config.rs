@@ -48,6 +48,10 @@ pub struct Settings {
     /// How long a worker holds an order it is sending; a crashed replica's orders are taken
     /// over after this.
     pub job_lease: Duration,
+    /// Sends to TrackingTech in flight at once, over every connection.
+    pub send_concurrency: u32,
+    /// Sends in flight at once for one connection (one store).
+    pub sends_per_connection: u32,
 }
 
 /// The file form: every field optional.
@@ -64,6 +68,8 @@ struct FileSettings {
     reconcile_interval_secs: Option<u64>,
     retry_max_age_secs: Option<u64>,
     job_lease_secs: Option<u64>,
+    send_concurrency: Option<u32>,
+    sends_per_connection: Option<u32>,
 }
 
 impl Settings {
@@ -190,6 +196,27 @@ impl Settings {
             }
             Ok(Duration::from_secs(value))
         };
+        let count = |name: &'static str,
+                     from_file: Option<u32>,
+                     default: u32|
+         -> Result<u32, ConfigError> {
+            let value = match env(name) {
+                Some(v) => v.trim().parse::<u32>().map_err(|_| ConfigError::Invalid {
+                    name,
+                    value: v.clone(),
+                    reason: "expected a whole number".into(),
+                })?,
+                None => from_file.unwrap_or(default),
+            };
+            if !(1..=10_000).contains(&value) {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: value.to_string(),
+                    reason: "must be between 1 and 10000".into(),
+                });
+            }
+            Ok(value)
+        };
         Ok(Settings {
             listen,
             database_url,
@@ -202,6 +229,12 @@ impl Settings {
             reconcile_interval: secs("TTWC_RECONCILE_INTERVAL", file.reconcile_interval_secs, 300)?,
             retry_max_age: secs("TTWC_RETRY_MAX_AGE", file.retry_max_age_secs, 72 * 3600)?,
             job_lease: secs("TTWC_JOB_LEASE", file.job_lease_secs, 60)?,
+            send_concurrency: count("TTWC_SEND_CONCURRENCY", file.send_concurrency, 256)?,
+            sends_per_connection: count(
+                "TTWC_SENDS_PER_CONNECTION",
+                file.sends_per_connection,
+                16,
+            )?,
         })
     }
 
@@ -296,6 +329,26 @@ mod tests {
         assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8787/");
         assert_eq!(s.session_idle, Duration::from_secs(7200));
         assert_eq!(s.key_file().as_deref(), Some(Path::new("ttwc.key")));
+        assert_eq!((s.send_concurrency, s.sends_per_connection), (256, 16));
+    }
+
+    #[test]
+    fn send_limits_are_whole_numbers_in_range() {
+        let s = with_env(&[
+            ("TTWC_SEND_CONCURRENCY", "64"),
+            ("TTWC_SENDS_PER_CONNECTION", "2"),
+        ])
+        .expect("valid");
+        assert_eq!((s.send_concurrency, s.sends_per_connection), (64, 2));
+        for (name, value) in [
+            ("TTWC_SEND_CONCURRENCY", "lots"),
+            ("TTWC_SEND_CONCURRENCY", "0"),
+            ("TTWC_SENDS_PER_CONNECTION", "-1"),
+            ("TTWC_SENDS_PER_CONNECTION", "20000"),
+        ] {
+            let e = with_env(&[(name, value)]).expect_err("refused").to_string();
+            assert!(e.contains(name) && e.contains(value), "{e}");
+        }
     }
 
     #[test]

@@ -57,8 +57,8 @@ pub struct EngineConfig {
 impl EngineConfig {
     pub fn from_settings(settings: &Settings) -> EngineConfig {
         EngineConfig {
-            concurrency: 32,
-            per_connection: 4,
+            concurrency: settings.send_concurrency as usize,
+            per_connection: settings.sends_per_connection,
             lease: settings.job_lease,
             max_age: settings.retry_max_age,
             idle_poll: Duration::from_millis(250),

@@ -7,6 +7,7 @@
 //! The order saves fire `order.updated` again; the receiver finds the order already in the
 //! outbox and queues nothing, so write-backs never loop.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,7 @@ use tokio::sync::watch;
 
 use super::{Shared, backoff, to_time};
 use crate::connection::Secrets;
-use crate::store::{self, ConnectionRow};
+use crate::store::{self, ConnectionRow, WritebackEnd};
 
 /// Give up on a write-back after this many attempts.
 const MAX_ATTEMPTS: i64 = 15;
@@ -101,33 +102,72 @@ pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
             }
             continue;
         }
+        // Each connection read once per batch; the outcomes recorded together.
+        let mut connections: HashMap<String, Result<Option<Arc<ConnectionRow>>, String>> =
+            HashMap::new();
+        for job in &jobs {
+            if !connections.contains_key(&job.connection_id) {
+                let row = shared
+                    .app
+                    .store()
+                    .connection(&job.connection_id)
+                    .await
+                    .map(|row| row.map(Arc::new))
+                    .map_err(|e| e.to_string());
+                connections.insert(job.connection_id.clone(), row);
+            }
+        }
         let mut tasks = Vec::new();
         for job in jobs {
             let shared = shared.clone();
+            let conn = connections
+                .get(&job.connection_id)
+                .cloned()
+                .unwrap_or(Ok(None));
             tasks.push(tokio::spawn(async move {
-                let result = apply(&shared, &job.connection_id, job.order_id, &job.body).await;
-                let store = shared.app.store();
-                let finish = match result {
-                    Ok(()) => store.finish_writeback(&shared.owner, job.id, None, None).await,
+                let result = apply(&shared, conn, job.order_id, &job.body).await;
+                let (retry_at, error) = match result {
+                    Ok(()) => (None, None),
                     Err((e, transient)) if transient && job.attempts < MAX_ATTEMPTS => {
                         let at = store::now() + to_time(backoff(&shared.config, job.attempts, None));
-                        store.finish_writeback(&shared.owner, job.id, Some(at), Some(&e)).await
+                        (Some(at), Some(e))
                     }
                     Err((e, _)) => {
                         tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, error = %e, "write-back failed for good");
-                        let _ = store
+                        let _ = shared
+                            .app
+                            .store()
                             .add_activity(&job.connection_id, "warning", &format!("No se pudo anotar el pedido {} en WooCommerce | Could not write back to order {}: {e}", job.order_id, job.order_id))
                             .await;
-                        store.finish_writeback(&shared.owner, job.id, None, Some(&e)).await
+                        (None, Some(e))
                     }
                 };
-                if let Err(e) = finish {
-                    tracing::error!(error = %e, "recording a write-back failed");
-                }
+                (job.id, retry_at, error)
             }));
         }
+        let mut ended = Vec::with_capacity(tasks.len());
         for t in tasks {
-            let _ = t.await;
+            if let Ok(end) = t.await {
+                ended.push(end);
+            }
+        }
+        let ends: Vec<WritebackEnd<'_>> = ended
+            .iter()
+            .map(|(id, retry_at, error)| WritebackEnd {
+                id: *id,
+                retry_at: *retry_at,
+                error: error.as_deref(),
+            })
+            .collect();
+        if let Err(e) = shared
+            .app
+            .store()
+            .finish_writebacks(&shared.owner, &ends)
+            .await
+        {
+            // Their leases expire and they run again: a write-back's steps are idempotent but
+            // for the note, written last.
+            tracing::error!(error = %e, write_backs = ends.len(), "recording write-backs failed");
         }
     }
 }
@@ -135,18 +175,15 @@ pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
 /// Err((message, transient)).
 async fn apply(
     shared: &Shared,
-    connection_id: &str,
+    conn: Result<Option<Arc<ConnectionRow>>, String>,
     order_id: i64,
     body: &str,
 ) -> Result<(), (String, bool)> {
     let app = &shared.app;
     let wb: Writeback =
         serde_json::from_str(body).map_err(|e| (format!("unreadable write-back: {e}"), false))?;
-    let conn = app
-        .store()
-        .connection(connection_id)
-        .await
-        .map_err(|e| (e.to_string(), true))?
+    let conn = conn
+        .map_err(|e| (e, true))?
         .ok_or_else(|| ("the connection no longer exists".to_owned(), false))?;
     let credentials = Secrets::open(app, &conn)
         .woo

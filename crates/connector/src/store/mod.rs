@@ -261,6 +261,25 @@ pub struct Finished<'a> {
     pub activity: Option<(&'a str, &'a str)>,
 }
 
+/// How a write-back ended, for [`Store::finish_writebacks`]: done (neither field), retried at
+/// `retry_at`, or failed for good (`error` alone).
+#[derive(Debug, Clone, Copy)]
+pub struct WritebackEnd<'a> {
+    pub id: i64,
+    pub retry_at: Option<OffsetDateTime>,
+    pub error: Option<&'a str>,
+}
+
+impl WritebackEnd<'_> {
+    fn state(&self) -> &'static str {
+        match (self.retry_at, self.error) {
+            (Some(_), _) => "queued",
+            (None, Some(_)) => "failed",
+            (None, None) => "done",
+        }
+    }
+}
+
 /// Which orders to list.
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
@@ -416,7 +435,20 @@ pub trait Store: Send + Sync + 'static {
         id: i64,
         retry_at: Option<OffsetDateTime>,
         error: Option<&str>,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.finish_writebacks(
+            owner,
+            &[WritebackEnd {
+                id,
+                retry_at,
+                error,
+            }],
+        )
+        .await
+    }
+    /// Ends several write-backs in one transaction, each only where its lease is still
+    /// `owner`'s.
+    async fn finish_writebacks(&self, owner: &str, ends: &[WritebackEnd<'_>]) -> Result<()>;
     async fn reconcile_cursor(&self, connection_id: &str) -> Result<Option<OffsetDateTime>>;
     async fn set_reconcile_cursor(&self, connection_id: &str, cursor: OffsetDateTime)
     -> Result<()>;

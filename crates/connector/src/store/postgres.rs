@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use super::{
     ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
     OrderRow, OrderState, OutboxSummary, Result, SendOutcome, SessionRow, Store, StoreError,
-    WritebackRow,
+    WritebackEnd, WritebackRow,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -952,29 +952,22 @@ impl Store for PostgresStore {
         Ok(rows)
     }
 
-    async fn finish_writeback(
-        &self,
-        owner: &str,
-        id: i64,
-        retry_at: Option<OffsetDateTime>,
-        error: Option<&str>,
-    ) -> Result<()> {
-        let state = match (retry_at, error) {
-            (Some(_), _) => "queued",
-            (None, Some(_)) => "failed",
-            (None, None) => "done",
-        };
-        sqlx::query(
-            "UPDATE writebacks SET state = $1, run_at = COALESCE($2, run_at), last_error = $3, lease_owner = NULL, \
-             lease_until = NULL WHERE id = $4 AND lease_owner = $5",
-        )
-        .bind(state)
-        .bind(retry_at)
-        .bind(error)
-        .bind(id)
-        .bind(owner)
-        .execute(&self.pool)
-        .await?;
+    async fn finish_writebacks(&self, owner: &str, ends: &[WritebackEnd<'_>]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for end in ends {
+            sqlx::query(
+                "UPDATE writebacks SET state = $1, run_at = COALESCE($2, run_at), last_error = $3, lease_owner = NULL, \
+                 lease_until = NULL WHERE id = $4 AND lease_owner = $5",
+            )
+            .bind(end.state())
+            .bind(end.retry_at)
+            .bind(end.error)
+            .bind(end.id)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

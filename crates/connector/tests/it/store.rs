@@ -122,6 +122,7 @@ on_every_backend!(
     writebacks_leases_and_cursors,
     order_lists,
     batched_finishes_and_released_retries,
+    mixed_batches_record_only_what_is_still_leased,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -1397,5 +1398,142 @@ async fn batched_finishes_and_released_retries(url: &str) {
     assert_eq!(
         summary.oldest_queued,
         Some(order(s, "con_b", 1).await.created_at)
+    );
+}
+
+/// One batch of every kind of outcome, some of them for orders another worker has taken over:
+/// each is recorded (with its write-back and activity) only where the lease is still the
+/// batch's owner's, and the activity keeps the batch's order. Write-backs end in batches too.
+async fn mixed_batches_record_only_what_is_still_leased(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let s = &*store;
+    connections(s, &["a", "b"]).await;
+    for id in 1..=4 {
+        assert!(enqueue(s, "con_a", id).await);
+    }
+    assert!(enqueue(s, "con_b", 1).await);
+    let claimed = s.claim_sends("w1", MINUTE, 100, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 5);
+    // Orders a:5 and a:6 belong to another worker.
+    assert!(enqueue(s, "con_a", 5).await);
+    assert!(enqueue(s, "con_a", 6).await);
+    let theirs = s.claim_sends("w2", MINUTE, 100, 10).await.expect("claim");
+    assert_eq!(keys(&theirs), [key("con_a", 5), key("con_a", 6)]);
+    let later = store::now() + Duration::hours(1);
+    let retry = SendOutcome::Retry {
+        run_at: later,
+        error: "503".into(),
+        hold_connection_until: None,
+    };
+    let rejected = SendOutcome::Rejected {
+        error: "TrackingTech HTTP 422: bad phone".into(),
+    };
+    let (sent_1, sent_2) = (sent("wb-a1"), sent("wb-b1"));
+    let item = |connection_id, order_id, outcome, activity| store::Finished {
+        connection_id,
+        order_id,
+        outcome,
+        activity,
+    };
+    let recorded = s
+        .finish_sends(
+            "w1",
+            &[
+                item("con_a", 3, &rejected, Some(("rejected", "3 rechazado"))),
+                item("con_a", 1, &sent_1, Some(("sent", "1 enviado"))),
+                item("con_a", 2, &retry, None),
+                item("con_b", 1, &sent_2, Some(("sent", "b1 enviado"))),
+                item("con_a", 4, &sent_1, Some(("sent", "4 enviado"))),
+            ],
+        )
+        .await
+        .expect("finish batch");
+    assert_eq!(recorded, [true, true, true, true, true]);
+    assert_eq!(order(s, "con_a", 3).await.state, OrderState::Rejected);
+    let a1 = order(s, "con_a", 1).await;
+    assert_eq!(
+        (
+            a1.state,
+            a1.tracking_id.as_deref(),
+            a1.lease_owner.as_deref()
+        ),
+        (OrderState::Sent, Some("TRK1"), None)
+    );
+    assert!(a1.sent_at.is_some() && a1.payload.is_none());
+    let a2 = order(s, "con_a", 2).await;
+    assert_eq!(
+        (a2.state, a2.last_error.as_deref()),
+        (OrderState::Queued, Some("503"))
+    );
+    assert!(a2.run_at > store::now() + Duration::minutes(59));
+    assert!(conn(s, "con_a").await.last_sent_at.is_some());
+    assert!(conn(s, "con_b").await.last_sent_at.is_some());
+    let activity: Vec<String> = s
+        .activity("con_a", 10)
+        .await
+        .expect("activity")
+        .into_iter()
+        .map(|a| a.message)
+        .collect();
+    // Newest first: the batch's order, reversed.
+    assert_eq!(activity, ["4 enviado", "1 enviado", "3 rechazado"]);
+
+    // Outcomes for orders w2 holds, from w1 (a worker whose lease ran out): refused.
+    let refused = s
+        .finish_sends(
+            "w1",
+            &[
+                item("con_a", 5, &sent_1, Some(("sent", "5 enviado"))),
+                item("con_a", 6, &retry, None),
+            ],
+        )
+        .await
+        .expect("finish foreign");
+    assert_eq!(refused, [false, false]);
+    assert_eq!(order(s, "con_a", 5).await.state, OrderState::Sending);
+    assert_eq!(order(s, "con_a", 6).await.state, OrderState::Sending);
+    assert_eq!(s.activity("con_a", 10).await.expect("activity").len(), 3);
+
+    // The sent orders queued their write-backs; they end in one batch, a foreign one ignored.
+    let wbs = s.claim_writebacks("w1", MINUTE, 10).await.expect("claim");
+    let mut bodies: Vec<&str> = wbs.iter().map(|w| w.body.as_str()).collect();
+    bodies.sort_unstable();
+    assert_eq!(bodies, ["wb-a1", "wb-a1", "wb-b1"]);
+    s.finish_writebacks(
+        "w1",
+        &[
+            store::WritebackEnd {
+                id: wbs[0].id,
+                retry_at: None,
+                error: None,
+            },
+            store::WritebackEnd {
+                id: wbs[1].id,
+                retry_at: Some(store::now()),
+                error: Some("503"),
+            },
+            store::WritebackEnd {
+                id: wbs[2].id,
+                retry_at: None,
+                error: Some("404"),
+            },
+        ],
+    )
+    .await
+    .expect("finish write-backs");
+    s.finish_writebacks(
+        "w9",
+        &[store::WritebackEnd {
+            id: wbs[1].id,
+            retry_at: None,
+            error: None,
+        }],
+    )
+    .await
+    .expect("foreign write-back end");
+    let again = s.claim_writebacks("w2", MINUTE, 10).await.expect("claim");
+    assert_eq!(
+        again.iter().map(|w| (w.id, w.attempts)).collect::<Vec<_>>(),
+        [(wbs[1].id, 2)]
     );
 }
