@@ -152,14 +152,27 @@ async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let (record, to_record) = tokio::sync::mpsc::channel(shared.config.concurrency.max(1));
     let recorder = tokio::spawn(send::recorder(shared.clone(), to_record));
     let wake = shared.app.wakeup();
+    // A claim that came back short (less due than permits free, or the rest held back by the
+    // per-connection limit) is not repeated for every send that finishes: each claim is a
+    // write that walks the due orders, and back to back they crowded out the recording of
+    // outcomes. The next one waits out a short gap (a delivery still goes within it).
+    let mut next_claim = tokio::time::Instant::now();
     loop {
         if *shutdown.borrow() {
             break;
         }
+        if tokio::time::Instant::now() < next_claim {
+            tokio::select! {
+                () = tokio::time::sleep_until(next_claim) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
         // Under load, claim in batches: wait for half the permits rather than running a claim
         // (a write) for every send that finishes. A lone order still goes at once.
         let free = permits.available_permits();
-        let claimed = if free == 0 || free < shared.config.concurrency / 2 {
+        let claiming = free > 0 && free >= shared.config.concurrency / 2;
+        let claimed = if !claiming {
             Vec::new()
         } else {
             match shared
@@ -180,6 +193,9 @@ async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
                 }
             }
         };
+        if claiming && claimed.len() < free {
+            next_claim = tokio::time::Instant::now() + CLAIM_GAP;
+        }
         if claimed.is_empty() {
             tokio::select! {
                 () = wake.notified() => {}
@@ -213,6 +229,9 @@ async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     drop(record);
     let _ = recorder.await;
 }
+
+/// The least time between two claims when the last one found less than it could take.
+const CLAIM_GAP: Duration = Duration::from_millis(10);
 
 /// Exponential backoff with full jitter: a random wait in [0, min(cap, base·2^(attempt-1))],
 /// never less than `floor` (a Retry-After).
