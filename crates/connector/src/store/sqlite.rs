@@ -200,7 +200,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(extra.synchronous)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // Checkpoint every 10,000 WAL pages (~40 MB) instead of 1,000: a checkpoint copies
+            // each changed page once however often it changed, and the outbox's hot index pages
+            // change at every commit; measured +10 % webhook ingest (BENCHMARKS.md).
+            .pragma("wal_autocheckpoint", "10000");
         if let Some(pages) = extra.max_page_count {
             // A per-connection setting: every pooled connection gets it.
             options = options.pragma("max_page_count", pages.to_string());
