@@ -151,6 +151,9 @@ async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let permits = Arc::new(Semaphore::new(shared.config.concurrency));
     let (record, to_record) = tokio::sync::mpsc::channel(shared.config.concurrency.max(1));
     let recorder = tokio::spawn(send::recorder(shared.clone(), to_record));
+    let (save, to_save) = tokio::sync::mpsc::channel(shared.config.concurrency.max(1));
+    let saver = tokio::spawn(send::saver(shared.clone(), to_save));
+    let writers = Arc::new(send::Writers { record, save });
     let wake = shared.app.wakeup();
     // A claim that came back short (less due than permits free, or the rest held back by the
     // per-connection limit) is not repeated for every send that finishes: each claim is a
@@ -211,13 +214,13 @@ async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
             };
             let shared = shared.clone();
             let wake = wake.clone();
-            let record = record.clone();
+            let writers = writers.clone();
             let conn = connections
                 .get(&job.connection_id)
                 .cloned()
                 .unwrap_or(Ok(None));
             tokio::spawn(async move {
-                send::attempt(&shared, job, conn, &record).await;
+                send::attempt(&shared, job, conn, &writers).await;
                 drop(permit);
                 // A freed permit may let the next due order go.
                 wake.notify_one();
@@ -226,8 +229,9 @@ async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     }
     // Let in-flight sends finish (their leases would otherwise have to expire).
     let _ = permits.acquire_many(shared.config.concurrency as u32).await;
-    drop(record);
+    drop(writers);
     let _ = recorder.await;
+    let _ = saver.await;
 }
 
 /// The least time between two claims when the last one found less than it could take.

@@ -261,6 +261,14 @@ pub struct Finished<'a> {
     pub activity: Option<(&'a str, &'a str)>,
 }
 
+/// A first attempt's payload (sealed), for [`Store::save_payloads`].
+#[derive(Debug, Clone, Copy)]
+pub struct PayloadToSave<'a> {
+    pub connection_id: &'a str,
+    pub order_id: i64,
+    pub payload: &'a [u8],
+}
+
 /// How a write-back ended, for [`Store::finish_writebacks`]: done (neither field), retried at
 /// `retry_at`, or failed for good (`error` alone).
 #[derive(Debug, Clone, Copy)]
@@ -359,14 +367,30 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         per_connection: u32,
     ) -> Result<Vec<OrderRow>>;
-    /// Keeps the payload built at the first attempt (sealed) before it is sent.
+    /// Keeps the payload built at the first attempt (sealed) before it is sent; false when the
+    /// lease was lost.
     async fn save_payload(
         &self,
         owner: &str,
         connection_id: &str,
         order_id: i64,
         payload: &[u8],
-    ) -> Result<bool>;
+    ) -> Result<bool> {
+        let saved = self
+            .save_payloads(
+                owner,
+                &[PayloadToSave {
+                    connection_id,
+                    order_id,
+                    payload,
+                }],
+            )
+            .await?;
+        Ok(saved.first().copied().unwrap_or(false))
+    }
+    /// Keeps several payloads in one transaction: one flag per item, as
+    /// [`Store::save_payload`].
+    async fn save_payloads(&self, owner: &str, items: &[PayloadToSave<'_>]) -> Result<Vec<bool>>;
     /// Ends an attempt; false when the lease was lost (another worker took over).
     async fn finish_send(
         &self,

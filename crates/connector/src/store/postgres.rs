@@ -17,8 +17,8 @@ use time::OffsetDateTime;
 
 use super::{
     ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
-    OrderRow, OrderState, OutboxSummary, Result, SendOutcome, SessionRow, Store, StoreError,
-    WritebackEnd, WritebackRow,
+    OrderRow, OrderState, OutboxSummary, PayloadToSave, Result, SendOutcome, SessionRow, Store,
+    StoreError, WritebackEnd, WritebackRow,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -742,24 +742,24 @@ impl Store for PostgresStore {
         Ok(rows)
     }
 
-    async fn save_payload(
-        &self,
-        owner: &str,
-        connection_id: &str,
-        order_id: i64,
-        payload: &[u8],
-    ) -> Result<bool> {
-        let done = sqlx::query(concat!(
-            "UPDATE orders SET payload = $4, source = NULL",
-            mine!()
-        ))
-        .bind(connection_id)
-        .bind(order_id)
-        .bind(owner)
-        .bind(payload)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+    async fn save_payloads(&self, owner: &str, items: &[PayloadToSave<'_>]) -> Result<Vec<bool>> {
+        let mut tx = self.pool.begin().await?;
+        let mut saved = Vec::with_capacity(items.len());
+        for item in items {
+            let done = sqlx::query(concat!(
+                "UPDATE orders SET payload = $4, source = NULL",
+                mine!()
+            ))
+            .bind(item.connection_id)
+            .bind(item.order_id)
+            .bind(owner)
+            .bind(item.payload)
+            .execute(&mut *tx)
+            .await?;
+            saved.push(done.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        Ok(saved)
     }
 
     async fn finish_sends(&self, owner: &str, items: &[Finished<'_>]) -> Result<Vec<bool>> {

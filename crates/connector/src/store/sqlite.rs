@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 
 use super::{
     ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
-    OrderRow, OrderState, OutboxSummary, Result, SendOutcome, SessionRow, Store, StoreError,
-    WritebackEnd, WritebackRow,
+    OrderRow, OrderState, OutboxSummary, PayloadToSave, Result, SendOutcome, SessionRow, Store,
+    StoreError, WritebackEnd, WritebackRow,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -932,25 +932,38 @@ impl Store for SqliteStore {
         rows.iter().map(order_from_row).collect()
     }
 
-    async fn save_payload(
-        &self,
-        owner: &str,
-        connection_id: &str,
-        order_id: i64,
-        payload: &[u8],
-    ) -> Result<bool> {
+    async fn save_payloads(&self, owner: &str, items: &[PayloadToSave<'_>]) -> Result<Vec<bool>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
         let _writing = self.writer.lock().await;
-        let done = sqlx::query(
-            "UPDATE orders SET payload = ?, source = NULL WHERE connection_id = ? AND order_id = ? \
-             AND state = 'sending' AND lease_owner = ?",
-        )
-        .bind(payload)
-        .bind(connection_id)
-        .bind(order_id)
-        .bind(owner)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let mut tx = self.pool.begin().await?;
+        let mut saved = HashSet::new();
+        for chunk in items.chunks(FINISH_CHUNK) {
+            let mut update =
+                sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH v (cid, oid, payload) AS (");
+            update.push_values(chunk, |mut row, item| {
+                row.push_bind(item.connection_id)
+                    .push_bind(item.order_id)
+                    .push_bind(item.payload);
+            });
+            update.push(
+                ") UPDATE orders SET payload = v.payload, source = NULL FROM v \
+                 WHERE orders.connection_id = v.cid AND orders.order_id = v.oid \
+                 AND orders.state = 'sending' AND orders.lease_owner = ",
+            );
+            update.push_bind(owner);
+            update.push(" RETURNING connection_id, order_id");
+            for row in update.build().fetch_all(&mut *tx).await? {
+                let key: (String, i64) = (row.try_get("connection_id")?, row.try_get("order_id")?);
+                saved.insert(key);
+            }
+        }
+        tx.commit().await?;
+        Ok(items
+            .iter()
+            .map(|i| saved.contains(&(i.connection_id.to_owned(), i.order_id)))
+            .collect())
     }
 
     async fn finish_sends(&self, owner: &str, items: &[Finished<'_>]) -> Result<Vec<bool>> {

@@ -1419,6 +1419,29 @@ async fn mixed_batches_record_only_what_is_still_leased(url: &str) {
     assert!(enqueue(s, "con_a", 6).await);
     let theirs = s.claim_sends("w2", MINUTE, 100, 10).await.expect("claim");
     assert_eq!(keys(&theirs), [key("con_a", 5), key("con_a", 6)]);
+    // Payloads saved in one batch: only where the lease is the saver's.
+    let saved = s
+        .save_payloads(
+            "w1",
+            &[
+                store::PayloadToSave {
+                    connection_id: "con_a",
+                    order_id: 1,
+                    payload: &[1, 2, 3],
+                },
+                store::PayloadToSave {
+                    connection_id: "con_a",
+                    order_id: 5,
+                    payload: &[9],
+                },
+            ],
+        )
+        .await
+        .expect("save payloads");
+    assert_eq!(saved, [true, false]);
+    let a1 = order(s, "con_a", 1).await;
+    assert_eq!((a1.payload, a1.source), (Some(vec![1, 2, 3]), None));
+    assert_eq!(order(s, "con_a", 5).await.payload, None);
     let later = store::now() + Duration::hours(1);
     let retry = SendOutcome::Retry {
         run_at: later,
