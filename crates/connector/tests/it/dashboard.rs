@@ -659,16 +659,13 @@ mod browser {
                     .then_some(())
             })
             .await;
-            // The page may be reloading after the resend: wait for the box, don't race it.
-            let shown = c
-                .wait()
-                .at_most(WAIT)
-                .for_element(Locator::Css("#error"))
-                .await
-                .expect("error box")
-                .is_displayed()
-                .await
-                .expect("visibility");
+            // The page may be reloading after the resend: the box found may go stale before
+            // it is read, so find and read it again until one read succeeds.
+            let shown = eventually(WAIT, "the error box to be readable", || async {
+                let error = c.find(Locator::Css("#error")).await.ok()?;
+                error.is_displayed().await.ok()
+            })
+            .await;
             assert!(!shown, "no error shown");
         }
         .await;
