@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use super::{
@@ -209,6 +209,16 @@ impl SqliteStore {
             // A per-connection setting: every pooled connection gets it.
             options = options.pragma("max_page_count", pages.to_string());
         }
+        // The file is made, switched to WAL and migrated by one connection alone, before the
+        // pool opens several at once: a benchmark once saw a fresh database refuse to open with
+        // "database is locked" while the pool's first connections raced to set it up.
+        {
+            let mut first = SqliteConnection::connect_with(&options)
+                .await
+                .map_err(open_err)?;
+            MIGRATOR.run(&mut first).await?;
+            first.close().await.map_err(open_err)?;
+        }
         // Connections stay open: when the last one closes SQLite checkpoints and removes the
         // WAL, and the next opener's recovery briefly locks out every reader.
         let pool = SqlitePoolOptions::new()
@@ -219,7 +229,6 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(open_err)?;
-        MIGRATOR.run(&pool).await?;
         let (enqueue, rx) = tokio::sync::mpsc::channel(4 * GROUP_COMMIT_MAX);
         // The writer runs on a thread of its own: on the shared runtime, under load, it waited
         // behind hundreds of request tasks each time the database answered, and every

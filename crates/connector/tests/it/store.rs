@@ -1560,3 +1560,22 @@ async fn mixed_batches_record_only_what_is_still_leased(url: &str) {
         [(wbs[1].id, 2)]
     );
 }
+
+/// A fresh SQLite database opens every time: the first connection makes the file, switches it
+/// to WAL and migrates it while the pool opens more (once seen failing with "database is
+/// locked" in a benchmark).
+#[tokio::test]
+async fn a_fresh_sqlite_database_opens_every_time() {
+    for i in 0..100 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}?synchronous=full",
+            dir.path().join("fresh.db").display()
+        );
+        let opened = store::open(&url).await;
+        assert!(opened.is_ok(), "open #{i} failed: {:?}", opened.err());
+        if let Ok(store) = opened {
+            store.has_installation().await.expect("reads");
+        }
+    }
+}
