@@ -174,13 +174,10 @@ pub async fn start(app: &App, store_url: &str, code: &str) -> Result<Started, St
 
 /// Asks the store's REST index, anonymously, whether it serves WooCommerce's API.
 async fn probe_store(app: &App, store: &StoreUrl) -> Result<(), StepError> {
-    // The index is public; the client asks it without credentials whatever it holds.
-    let anonymous = Credentials::new("anonymous", "anonymous").map_err(|_| StepError::Internal)?;
-    let client =
-        woocommerce::Client::new(store.clone(), anonymous, app.woo_options()).map_err(|e| {
-            tracing::error!(error = %e, "cannot build a WooCommerce client");
-            StepError::Internal
-        })?;
+    let client = woocommerce::Client::anonymous(store.clone(), app.woo_options()).map_err(|e| {
+        tracing::error!(error = %e, "cannot build a WooCommerce client");
+        StepError::Internal
+    })?;
     match client.rest_index().await {
         Ok(index) if index.has_namespace("wc/v3") => Ok(()),
         Ok(_) => Err(StepError::NotWooCommerce),

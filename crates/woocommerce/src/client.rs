@@ -121,7 +121,8 @@ pub struct Client {
 struct Inner {
     http: reqwest::Client,
     store: StoreUrl,
-    credentials: Credentials,
+    /// None for an anonymous client ([`Client::anonymous`]).
+    credentials: Option<Credentials>,
     /// Set once Basic auth got a 401 and query-string keys then worked.
     query_keys: AtomicBool,
 }
@@ -195,6 +196,21 @@ impl Client {
     pub fn new(
         store: StoreUrl,
         credentials: Credentials,
+        options: ClientOptions,
+    ) -> Result<Client, BuildError> {
+        Client::build(store, Some(credentials), options)
+    }
+
+    /// A client without keys, for what a store serves to anyone (the REST index, to learn
+    /// whether a URL is a WooCommerce store before keys exist). Calls that need keys go
+    /// unsigned, and the store refuses them.
+    pub fn anonymous(store: StoreUrl, options: ClientOptions) -> Result<Client, BuildError> {
+        Client::build(store, None, options)
+    }
+
+    fn build(
+        store: StoreUrl,
+        credentials: Option<Credentials>,
         options: ClientOptions,
     ) -> Result<Client, BuildError> {
         let mut builder = reqwest::Client::builder()
@@ -606,10 +622,10 @@ impl Client {
         mode: Option<AuthMode>,
     ) -> Result<RawReply, Error> {
         let base_uri = self.inner.store.join(path);
-        let creds = &self.inner.credentials;
+        let creds = self.inner.credentials.as_ref();
         let mut params = params.clone();
-        match mode {
-            Some(AuthMode::OAuth1) => {
+        match (mode, creds) {
+            (Some(AuthMode::OAuth1), Some(creds)) => {
                 let timestamp = SystemTime::now()
                     .duration_since(SystemTime::UNIX_EPOCH)
                     .map(|d| d.as_secs())
@@ -624,11 +640,11 @@ impl Client {
                     timestamp,
                 );
             }
-            Some(AuthMode::QueryString) => {
+            (Some(AuthMode::QueryString), Some(creds)) => {
                 params.push(("consumer_key".into(), creds.consumer_key().into()));
                 params.push(("consumer_secret".into(), creds.consumer_secret().into()));
             }
-            Some(AuthMode::Basic) | None => {}
+            _ => {}
         }
         let url = if params.is_empty() {
             base_uri
@@ -640,7 +656,7 @@ impl Client {
             .http
             .request(method.clone(), url)
             .header(ACCEPT, "application/json");
-        if mode == Some(AuthMode::Basic) {
+        if let (Some(AuthMode::Basic), Some(creds)) = (mode, creds) {
             request = request.basic_auth(creds.consumer_key(), Some(creds.consumer_secret()));
         }
         if let Some(body) = body {

@@ -725,3 +725,40 @@ async fn calls_send_what_woocommerce_expects() {
     );
     assert!(it.next().is_none());
 }
+
+/// The wizard's first probe: an anonymous client reads the REST index, and a call that needs
+/// keys goes out with none (no header, no query keys, no OAuth parameters) and is refused.
+#[tokio::test]
+async fn an_anonymous_client_reads_the_index_and_sends_no_keys() {
+    let server = Server::https(|r| match r.path.as_str() {
+        "/wp-json/" => Reply::json(200, &sample("rest-index-namespaces.json")),
+        _ => anonymous_401(),
+    })
+    .await;
+    let options = ClientOptions {
+        extra_root_cert_pem: server.cert_pem.clone(),
+        ..ClientOptions::default()
+    };
+    let client = Client::anonymous(
+        StoreUrl::parse(&server.base_url).expect("store url"),
+        options,
+    )
+    .expect("client");
+    let index = client.rest_index().await.expect("index");
+    assert!(index.has_namespace("wc/v3"));
+    let refused = client.get_order(105).await.expect_err("needs keys");
+    assert_eq!(refused.class(), ErrorClass::Auth, "{refused}");
+    let reqs = server.requests();
+    assert!(reqs.len() >= 2, "{reqs:?}");
+    for r in &reqs {
+        assert_eq!(r.header("authorization"), None, "{}", r.path);
+        assert!(
+            r.query
+                .iter()
+                .all(|(k, _)| !k.starts_with("consumer_") && !k.starts_with("oauth_")),
+            "{}: {:?}",
+            r.path,
+            r.query
+        );
+    }
+}
