@@ -194,17 +194,6 @@ impl Admins {
     }
 }
 
-const ACCOUNT_TOML: &str = r#"
-[[accounts]]
-email = "demo@trackingtech.test"
-password = "demo1234"
-name = "Demo Merchant"
-[[accounts.stores]]
-id = 101
-name = "Bodega Central"
-address = "Av. Providencia 1234, Providencia"
-"#;
-
 fn sandbox_config(fixtures: sandbox::Fixtures) -> sandbox::Config {
     let mut config = sandbox::Config::new(fixtures);
     // Statuses stay `created`: no order changes after acceptance.
@@ -236,18 +225,18 @@ impl Sandboxes {
             });
         }
         let codes: Vec<String> = (1..=k).map(|i| format!("DEMO{i}")).collect();
-        let tenant = |code: &str, api_url: Option<&str>| {
-            let url = api_url
-                .map(|u| format!("api_url = \"{u}\"\n"))
-                .unwrap_or_default();
-            format!("[[tenants]]\ncode = \"{code}\"\nname = \"Courier {code}\"\n{url}")
+        // The demo account, with the couriers `codes` (served by this sandbox, or at a URL).
+        let fixtures = |urls: &[Option<String>]| {
+            sandbox::Fixtures::builtin().with_tenants(
+                codes
+                    .iter()
+                    .zip(urls)
+                    .map(|(c, url)| (c.clone(), format!("Courier {c}"), url.clone())),
+            )
         };
-        let courier_fixtures: String =
-            codes.iter().map(|c| tenant(c, None)).collect::<String>() + ACCOUNT_TOML;
         let mut handles = Vec::with_capacity(k + 1);
         for _ in 0..k {
-            let fixtures = sandbox::Fixtures::from_toml(&courier_fixtures)
-                .context("the bench's courier fixtures")?;
+            let fixtures = fixtures(&vec![None; k]).context("the bench's courier fixtures")?;
             handles.push(
                 spawn(fixtures)
                     .await
@@ -255,18 +244,11 @@ impl Sandboxes {
                     .context("starting a sandbox")?,
             );
         }
-        let registry_fixtures: String = codes
-            .iter()
-            .zip(&handles)
-            .map(|(c, h)| tenant(c, Some(&h.base_url())))
-            .collect();
-        let registry = spawn(
-            sandbox::Fixtures::from_toml(&registry_fixtures)
-                .context("the bench's registry fixtures")?,
-        )
-        .await
-        .context("sandbox task")?
-        .context("starting the registry sandbox")?;
+        let urls: Vec<Option<String>> = handles.iter().map(|h| Some(h.base_url())).collect();
+        let registry = spawn(fixtures(&urls).context("the bench's registry fixtures")?)
+            .await
+            .context("sandbox task")?
+            .context("starting the registry sandbox")?;
         let admins = Admins(handles.iter().map(admin).collect());
         let registry_url = registry.base_url();
         handles.push(registry);

@@ -175,47 +175,40 @@ impl Settings {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let secs = |name: &'static str,
-                    from_file: Option<u64>,
-                    default: u64|
-         -> Result<Duration, ConfigError> {
+        // A whole number from the environment, else the file, else the default, within `range`;
+        // `unit` and `bounds` word the errors.
+        let number = |name: &'static str,
+                      from_file: Option<u64>,
+                      default: u64,
+                      range: std::ops::RangeInclusive<u64>,
+                      (unit, bounds): (&str, &str)|
+         -> Result<u64, ConfigError> {
+            let invalid = |value: String, reason: String| ConfigError::Invalid {
+                name,
+                value,
+                reason,
+            };
             let value = match env(name) {
-                Some(v) => v.trim().parse::<u64>().map_err(|_| ConfigError::Invalid {
-                    name,
-                    value: v.clone(),
-                    reason: "expected a whole number of seconds".into(),
-                })?,
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| invalid(v.clone(), format!("expected a whole number{unit}")))?,
                 None => from_file.unwrap_or(default),
             };
-            if value == 0 {
-                return Err(ConfigError::Invalid {
-                    name,
-                    value: "0".into(),
-                    reason: "must be at least 1 second".into(),
-                });
-            }
-            Ok(Duration::from_secs(value))
-        };
-        let count = |name: &'static str,
-                     from_file: Option<u32>,
-                     default: u32|
-         -> Result<u32, ConfigError> {
-            let value = match env(name) {
-                Some(v) => v.trim().parse::<u32>().map_err(|_| ConfigError::Invalid {
-                    name,
-                    value: v.clone(),
-                    reason: "expected a whole number".into(),
-                })?,
-                None => from_file.unwrap_or(default),
-            };
-            if !(1..=10_000).contains(&value) {
-                return Err(ConfigError::Invalid {
-                    name,
-                    value: value.to_string(),
-                    reason: "must be between 1 and 10000".into(),
-                });
+            if !range.contains(&value) {
+                return Err(invalid(value.to_string(), bounds.to_owned()));
             }
             Ok(value)
+        };
+        let secs = |name, from_file, default| {
+            let words = (" of seconds", "must be at least 1 second");
+            number(name, from_file, default, 1..=u64::MAX, words).map(Duration::from_secs)
+        };
+        let count = |name, from_file: Option<u32>, default| {
+            let words = ("", "must be between 1 and 10000");
+            number(name, from_file.map(u64::from), default, 1..=10_000, words)
+                // Within 1..=10,000, so it fits.
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
         };
         Ok(Settings {
             listen,

@@ -128,6 +128,25 @@ impl Fixtures {
         }
     }
 
+    /// These fixtures with their tenants replaced by active ones: (code, name, the courier's
+    /// own API URL when it is not this sandbox), checked as a file's would be.
+    pub fn with_tenants(
+        mut self,
+        tenants: impl IntoIterator<Item = (String, String, Option<String>)>,
+    ) -> Result<Fixtures, FixtureError> {
+        self.tenants = tenants
+            .into_iter()
+            .map(|(code, name, api_url)| Tenant {
+                code,
+                name,
+                active: true,
+                api_url,
+            })
+            .collect();
+        self.check()?;
+        Ok(self)
+    }
+
     /// Parses and checks fixtures written in TOML.
     pub fn from_toml(text: &str) -> Result<Fixtures, FixtureError> {
         let fixtures: Fixtures = toml::from_str(text)?;
@@ -288,6 +307,37 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn tenants_replaced_keep_the_accounts_and_are_checked() {
+        let f = Fixtures::builtin()
+            .with_tenants([
+                ("A1".to_owned(), "Courier A1".to_owned(), None),
+                (
+                    "B2".to_owned(),
+                    "Courier B2".to_owned(),
+                    Some("http://127.0.0.1:9".to_owned()),
+                ),
+            ])
+            .expect("valid tenants");
+        assert!(f.tenant("DEMO").is_none());
+        assert!(
+            f.tenant("A1")
+                .is_some_and(|t| t.active && t.api_url.is_none())
+        );
+        assert_eq!(
+            f.tenant("B2").and_then(|t| t.api_url.as_deref()),
+            Some("http://127.0.0.1:9")
+        );
+        let emails =
+            |f: &Fixtures| -> Vec<String> { f.accounts.iter().map(|a| a.email.clone()).collect() };
+        assert_eq!(emails(&f), emails(&Fixtures::builtin()));
+        let err = Fixtures::builtin()
+            .with_tenants([("C3".to_owned(), "C".to_owned(), Some("ftp://x".to_owned()))])
+            .expect_err("bad URL")
+            .to_string();
+        assert!(err.contains("api_url"), "{err}");
     }
 
     #[test]

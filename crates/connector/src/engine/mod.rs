@@ -207,7 +207,8 @@ async fn send_loop(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
             }
             continue;
         }
-        let connections = send::prepare(&shared, &claimed).await;
+        let ids: Vec<&str> = claimed.iter().map(|j| j.connection_id.as_str()).collect();
+        let connections = send::prepare(&shared, &ids).await;
         for job in claimed {
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 break;

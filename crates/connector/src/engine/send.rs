@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use tracing::Instrument;
 use trackingtech::{ErrorClass, OrderPayload};
@@ -31,14 +31,17 @@ pub(super) struct Prepared {
 /// What a send needs of its connection: prepared, gone, or unreadable (the error).
 pub(super) type ConnectionView = Result<Option<Arc<Prepared>>, String>;
 
-/// Reads each connection of a claimed batch once.
-pub(super) async fn prepare(shared: &Shared, jobs: &[OrderRow]) -> HashMap<String, ConnectionView> {
+/// Reads and opens each connection of a claimed batch (of sends or write-backs) once.
+pub(super) async fn prepare(
+    shared: &Shared,
+    connection_ids: &[&str],
+) -> HashMap<String, ConnectionView> {
     let mut views = HashMap::new();
-    for job in jobs {
-        if views.contains_key(&job.connection_id) {
+    for &id in connection_ids {
+        if views.contains_key(id) {
             continue;
         }
-        let view = match shared.app.store().connection(&job.connection_id).await {
+        let view = match shared.app.store().connection(id).await {
             Ok(Some(row)) => {
                 let secrets = Secrets::open(&shared.app, &row);
                 Ok(Some(Arc::new(Prepared { row, secrets })))
@@ -46,9 +49,59 @@ pub(super) async fn prepare(shared: &Shared, jobs: &[OrderRow]) -> HashMap<Strin
             Ok(None) => Ok(None),
             Err(e) => Err(e.to_string()),
         };
-        views.insert(job.connection_id.clone(), view);
+        views.insert(id.to_owned(), view);
     }
     views
+}
+
+/// A write waiting for its batch, and where to say whether it took (false: the lease was
+/// lost) or why the batch failed.
+pub(super) struct Queued<T> {
+    item: T,
+    done: oneshot::Sender<Result<bool, String>>,
+}
+
+/// Hands `item` to the batching task behind `queue` (named `what` in errors) and waits for its
+/// answer.
+async fn submit<T>(queue: &mpsc::Sender<Queued<T>>, item: T, what: &str) -> Result<bool, String> {
+    let (done, answer) = oneshot::channel();
+    let stopped = || format!("the {what} stopped");
+    queue
+        .send(Queued { item, done })
+        .await
+        .map_err(|_| stopped())?;
+    answer.await.unwrap_or_else(|_| Err(stopped()))
+}
+
+/// The most writes one transaction takes.
+const BATCH: usize = 64;
+
+/// Waits for the next batch: its items, and where each one's answer goes. None once every
+/// sender is gone.
+async fn next_batch<T>(
+    rx: &mut mpsc::Receiver<Queued<T>>,
+) -> Option<(Vec<T>, Vec<oneshot::Sender<Result<bool, String>>>)> {
+    let mut batch = Vec::with_capacity(BATCH);
+    if rx.recv_many(&mut batch, BATCH).await == 0 {
+        return None;
+    }
+    Some(batch.into_iter().map(|q| (q.item, q.done)).unzip())
+}
+
+/// Answers each write of a batch: its own flag, or the batch's error.
+fn answer(answers: Vec<oneshot::Sender<Result<bool, String>>>, result: Result<Vec<bool>, String>) {
+    match result {
+        Ok(flags) => {
+            for (done, flag) in answers.into_iter().zip(flags) {
+                let _ = done.send(Ok(flag));
+            }
+        }
+        Err(message) => {
+            for done in answers {
+                let _ = done.send(Err(message.clone()));
+            }
+        }
+    }
 }
 
 /// An attempt's outcome on its way to the recorder.
@@ -57,29 +110,23 @@ pub(super) struct ToRecord {
     order_id: i64,
     outcome: SendOutcome,
     activity: Option<(&'static str, String)>,
-    recorded: tokio::sync::oneshot::Sender<Result<bool, String>>,
 }
-
-/// The most outcomes one transaction records.
-const RECORD_BATCH: usize = 64;
 
 /// A first attempt's sealed payload on its way to the saver.
 pub(super) struct ToSave {
     connection_id: String,
     order_id: i64,
     payload: Vec<u8>,
-    saved: tokio::sync::oneshot::Sender<Result<bool, String>>,
 }
 
 /// Saves first attempts' payloads in batches, one transaction each: one commit per first
 /// attempt was the end-to-end benchmark's limit (each waits for the disk with
 /// `synchronous=FULL`). Each send still goes only after its own payload is committed.
-pub(super) async fn saver(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToSave>) {
-    let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+pub(super) async fn saver(shared: Arc<Shared>, mut rx: mpsc::Receiver<Queued<ToSave>>) {
+    while let Some((batch, answers)) = next_batch(&mut rx).await {
         let items: Vec<store::PayloadToSave<'_>> = batch
             .iter()
-            .map(|s: &ToSave| store::PayloadToSave {
+            .map(|s| store::PayloadToSave {
                 connection_id: &s.connection_id,
                 order_id: s.order_id,
                 payload: &s.payload,
@@ -90,46 +137,21 @@ pub(super) async fn saver(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToSave>) {
             .store()
             .save_payloads(&shared.owner, &items)
             .await;
-        drop(items);
-        match result {
-            Ok(flags) => {
-                for (s, mine) in batch.drain(..).zip(flags) {
-                    let _ = s.saved.send(Ok(mine));
-                }
-            }
-            Err(e) => {
-                let message = e.to_string();
-                for s in batch.drain(..) {
-                    let _ = s.saved.send(Err(message.clone()));
-                }
-            }
-        }
+        answer(answers, result.map_err(|e| e.to_string()));
     }
 }
 
 /// Where an attempt hands its writes: payloads to the saver, outcomes to the recorder.
 pub(super) struct Writers {
-    pub record: mpsc::Sender<ToRecord>,
-    pub save: mpsc::Sender<ToSave>,
+    pub record: mpsc::Sender<Queued<ToRecord>>,
+    pub save: mpsc::Sender<Queued<ToSave>>,
 }
 
 /// Records outcomes in batches, one transaction each: with many sends finishing together
 /// (a drain after an outage) one commit per send would be the engine's limit.
-pub(super) async fn recorder(shared: Arc<Shared>, mut rx: mpsc::Receiver<ToRecord>) {
-    let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-        match record_batch(&shared, &batch).await {
-            Ok(flags) => {
-                for (r, mine) in batch.drain(..).zip(flags) {
-                    let _ = r.recorded.send(Ok(mine));
-                }
-            }
-            Err(message) => {
-                for r in batch.drain(..) {
-                    let _ = r.recorded.send(Err(message.clone()));
-                }
-            }
-        }
+pub(super) async fn recorder(shared: Arc<Shared>, mut rx: mpsc::Receiver<Queued<ToRecord>>) {
+    while let Some((batch, answers)) = next_batch(&mut rx).await {
+        answer(answers, record_batch(&shared, &batch).await);
     }
 }
 
@@ -185,23 +207,17 @@ pub(super) async fn attempt(
         SendOutcome::Retry { .. } => None,
     };
     let kind = kind_of(&outcome);
-    let (recorded, answer) = tokio::sync::oneshot::channel();
-    let sent = writers
-        .record
-        .send(ToRecord {
+    let recorded = submit(
+        &writers.record,
+        ToRecord {
             connection_id: job.connection_id.clone(),
             order_id: job.order_id,
             outcome,
             activity,
-            recorded,
-        })
-        .await;
-    let recorded = match sent {
-        Ok(()) => answer
-            .await
-            .unwrap_or_else(|_| Err("the recorder stopped".into())),
-        Err(_) => Err("the recorder stopped".into()),
-    };
+        },
+        "recorder",
+    )
+    .await;
     let recorded = match recorded {
         Ok(recorded) => recorded,
         Err(e) => {
@@ -252,7 +268,7 @@ async fn decide(
     shared: &Shared,
     job: &OrderRow,
     conn: ConnectionView,
-    save: &mpsc::Sender<ToSave>,
+    save: &mpsc::Sender<Queued<ToSave>>,
 ) -> SendOutcome {
     let app = &shared.app;
     let retry = |error: String, floor: Option<Duration>, hold: bool| -> SendOutcome {
@@ -311,20 +327,16 @@ async fn decide(
         None => match build(shared, job, conn, secrets, &customer_id).await {
             Ok(payload) => {
                 let sealed = app.key().seal(&payload_context(job), payload.as_bytes());
-                let (saved, answer) = tokio::sync::oneshot::channel();
-                let stopped = || "the payload saver stopped".to_owned();
-                let saved = match save
-                    .send(ToSave {
+                let saved = submit(
+                    save,
+                    ToSave {
                         connection_id: job.connection_id.clone(),
                         order_id: job.order_id,
                         payload: sealed,
-                        saved,
-                    })
-                    .await
-                {
-                    Ok(()) => answer.await.unwrap_or_else(|_| Err(stopped())),
-                    Err(_) => Err(stopped()),
-                };
+                    },
+                    "payload saver",
+                )
+                .await;
                 match saved {
                     Ok(true) => payload,
                     Ok(false) => return retry("lost the lease".into(), None, false),

@@ -7,15 +7,14 @@
 //! The order saves fire `order.updated` again; the receiver finds the order already in the
 //! outbox and queues nothing, so write-backs never loop.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+use super::send::ConnectionView;
 use super::{Shared, backoff, to_time};
-use crate::connection::Secrets;
 use crate::store::{self, ConnectionRow, WritebackEnd};
 
 /// Give up on a write-back after this many attempts.
@@ -103,20 +102,8 @@ pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
             continue;
         }
         // Each connection read once per batch; the outcomes recorded together.
-        let mut connections: HashMap<String, Result<Option<Arc<ConnectionRow>>, String>> =
-            HashMap::new();
-        for job in &jobs {
-            if !connections.contains_key(&job.connection_id) {
-                let row = shared
-                    .app
-                    .store()
-                    .connection(&job.connection_id)
-                    .await
-                    .map(|row| row.map(Arc::new))
-                    .map_err(|e| e.to_string());
-                connections.insert(job.connection_id.clone(), row);
-            }
-        }
+        let ids: Vec<&str> = jobs.iter().map(|j| j.connection_id.as_str()).collect();
+        let connections = super::send::prepare(&shared, &ids).await;
         let mut tasks = Vec::new();
         for job in jobs {
             let shared = shared.clone();
@@ -175,18 +162,21 @@ pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
 /// Err((message, transient)).
 async fn apply(
     shared: &Shared,
-    conn: Result<Option<Arc<ConnectionRow>>, String>,
+    conn: ConnectionView,
     order_id: i64,
     body: &str,
 ) -> Result<(), (String, bool)> {
     let app = &shared.app;
     let wb: Writeback =
         serde_json::from_str(body).map_err(|e| (format!("unreadable write-back: {e}"), false))?;
-    let conn = conn
+    let prepared = conn
         .map_err(|e| (e, true))?
         .ok_or_else(|| ("the connection no longer exists".to_owned(), false))?;
-    let credentials = Secrets::open(app, &conn)
+    let conn = &prepared.row;
+    let credentials = prepared
+        .secrets
         .woo
+        .clone()
         .ok_or_else(|| ("no usable WooCommerce keys".to_owned(), false))?;
     let woo = app
         .woo_client(&conn.store_url, credentials)
@@ -199,7 +189,7 @@ async fn apply(
 
     let mut meta = wb.meta.clone();
     if let Some(number) = &wb.tracking_number {
-        if tracking_api(shared, &conn, &woo).await {
+        if tracking_api(shared, conn, &woo).await {
             woo.add_shipment_tracking(id, "TrackingTech", number)
                 .await
                 .map_err(woo_err)?;

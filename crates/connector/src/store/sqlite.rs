@@ -354,168 +354,164 @@ fn session_from_row(row: &SqliteRow) -> Result<SessionRow> {
     })
 }
 
-/// One attempt's end inside a caller's transaction; false when the lease was lost.
-async fn finish_one(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+/// Puts an order whose store login TrackingTech refused back in the queue (the attempt not
+/// counted) and parks its connection; false when the lease was lost.
+async fn finish_relogin(
+    tx: &mut SqliteConnection,
     owner: &str,
-    connection_id: &str,
-    order_id: i64,
-    outcome: &SendOutcome,
+    item: &Finished<'_>,
+    error: &str,
     now: OffsetDateTime,
 ) -> Result<bool> {
-    let mine = "WHERE connection_id = ? AND order_id = ? AND state = 'sending' AND lease_owner = ?";
-    let done = match outcome {
-        // Recorded by the batch statements, one order at a time here.
-        SendOutcome::Sent { .. } | SendOutcome::Retry { .. } => {
-            let item = Finished {
-                connection_id,
-                order_id,
-                outcome,
-                activity: None,
-            };
-            let items = std::slice::from_ref(&item);
-            let mine = if matches!(outcome, SendOutcome::Sent { .. }) {
-                finish_sent(tx, owner, items, &[0], now).await?
-            } else {
-                finish_retried(tx, owner, items, &[0], now).await?
-            };
-            return Ok(!mine.is_empty());
-        }
-        SendOutcome::NeedsRelogin { error } => {
-            let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = ?, \
-                 attempts = MAX(attempts - 1, 0), last_error = ?, last_error_at = ? {mine}"
-            )))
-            .bind(now)
-            .bind(error)
-            .bind(now)
-            .bind(connection_id)
-            .bind(order_id)
-            .bind(owner)
-            .execute(&mut **tx)
-            .await?;
-            sqlx::query(
-                "UPDATE connections SET state = 'needs_relogin', last_error = ?, last_error_at = ?, updated_at = ? \
-                 WHERE id = ? AND state = 'connected'",
-            )
-            .bind(error)
-            .bind(now)
-            .bind(now)
-            .bind(connection_id)
-            .execute(&mut **tx)
-            .await?;
-            done
-        }
-        SendOutcome::Failed { error }
-        | SendOutcome::Rejected { error }
-        | SendOutcome::Skipped { reason: error } => {
-            let state = match outcome {
-                SendOutcome::Failed { .. } => "failed",
-                SendOutcome::Rejected { .. } => "rejected",
-                _ => "skipped",
-            };
-            let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE orders SET state = ?, lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
-                 last_error = ?, last_error_at = ? {mine}"
-            )))
-            .bind(state)
-            .bind(error)
-            .bind(now)
-            .bind(connection_id)
-            .bind(order_id)
-            .bind(owner)
-            .execute(&mut **tx)
-            .await?;
-            if state != "skipped" && done.rows_affected() == 1 {
-                sqlx::query(
-                    "UPDATE connections SET last_error = ?, last_error_at = ? WHERE id = ?",
-                )
-                .bind(error)
-                .bind(now)
-                .bind(connection_id)
-                .execute(&mut **tx)
-                .await?;
-            }
-            done
-        }
-    };
+    let done = sqlx::query(
+        "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = ?, \
+         attempts = MAX(attempts - 1, 0), last_error = ?, last_error_at = ? \
+         WHERE connection_id = ? AND order_id = ? AND state = 'sending' AND lease_owner = ?",
+    )
+    .bind(now)
+    .bind(error)
+    .bind(now)
+    .bind(item.connection_id)
+    .bind(item.order_id)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE connections SET state = 'needs_relogin', last_error = ?, last_error_at = ?, updated_at = ? \
+         WHERE id = ? AND state = 'connected'",
+    )
+    .bind(error)
+    .bind(now)
+    .bind(now)
+    .bind(item.connection_id)
+    .execute(&mut *tx)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Orders per statement when outcomes are recorded in batches (well inside SQLite's limit of
-/// bound parameters).
-const FINISH_CHUNK: usize = 128;
-
-/// The (connection, order) pairs an `UPDATE … RETURNING` changed.
-fn changed<'a>(rows: &[SqliteRow], items: &[Finished<'a>]) -> Result<HashSet<(&'a str, i64)>> {
-    let mut out = HashSet::with_capacity(rows.len());
-    for r in rows {
-        let connection_id: String = r.try_get("connection_id")?;
-        let order_id: i64 = r.try_get("order_id")?;
-        if let Some(item) = items
-            .iter()
-            .find(|i| i.order_id == order_id && i.connection_id == connection_id)
-        {
-            out.insert((item.connection_id, order_id));
-        }
+/// Ends an order for good (`failed`, `rejected` or `skipped`) with its reason, and notes a
+/// failure or rejection on its connection; false when the lease was lost.
+async fn finish_final(
+    tx: &mut SqliteConnection,
+    owner: &str,
+    item: &Finished<'_>,
+    state: &str,
+    error: &str,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE orders SET state = ?, lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
+         last_error = ?, last_error_at = ? \
+         WHERE connection_id = ? AND order_id = ? AND state = 'sending' AND lease_owner = ?",
+    )
+    .bind(state)
+    .bind(error)
+    .bind(now)
+    .bind(item.connection_id)
+    .bind(item.order_id)
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    if state != "skipped" && done.rows_affected() == 1 {
+        sqlx::query("UPDATE connections SET last_error = ?, last_error_at = ? WHERE id = ?")
+            .bind(error)
+            .bind(now)
+            .bind(item.connection_id)
+            .execute(&mut *tx)
+            .await?;
     }
-    Ok(out)
+    Ok(done.rows_affected() == 1)
 }
 
-/// Records sent orders (`chunk` indexes `items`) still leased to `owner`, with their
-/// write-backs and their connections' `last_sent_at`; returns those recorded.
-async fn finish_sent<'a>(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+/// Orders per statement when they are written in batches (well inside SQLite's limit of
+/// bound parameters).
+const BATCH_CHUNK: usize = 128;
+
+/// Which orders a batch statement changed: (connection, order).
+type Changed = HashSet<(String, i64)>;
+
+fn changed(changed: &Changed, connection_id: &str, order_id: i64) -> bool {
+    changed.contains(&(connection_id.to_owned(), order_id))
+}
+
+/// Updates orders still leased to `owner`, one row of values each, in one statement (each
+/// statement is a round trip to sqlx's SQLite thread, so one per order would hold the write
+/// lock for most of a drain): `WITH v (cid, oid, <columns>) AS (VALUES …) UPDATE orders SET
+/// <set>`, where `set` reads a row's values as `v.<column>` and the time as `k.now`.
+async fn update_leased<T>(
+    tx: &mut SqliteConnection,
     owner: &str,
-    items: &[Finished<'a>],
-    chunk: &[usize],
     now: OffsetDateTime,
-) -> Result<HashSet<(&'a str, i64)>> {
-    let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "WITH v (cid, oid, tt_id, tracking_id, st, stn) AS (",
-    );
-    update.push_values(chunk, |mut row, &i| {
-        let item = &items[i];
-        if let SendOutcome::Sent {
-            tt_id,
-            tracking_id,
-            status,
-            status_name,
-            ..
-        } = item.outcome
-        {
-            row.push_bind(item.connection_id)
-                .push_bind(item.order_id)
-                .push_bind(tt_id.as_str())
-                .push_bind(tracking_id.as_str())
-                .push_bind(status.as_str())
-                .push_bind(status_name.as_str());
-        }
-    });
-    update.push(
-        ") UPDATE orders SET state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, \
-         payload = NULL, tt_id = v.tt_id, tracking_id = v.tracking_id, tt_status = v.st, \
-         tt_status_name = v.stn, last_error = NULL, sent_at = ",
-    );
+    columns: &str,
+    set: &str,
+    rows: impl IntoIterator<Item = T>,
+    bind: impl FnMut(sqlx::query_builder::Separated<'_, sqlx::Sqlite, &'static str>, T),
+) -> Result<Changed> {
+    let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH k (now) AS (VALUES (");
     update.push_bind(now);
-    update.push(
-        " FROM v WHERE orders.connection_id = v.cid AND orders.order_id = v.oid \
-         AND orders.state = 'sending' AND orders.lease_owner = ",
-    );
+    update.push(format_args!(")), v (cid, oid, {columns}) AS ("));
+    update.push_values(rows, bind);
+    update.push(format_args!(
+        ") UPDATE orders SET {set} FROM v, k \
+         WHERE orders.connection_id = v.cid AND orders.order_id = v.oid \
+         AND orders.state = 'sending' AND orders.lease_owner = "
+    ));
     update.push_bind(owner);
     update.push(" RETURNING connection_id, order_id");
-    let rows = update.build().fetch_all(&mut **tx).await?;
-    let mine = changed(&rows, items)?;
+    update
+        .build()
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("connection_id")?, r.try_get("order_id")?)))
+        .collect()
+}
+
+/// Records sent orders still leased to `owner`, with their write-backs and their
+/// connections' `last_sent_at`; returns those recorded.
+async fn finish_sent(
+    tx: &mut SqliteConnection,
+    owner: &str,
+    sent: &[&Finished<'_>],
+    now: OffsetDateTime,
+) -> Result<Changed> {
+    let mine = update_leased(
+        tx,
+        owner,
+        now,
+        "tt_id, tracking_id, st, stn",
+        "state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
+         tt_id = v.tt_id, tracking_id = v.tracking_id, tt_status = v.st, tt_status_name = v.stn, \
+         last_error = NULL, sent_at = k.now",
+        sent,
+        |mut row, item| {
+            if let SendOutcome::Sent {
+                tt_id,
+                tracking_id,
+                status,
+                status_name,
+                ..
+            } = item.outcome
+            {
+                row.push_bind(item.connection_id)
+                    .push_bind(item.order_id)
+                    .push_bind(tt_id.as_str())
+                    .push_bind(tracking_id.as_str())
+                    .push_bind(status.as_str())
+                    .push_bind(status_name.as_str());
+            }
+        },
+    )
+    .await?;
     if mine.is_empty() {
         return Ok(mine);
     }
     let mut writebacks = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
         "INSERT INTO writebacks (connection_id, order_id, body, state, run_at, created_at) ",
     );
-    let recorded = chunk
+    let recorded = sent
         .iter()
-        .map(|&i| &items[i])
-        .filter(|item| mine.contains(&(item.connection_id, item.order_id)));
+        .filter(|item| changed(&mine, item.connection_id, item.order_id));
     writebacks.push_values(recorded, |mut row, item| {
         let body = match item.outcome {
             SendOutcome::Sent { writeback, .. } => writeback.as_str(),
@@ -528,8 +524,8 @@ async fn finish_sent<'a>(
             .push_bind(now)
             .push_bind(now);
     });
-    writebacks.build().execute(&mut **tx).await?;
-    let connections: BTreeSet<&str> = mine.iter().map(|(c, _)| *c).collect();
+    writebacks.build().execute(&mut *tx).await?;
+    let connections: BTreeSet<&str> = mine.iter().map(|(c, _)| c.as_str()).collect();
     let mut touch =
         sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE connections SET last_sent_at = ");
     touch.push_bind(now).push(" WHERE id IN (");
@@ -538,56 +534,49 @@ async fn finish_sent<'a>(
         ids.push_bind(c);
     }
     touch.push(")");
-    touch.build().execute(&mut **tx).await?;
+    touch.build().execute(&mut *tx).await?;
     Ok(mine)
 }
 
-/// Puts orders to retry (`chunk` indexes `items`) back in the queue with their next time,
-/// where still leased to `owner`; a connection told to wait (429) is held first.
-async fn finish_retried<'a>(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+/// Puts orders to retry back in the queue with their next time, where still leased to
+/// `owner`; a connection told to wait (429) is held first.
+async fn finish_retried(
+    tx: &mut SqliteConnection,
     owner: &str,
-    items: &[Finished<'a>],
-    chunk: &[usize],
+    retried: &[&Finished<'_>],
     now: OffsetDateTime,
-) -> Result<HashSet<(&'a str, i64)>> {
-    for &i in chunk {
+) -> Result<Changed> {
+    for item in retried {
         if let SendOutcome::Retry {
             hold_connection_until: Some(until),
             ..
-        } = items[i].outcome
+        } = item.outcome
         {
             sqlx::query("UPDATE connections SET send_not_before = MAX(COALESCE(send_not_before, ''), ?) WHERE id = ?")
                 .bind(until)
-                .bind(items[i].connection_id)
-                .execute(&mut **tx)
+                .bind(item.connection_id)
+                .execute(&mut *tx)
                 .await?;
         }
     }
-    let mut update =
-        sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH v (cid, oid, run_at, error) AS (");
-    update.push_values(chunk, |mut row, &i| {
-        let item = &items[i];
-        if let SendOutcome::Retry { run_at, error, .. } = item.outcome {
-            row.push_bind(item.connection_id)
-                .push_bind(item.order_id)
-                .push_bind(*run_at)
-                .push_bind(error.as_str());
-        }
-    });
-    update.push(
-        ") UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
-         run_at = v.run_at, last_error = v.error, last_error_at = ",
-    );
-    update.push_bind(now);
-    update.push(
-        " FROM v WHERE orders.connection_id = v.cid AND orders.order_id = v.oid \
-         AND orders.state = 'sending' AND orders.lease_owner = ",
-    );
-    update.push_bind(owner);
-    update.push(" RETURNING connection_id, order_id");
-    let rows = update.build().fetch_all(&mut **tx).await?;
-    changed(&rows, items)
+    update_leased(
+        tx,
+        owner,
+        now,
+        "run_at, error",
+        "state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = v.run_at, \
+         last_error = v.error, last_error_at = k.now",
+        retried,
+        |mut row, item| {
+            if let SendOutcome::Retry { run_at, error, .. } = item.outcome {
+                row.push_bind(item.connection_id)
+                    .push_bind(item.order_id)
+                    .push_bind(*run_at)
+                    .push_bind(error.as_str());
+            }
+        },
+    )
+    .await
 }
 
 #[async_trait::async_trait]
@@ -946,32 +935,31 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let _writing = self.writer.lock().await;
+        let now = super::now();
         let mut tx = self.pool.begin().await?;
-        let mut saved = HashSet::new();
-        for chunk in items.chunks(FINISH_CHUNK) {
-            let mut update =
-                sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH v (cid, oid, payload) AS (");
-            update.push_values(chunk, |mut row, item| {
-                row.push_bind(item.connection_id)
-                    .push_bind(item.order_id)
-                    .push_bind(item.payload);
-            });
-            update.push(
-                ") UPDATE orders SET payload = v.payload, source = NULL FROM v \
-                 WHERE orders.connection_id = v.cid AND orders.order_id = v.oid \
-                 AND orders.state = 'sending' AND orders.lease_owner = ",
+        let mut saved = Changed::new();
+        for chunk in items.chunks(BATCH_CHUNK) {
+            saved.extend(
+                update_leased(
+                    &mut tx,
+                    owner,
+                    now,
+                    "payload",
+                    "payload = v.payload, source = NULL",
+                    chunk,
+                    |mut row, item| {
+                        row.push_bind(item.connection_id)
+                            .push_bind(item.order_id)
+                            .push_bind(item.payload);
+                    },
+                )
+                .await?,
             );
-            update.push_bind(owner);
-            update.push(" RETURNING connection_id, order_id");
-            for row in update.build().fetch_all(&mut *tx).await? {
-                let key: (String, i64) = (row.try_get("connection_id")?, row.try_get("order_id")?);
-                saved.insert(key);
-            }
         }
         tx.commit().await?;
         Ok(items
             .iter()
-            .map(|i| saved.contains(&(i.connection_id.to_owned(), i.order_id)))
+            .map(|i| changed(&saved, i.connection_id, i.order_id))
             .collect())
     }
 
@@ -979,42 +967,47 @@ impl Store for SqliteStore {
         let _writing = self.writer.lock().await;
         let now = super::now();
         let mut tx = self.pool.begin().await?;
-        // The common outcomes (sent, retry) are recorded a batch at a time, a few statements
-        // for the whole batch; each statement is a round trip to sqlx's SQLite thread, and
-        // one per order per table held the write lock for most of a drain.
+        // The common outcomes (sent, retry) are recorded a few statements per batch; the rare
+        // ones an order at a time.
         let mut recorded = vec![false; items.len()];
-        let sent: Vec<usize> = (0..items.len())
-            .filter(|&i| matches!(items[i].outcome, SendOutcome::Sent { .. }))
-            .collect();
-        let retried: Vec<usize> = (0..items.len())
-            .filter(|&i| matches!(items[i].outcome, SendOutcome::Retry { .. }))
-            .collect();
-        for chunk in sent.chunks(FINISH_CHUNK) {
-            let mine = finish_sent(&mut tx, owner, items, chunk, now).await?;
-            for &i in chunk {
-                recorded[i] = mine.contains(&(items[i].connection_id, items[i].order_id));
-            }
+        let (mut sent, mut retried) = (Vec::new(), Vec::new());
+        for (i, item) in items.iter().enumerate() {
+            recorded[i] = match item.outcome {
+                SendOutcome::Sent { .. } => {
+                    sent.push(item);
+                    continue;
+                }
+                SendOutcome::Retry { .. } => {
+                    retried.push(item);
+                    continue;
+                }
+                SendOutcome::NeedsRelogin { error } => {
+                    finish_relogin(&mut tx, owner, item, error, now).await?
+                }
+                SendOutcome::Failed { error } => {
+                    finish_final(&mut tx, owner, item, "failed", error, now).await?
+                }
+                SendOutcome::Rejected { error } => {
+                    finish_final(&mut tx, owner, item, "rejected", error, now).await?
+                }
+                SendOutcome::Skipped { reason } => {
+                    finish_final(&mut tx, owner, item, "skipped", reason, now).await?
+                }
+            };
         }
-        for chunk in retried.chunks(FINISH_CHUNK) {
-            let mine = finish_retried(&mut tx, owner, items, chunk, now).await?;
-            for &i in chunk {
-                recorded[i] = mine.contains(&(items[i].connection_id, items[i].order_id));
-            }
+        let mut mine = Changed::new();
+        for chunk in sent.chunks(BATCH_CHUNK) {
+            mine.extend(finish_sent(&mut tx, owner, chunk, now).await?);
+        }
+        for chunk in retried.chunks(BATCH_CHUNK) {
+            mine.extend(finish_retried(&mut tx, owner, chunk, now).await?);
         }
         for (i, item) in items.iter().enumerate() {
-            if !matches!(
+            if matches!(
                 item.outcome,
                 SendOutcome::Sent { .. } | SendOutcome::Retry { .. }
             ) {
-                recorded[i] = finish_one(
-                    &mut tx,
-                    owner,
-                    item.connection_id,
-                    item.order_id,
-                    item.outcome,
-                    now,
-                )
-                .await?;
+                recorded[i] = changed(&mine, item.connection_id, item.order_id);
             }
         }
         // The activity entries, in the batch's order, for the outcomes that were recorded.
@@ -1024,7 +1017,7 @@ impl Store for SqliteStore {
             .filter(|(_, mine)| **mine)
             .filter_map(|(item, _)| item.activity.map(|(k, m)| (item.connection_id, k, m)))
             .collect();
-        for chunk in activities.chunks(FINISH_CHUNK) {
+        for chunk in activities.chunks(BATCH_CHUNK) {
             let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO activity (connection_id, at, kind, message) ",
             );
@@ -1240,7 +1233,7 @@ impl Store for SqliteStore {
         }
         let _writing = self.writer.lock().await;
         // One statement for the batch (each is a round trip to sqlx's SQLite thread).
-        for chunk in ends.chunks(FINISH_CHUNK) {
+        for chunk in ends.chunks(BATCH_CHUNK) {
             let mut update =
                 sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH v (id, state, run_at, error) AS (");
             update.push_values(chunk, |mut row, end| {

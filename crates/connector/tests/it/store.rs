@@ -224,6 +224,30 @@ fn sent(writeback: &str) -> SendOutcome {
     }
 }
 
+/// A transient failure: try again in an hour.
+fn retry_in_an_hour() -> SendOutcome {
+    SendOutcome::Retry {
+        run_at: store::now() + Duration::hours(1),
+        error: "503".into(),
+        hold_connection_until: None,
+    }
+}
+
+/// One attempt's end, for `finish_sends`.
+fn finished<'a>(
+    connection_id: &'a str,
+    order_id: i64,
+    outcome: &'a SendOutcome,
+    activity: Option<(&'a str, &'a str)>,
+) -> store::Finished<'a> {
+    store::Finished {
+        connection_id,
+        order_id,
+        outcome,
+        activity,
+    }
+}
+
 fn filter(connection_id: Option<&str>, state: Option<OrderState>) -> OrderFilter {
     OrderFilter {
         connection_id: connection_id.map(str::to_owned),
@@ -1313,26 +1337,15 @@ async fn batched_finishes_and_released_retries(url: &str) {
     }
     let claimed = s.claim_sends("w1", MINUTE, 100, 10).await.expect("claim");
     assert_eq!(claimed.len(), 4);
-    let later = store::now() + Duration::hours(1);
-    let retry = SendOutcome::Retry {
-        run_at: later,
-        error: "503".into(),
-        hold_connection_until: None,
-    };
+    let retry = retry_in_an_hour();
     let sent = sent("wb-1");
-    let item = |connection_id, order_id, outcome, activity| store::Finished {
-        connection_id,
-        order_id,
-        outcome,
-        activity,
-    };
     let recorded = s
         .finish_sends(
             "w1",
             &[
-                item("con_a", 1, &sent, Some(("sent", "Pedido #1 enviado"))),
-                item("con_a", 2, &retry, None),
-                item("con_b", 1, &retry, None),
+                finished("con_a", 1, &sent, Some(("sent", "Pedido #1 enviado"))),
+                finished("con_a", 2, &retry, None),
+                finished("con_b", 1, &retry, None),
             ],
         )
         .await
@@ -1342,7 +1355,12 @@ async fn batched_finishes_and_released_retries(url: &str) {
     let refused = s
         .finish_sends(
             "w2",
-            &[item("con_a", 3, &sent, Some(("sent", "Pedido #3 enviado")))],
+            &[finished(
+                "con_a",
+                3,
+                &sent,
+                Some(("sent", "Pedido #3 enviado")),
+            )],
         )
         .await
         .expect("finish foreign");
@@ -1442,31 +1460,20 @@ async fn mixed_batches_record_only_what_is_still_leased(url: &str) {
     let a1 = order(s, "con_a", 1).await;
     assert_eq!((a1.payload, a1.source), (Some(vec![1, 2, 3]), None));
     assert_eq!(order(s, "con_a", 5).await.payload, None);
-    let later = store::now() + Duration::hours(1);
-    let retry = SendOutcome::Retry {
-        run_at: later,
-        error: "503".into(),
-        hold_connection_until: None,
-    };
+    let retry = retry_in_an_hour();
     let rejected = SendOutcome::Rejected {
         error: "TrackingTech HTTP 422: bad phone".into(),
     };
     let (sent_1, sent_2) = (sent("wb-a1"), sent("wb-b1"));
-    let item = |connection_id, order_id, outcome, activity| store::Finished {
-        connection_id,
-        order_id,
-        outcome,
-        activity,
-    };
     let recorded = s
         .finish_sends(
             "w1",
             &[
-                item("con_a", 3, &rejected, Some(("rejected", "3 rechazado"))),
-                item("con_a", 1, &sent_1, Some(("sent", "1 enviado"))),
-                item("con_a", 2, &retry, None),
-                item("con_b", 1, &sent_2, Some(("sent", "b1 enviado"))),
-                item("con_a", 4, &sent_1, Some(("sent", "4 enviado"))),
+                finished("con_a", 3, &rejected, Some(("rejected", "3 rechazado"))),
+                finished("con_a", 1, &sent_1, Some(("sent", "1 enviado"))),
+                finished("con_a", 2, &retry, None),
+                finished("con_b", 1, &sent_2, Some(("sent", "b1 enviado"))),
+                finished("con_a", 4, &sent_1, Some(("sent", "4 enviado"))),
             ],
         )
         .await
@@ -1506,8 +1513,8 @@ async fn mixed_batches_record_only_what_is_still_leased(url: &str) {
         .finish_sends(
             "w1",
             &[
-                item("con_a", 5, &sent_1, Some(("sent", "5 enviado"))),
-                item("con_a", 6, &retry, None),
+                finished("con_a", 5, &sent_1, Some(("sent", "5 enviado"))),
+                finished("con_a", 6, &retry, None),
             ],
         )
         .await
