@@ -8,6 +8,7 @@
 //! whose snapshot sees every earlier claim of those connections committed, counts what each one
 //! has in flight. Schedules run under the `leases` table (`try_lease`).
 
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -232,136 +233,213 @@ fn session_from_row(row: &PgRow) -> Result<SessionRow> {
     })
 }
 
-/// One attempt's end inside a caller's transaction; false when the lease was lost.
-async fn finish_one(
+/// Which orders a batch statement changed: (connection, order).
+type Changed = HashSet<(String, i64)>;
+
+/// The (connection, order) pairs a statement's `RETURNING connection_id, order_id` gave.
+fn changed(rows: &[PgRow]) -> Result<Changed> {
+    rows.iter()
+        .map(|r| Ok((r.try_get("connection_id")?, r.try_get("order_id")?)))
+        .collect()
+}
+
+/// Records sent orders still leased to `owner` in one statement: the orders, their
+/// write-backs and their connections' `last_sent_at` (once per connection, not once per order:
+/// each update of a connection row is a new row version that every claim then reads past).
+async fn finish_sent(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     owner: &str,
-    connection_id: &str,
-    order_id: i64,
-    outcome: &SendOutcome,
+    sent: &[&Finished<'_>],
     now: OffsetDateTime,
-) -> Result<bool> {
-    let done = match outcome {
-        SendOutcome::Sent {
+) -> Result<Changed> {
+    let mut columns: [Vec<&str>; 6] = Default::default();
+    let mut order_ids = Vec::with_capacity(sent.len());
+    for item in sent {
+        if let SendOutcome::Sent {
             tt_id,
             tracking_id,
             status,
             status_name,
             writeback,
-        } => {
-            let done = sqlx::query(concat!(
-                "UPDATE orders SET state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, \
-                 payload = NULL, tt_id = $4, tracking_id = $5, tt_status = $6, tt_status_name = $7, \
-                 sent_at = $8, last_error = NULL",
-                mine!()
-            ))
-            .bind(connection_id)
-            .bind(order_id)
-            .bind(owner)
-            .bind(tt_id)
-            .bind(tracking_id)
-            .bind(status)
-            .bind(status_name)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() == 1 {
-                sqlx::query("UPDATE connections SET last_sent_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(connection_id)
-                    .execute(&mut **tx)
-                    .await?;
-                insert_writeback(tx, connection_id, order_id, writeback, now).await?;
+        } = item.outcome
+        {
+            let values = [
+                item.connection_id,
+                tt_id,
+                tracking_id,
+                status,
+                status_name,
+                writeback,
+            ];
+            for (column, value) in columns.iter_mut().zip(values) {
+                column.push(value);
             }
-            done
+            order_ids.push(item.order_id);
         }
-        SendOutcome::Retry {
+    }
+    let [
+        cids,
+        tt_ids,
+        tracking_ids,
+        statuses,
+        status_names,
+        writebacks,
+    ] = columns;
+    let rows = sqlx::query(
+        "WITH v AS ( \
+           SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], \
+             $6::text[], $7::text[]) WITH ORDINALITY AS v (cid, oid, tt_id, tracking_id, st, stn, wb, n) \
+         ), done AS ( \
+           UPDATE orders o SET state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, \
+             payload = NULL, tt_id = v.tt_id, tracking_id = v.tracking_id, tt_status = v.st, \
+             tt_status_name = v.stn, sent_at = $8, last_error = NULL \
+           FROM v WHERE o.connection_id = v.cid AND o.order_id = v.oid \
+             AND o.state = 'sending' AND o.lease_owner = $9 \
+           RETURNING o.connection_id, o.order_id \
+         ), queued AS ( \
+           INSERT INTO writebacks (connection_id, order_id, body, state, run_at, created_at) \
+           SELECT v.cid, v.oid, v.wb, 'queued', $8, $8 FROM v \
+           JOIN done ON done.connection_id = v.cid AND done.order_id = v.oid ORDER BY v.n \
+         ), touched AS ( \
+           UPDATE connections SET last_sent_at = $8 \
+           WHERE id IN (SELECT DISTINCT connection_id FROM done) \
+         ) \
+         SELECT connection_id, order_id FROM done",
+    )
+    .bind(cids)
+    .bind(order_ids)
+    .bind(tt_ids)
+    .bind(tracking_ids)
+    .bind(statuses)
+    .bind(status_names)
+    .bind(writebacks)
+    .bind(now)
+    .bind(owner)
+    .fetch_all(&mut **tx)
+    .await?;
+    changed(&rows)
+}
+
+/// Puts orders to retry back in the queue with their next time, where still leased to
+/// `owner`, in one statement; a connection told to wait (429) is held first.
+async fn finish_retried(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    owner: &str,
+    retried: &[&Finished<'_>],
+    now: OffsetDateTime,
+) -> Result<Changed> {
+    let (mut cids, mut order_ids, mut run_ats, mut errors) = (
+        Vec::with_capacity(retried.len()),
+        Vec::with_capacity(retried.len()),
+        Vec::with_capacity(retried.len()),
+        Vec::with_capacity(retried.len()),
+    );
+    for item in retried {
+        if let SendOutcome::Retry {
             run_at,
             error,
             hold_connection_until,
-        } => {
+        } = item.outcome
+        {
             if let Some(until) = hold_connection_until {
                 // GREATEST ignores NULL: a hold only ever moves later.
                 sqlx::query(
                     "UPDATE connections SET send_not_before = GREATEST(send_not_before, $1) WHERE id = $2",
                 )
                 .bind(until)
-                .bind(connection_id)
+                .bind(item.connection_id)
                 .execute(&mut **tx)
                 .await?;
             }
-            sqlx::query(concat!(
-                "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $4, \
-                 last_error = $5, last_error_at = $6",
-                mine!()
-            ))
-            .bind(connection_id)
-            .bind(order_id)
-            .bind(owner)
-            .bind(run_at)
-            .bind(error)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?
+            cids.push(item.connection_id);
+            order_ids.push(item.order_id);
+            run_ats.push(*run_at);
+            errors.push(error.as_str());
         }
-        SendOutcome::NeedsRelogin { error } => {
-            let done = sqlx::query(concat!(
-                "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $4, \
-                 attempts = GREATEST(attempts - 1, 0), last_error = $5, last_error_at = $4",
-                mine!()
-            ))
-            .bind(connection_id)
-            .bind(order_id)
-            .bind(owner)
-            .bind(now)
+    }
+    let rows = sqlx::query(
+        "UPDATE orders o SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
+           run_at = v.run_at, last_error = v.error, last_error_at = $5 \
+         FROM UNNEST($1::text[], $2::bigint[], $3::timestamptz[], $4::text[]) AS v (cid, oid, run_at, error) \
+         WHERE o.connection_id = v.cid AND o.order_id = v.oid AND o.state = 'sending' \
+           AND o.lease_owner = $6 \
+         RETURNING o.connection_id, o.order_id",
+    )
+    .bind(cids)
+    .bind(order_ids)
+    .bind(run_ats)
+    .bind(errors)
+    .bind(now)
+    .bind(owner)
+    .fetch_all(&mut **tx)
+    .await?;
+    changed(&rows)
+}
+
+/// Puts an order whose store login TrackingTech refused back in the queue (the attempt not
+/// counted) and parks its connection; false when the lease was lost.
+async fn finish_relogin(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    owner: &str,
+    item: &Finished<'_>,
+    error: &str,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let done = sqlx::query(concat!(
+        "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $4, \
+         attempts = GREATEST(attempts - 1, 0), last_error = $5, last_error_at = $4",
+        mine!()
+    ))
+    .bind(item.connection_id)
+    .bind(item.order_id)
+    .bind(owner)
+    .bind(now)
+    .bind(error)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE connections SET state = 'needs_relogin', last_error = $1, last_error_at = $2, \
+         updated_at = $2 WHERE id = $3 AND state = 'connected'",
+    )
+    .bind(error)
+    .bind(now)
+    .bind(item.connection_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends an order for good (`failed`, `rejected` or `skipped`) with its reason, and notes a
+/// failure or rejection on its connection; false when the lease was lost.
+async fn finish_final(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    owner: &str,
+    item: &Finished<'_>,
+    state: &str,
+    error: &str,
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let done = sqlx::query(concat!(
+        "UPDATE orders SET state = $4, lease_owner = NULL, lease_until = NULL, source = NULL, \
+         payload = NULL, last_error = $5, last_error_at = $6",
+        mine!()
+    ))
+    .bind(item.connection_id)
+    .bind(item.order_id)
+    .bind(owner)
+    .bind(state)
+    .bind(error)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if state != "skipped" && done.rows_affected() == 1 {
+        sqlx::query("UPDATE connections SET last_error = $1, last_error_at = $2 WHERE id = $3")
             .bind(error)
+            .bind(now)
+            .bind(item.connection_id)
             .execute(&mut **tx)
             .await?;
-            sqlx::query(
-                "UPDATE connections SET state = 'needs_relogin', last_error = $1, last_error_at = $2, \
-                 updated_at = $2 WHERE id = $3 AND state = 'connected'",
-            )
-            .bind(error)
-            .bind(now)
-            .bind(connection_id)
-            .execute(&mut **tx)
-            .await?;
-            done
-        }
-        SendOutcome::Failed { error }
-        | SendOutcome::Rejected { error }
-        | SendOutcome::Skipped { reason: error } => {
-            let state = match outcome {
-                SendOutcome::Failed { .. } => "failed",
-                SendOutcome::Rejected { .. } => "rejected",
-                _ => "skipped",
-            };
-            let done = sqlx::query(concat!(
-                "UPDATE orders SET state = $4, lease_owner = NULL, lease_until = NULL, source = NULL, \
-                 payload = NULL, last_error = $5, last_error_at = $6",
-                mine!()
-            ))
-            .bind(connection_id)
-            .bind(order_id)
-            .bind(owner)
-            .bind(state)
-            .bind(error)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            if state != "skipped" && done.rows_affected() == 1 {
-                sqlx::query(
-                    "UPDATE connections SET last_error = $1, last_error_at = $2 WHERE id = $3",
-                )
-                .bind(error)
-                .bind(now)
-                .bind(connection_id)
-                .execute(&mut **tx)
-                .await?;
-            }
-            done
-        }
-    };
+    }
     Ok(done.rows_affected() == 1)
 }
 
@@ -743,49 +821,101 @@ impl Store for PostgresStore {
     }
 
     async fn save_payloads(&self, owner: &str, items: &[PayloadToSave<'_>]) -> Result<Vec<bool>> {
-        let mut tx = self.pool.begin().await?;
-        let mut saved = Vec::with_capacity(items.len());
-        for item in items {
-            let done = sqlx::query(concat!(
-                "UPDATE orders SET payload = $4, source = NULL",
-                mine!()
-            ))
-            .bind(item.connection_id)
-            .bind(item.order_id)
-            .bind(owner)
-            .bind(item.payload)
-            .execute(&mut *tx)
-            .await?;
-            saved.push(done.rows_affected() == 1);
+        if items.is_empty() {
+            return Ok(Vec::new());
         }
-        tx.commit().await?;
-        Ok(saved)
+        // One statement for the batch: a statement per order was a round trip each.
+        let cids: Vec<&str> = items.iter().map(|i| i.connection_id).collect();
+        let order_ids: Vec<i64> = items.iter().map(|i| i.order_id).collect();
+        let payloads: Vec<&[u8]> = items.iter().map(|i| i.payload).collect();
+        let rows = sqlx::query(
+            "UPDATE orders o SET payload = v.payload, source = NULL \
+             FROM UNNEST($1::text[], $2::bigint[], $3::bytea[]) AS v (cid, oid, payload) \
+             WHERE o.connection_id = v.cid AND o.order_id = v.oid AND o.state = 'sending' \
+               AND o.lease_owner = $4 \
+             RETURNING o.connection_id, o.order_id",
+        )
+        .bind(cids)
+        .bind(order_ids)
+        .bind(payloads)
+        .bind(owner)
+        .fetch_all(&self.pool)
+        .await?;
+        let saved = changed(&rows)?;
+        Ok(items
+            .iter()
+            .map(|i| saved.contains(&(i.connection_id.to_owned(), i.order_id)))
+            .collect())
     }
 
     async fn finish_sends(&self, owner: &str, items: &[Finished<'_>]) -> Result<Vec<bool>> {
         let now = super::now();
         let mut tx = self.pool.begin().await?;
-        let mut recorded = Vec::with_capacity(items.len());
-        for item in items {
-            let mine = finish_one(
-                &mut tx,
-                owner,
-                item.connection_id,
-                item.order_id,
+        // The common outcomes (sent, retry) are recorded a statement per batch; the rare ones
+        // an order at a time.
+        let mut recorded = vec![false; items.len()];
+        let (mut sent, mut retried) = (Vec::new(), Vec::new());
+        for (i, item) in items.iter().enumerate() {
+            recorded[i] = match item.outcome {
+                SendOutcome::Sent { .. } => {
+                    sent.push(item);
+                    continue;
+                }
+                SendOutcome::Retry { .. } => {
+                    retried.push(item);
+                    continue;
+                }
+                SendOutcome::NeedsRelogin { error } => {
+                    finish_relogin(&mut tx, owner, item, error, now).await?
+                }
+                SendOutcome::Failed { error } => {
+                    finish_final(&mut tx, owner, item, "failed", error, now).await?
+                }
+                SendOutcome::Rejected { error } => {
+                    finish_final(&mut tx, owner, item, "rejected", error, now).await?
+                }
+                SendOutcome::Skipped { reason } => {
+                    finish_final(&mut tx, owner, item, "skipped", reason, now).await?
+                }
+            };
+        }
+        let mut mine = Changed::new();
+        if !sent.is_empty() {
+            mine.extend(finish_sent(&mut tx, owner, &sent, now).await?);
+        }
+        if !retried.is_empty() {
+            mine.extend(finish_retried(&mut tx, owner, &retried, now).await?);
+        }
+        for (i, item) in items.iter().enumerate() {
+            if matches!(
                 item.outcome,
-                now,
-            )
-            .await?;
-            if mine && let Some((kind, message)) = item.activity {
-                sqlx::query("INSERT INTO activity (connection_id, at, kind, message) VALUES ($1, $2, $3, $4)")
-                    .bind(item.connection_id)
-                    .bind(now)
-                    .bind(kind)
-                    .bind(message)
-                    .execute(&mut *tx)
-                    .await?;
+                SendOutcome::Sent { .. } | SendOutcome::Retry { .. }
+            ) {
+                recorded[i] = mine.contains(&(item.connection_id.to_owned(), item.order_id));
             }
-            recorded.push(mine);
+        }
+        // The activity entries, in the batch's order, for the outcomes that were recorded.
+        let (mut cids, mut kinds, mut messages) = (Vec::new(), Vec::new(), Vec::new());
+        for (item, _) in items.iter().zip(&recorded).filter(|(_, mine)| **mine) {
+            if let Some((kind, message)) = item.activity {
+                cids.push(item.connection_id);
+                kinds.push(kind);
+                messages.push(message);
+            }
+        }
+        if !cids.is_empty() {
+            sqlx::query(
+                "INSERT INTO activity (connection_id, at, kind, message) \
+                 SELECT v.cid, $4, v.kind, v.message \
+                 FROM UNNEST($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS v (cid, kind, message, n) \
+                 ORDER BY v.n",
+            )
+            .bind(cids)
+            .bind(kinds)
+            .bind(messages)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(recorded)
@@ -985,21 +1115,26 @@ impl Store for PostgresStore {
     }
 
     async fn finish_writebacks(&self, owner: &str, ends: &[WritebackEnd<'_>]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for end in ends {
-            sqlx::query(
-                "UPDATE writebacks SET state = $1, run_at = COALESCE($2, run_at), last_error = $3, lease_owner = NULL, \
-                 lease_until = NULL WHERE id = $4 AND lease_owner = $5",
-            )
-            .bind(end.state())
-            .bind(end.retry_at)
-            .bind(end.error)
-            .bind(end.id)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?;
+        if ends.is_empty() {
+            return Ok(());
         }
-        tx.commit().await?;
+        let ids: Vec<i64> = ends.iter().map(|e| e.id).collect();
+        let states: Vec<&str> = ends.iter().map(|e| e.state()).collect();
+        let retry_ats: Vec<Option<OffsetDateTime>> = ends.iter().map(|e| e.retry_at).collect();
+        let errors: Vec<Option<&str>> = ends.iter().map(|e| e.error).collect();
+        sqlx::query(
+            "UPDATE writebacks w SET state = v.state, run_at = COALESCE(v.retry_at, w.run_at), \
+               last_error = v.error, lease_owner = NULL, lease_until = NULL \
+             FROM UNNEST($1::bigint[], $2::text[], $3::timestamptz[], $4::text[]) AS v (id, state, retry_at, error) \
+             WHERE w.id = v.id AND w.lease_owner = $5",
+        )
+        .bind(ids)
+        .bind(states)
+        .bind(retry_ats)
+        .bind(errors)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
