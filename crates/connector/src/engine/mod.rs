@@ -142,7 +142,8 @@ pub fn spawn(
         let writebacks = tokio::spawn(writeback::run(shared.clone(), shutdown.clone()));
         let status = tokio::spawn(schedules::status_loop(shared.clone(), shutdown.clone()));
         let reconcile = tokio::spawn(schedules::reconcile_loop(shared.clone(), shutdown.clone()));
-        let _ = tokio::join!(sends, writebacks, status, reconcile);
+        let statistics = tokio::spawn(schedules::statistics_loop(shared.clone(), shutdown.clone()));
+        let _ = tokio::join!(sends, writebacks, status, reconcile, statistics);
     })
 }
 

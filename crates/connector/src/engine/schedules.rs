@@ -1,5 +1,6 @@
-//! The schedules: status polling (TrackingTech → WooCommerce) and reconcile (WooCommerce →
-//! ttwc). Each run takes a named lease first, so among replicas one does it.
+//! The schedules: status polling (TrackingTech → WooCommerce), reconcile (WooCommerce →
+//! ttwc) and the job tables' planner statistics. Each run takes a named lease first, so among
+//! replicas one does it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,26 @@ pub(super) async fn reconcile_loop(shared: Arc<Shared>, shutdown: watch::Receive
                 if let Err(e) = reconcile(&shared, &conn).await {
                     tracing::warn!(connection_id = %conn.id, error = %e, "reconcile failed");
                 }
+            }
+        },
+    )
+    .await
+}
+
+/// How often the job tables' planner statistics are checked (`Store::refresh_statistics`).
+const STATISTICS_INTERVAL: Duration = Duration::from_secs(10);
+
+pub(super) async fn statistics_loop(shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+    every(
+        shared,
+        shutdown,
+        "statistics",
+        |_| STATISTICS_INTERVAL,
+        |shared| async move {
+            match shared.app.store().refresh_statistics().await {
+                Ok(true) => tracing::debug!("job tables' statistics gathered again"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "gathering statistics failed"),
             }
         },
     )

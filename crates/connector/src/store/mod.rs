@@ -481,6 +481,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Checks the database answers and its schema is current.
     async fn ready(&self) -> Result<()>;
+
+    /// Gathers the query planner's statistics of the job tables again when many of their rows
+    /// changed since they were last gathered; true when it did. PostgreSQL's autovacuum does
+    /// this where it runs, but a server may run without it, and with statistics from when the
+    /// outbox was empty every claim read all queued orders (18 ms per claim at 15,000 queued).
+    /// SQLite's planner needs none: nothing to do.
+    async fn refresh_statistics(&self) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// Opens the store a database URL names, running its migrations.

@@ -1586,3 +1586,46 @@ async fn a_fresh_sqlite_database_opens_every_time() {
         }
     }
 }
+
+/// The planner's statistics of the outbox are gathered again once it grew, by ttwc itself:
+/// the test server runs without autovacuum, like the benchmark's, where stale statistics made
+/// every claim read all queued orders.
+#[tokio::test]
+async fn postgres_statistics_are_gathered_again_when_the_outbox_grew() {
+    let Some(server) =
+        postgres_url("store::postgres_statistics_are_gathered_again_when_the_outbox_grew")
+    else {
+        return;
+    };
+    let schema = PgSchema::create(&server).await;
+    let s = store::open(&schema.url).await.expect("open");
+    connections(&*s, &["a"]).await;
+    assert!(
+        !s.refresh_statistics().await.expect("check"),
+        "an empty outbox needs no statistics"
+    );
+    for id in 1..=1_500 {
+        assert!(enqueue(&*s, "con_a", id).await);
+    }
+    // The server publishes a connection's row counts when it has been idle a while (up to
+    // 10 s in PostgreSQL 15): poll with a deadline.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !s.refresh_statistics().await.expect("refresh") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "1,500 new orders never made the statistics stale"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut pg = sqlx::PgConnection::connect(&schema.url)
+        .await
+        .expect("connect");
+    let analyzed: Option<time::OffsetDateTime> = sqlx::query_scalar(
+        "SELECT last_analyze FROM pg_stat_user_tables WHERE relid = 'orders'::regclass",
+    )
+    .fetch_one(&mut pg)
+    .await
+    .expect("read the statistics' time");
+    assert!(analyzed.is_some(), "orders was not analyzed");
+    pg.close().await.ok();
+}
