@@ -1629,3 +1629,41 @@ async fn postgres_statistics_are_gathered_again_when_the_outbox_grew() {
     assert!(analyzed.is_some(), "orders was not analyzed");
     pg.close().await.ok();
 }
+
+/// Committed pages reach the SQLite database file within moments, copied by the store's own
+/// checkpointer, instead of waiting in the WAL until 10,000 pages (~40 MB) have piled up for
+/// one writer to copy while every delivery behind it waits.
+#[tokio::test]
+async fn sqlite_pages_are_checkpointed_as_they_come() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("t.db");
+    let s = store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open");
+    connections(&*s, &["a"]).await;
+    let file_size = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let before = file_size();
+    // About 1 MB of orders: some 250 pages, far below the automatic checkpoint's 10,000.
+    for id in 1..=600 {
+        let inserted = s
+            .enqueue_order(&NewOrder {
+                connection_id: "con_a",
+                order_id: id,
+                order_number: &id.to_string(),
+                woo_status: "processing",
+                source: Some(vec![0x5A; 1_500]),
+            })
+            .await
+            .expect("enqueue");
+        assert!(inserted);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while file_size() < before + 800_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file stayed at {} bytes (from {before}): the pages stayed in the WAL",
+            file_size()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
