@@ -96,8 +96,10 @@ async fn group_commit(
     }
 }
 
-/// How often the checkpointer copies what was committed since it last looked.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
+/// How often the checkpointer copies what was committed since it last looked. Each run syncs
+/// the WAL and the database file: every 20 ms cost the 100,000-order drain 10 % (4,732 →
+/// 4,042–4,260 orders/s), every 100 ms 3 % (4,579), for the same ingest latency.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// Copies committed pages from the WAL into the database file as they come, on a connection of
 /// its own. Left to SQLite's automatic checkpoint, the commit that crossed 10,000 WAL pages
@@ -106,7 +108,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
 /// 2,000 deliveries/s. A PASSIVE checkpoint runs beside the writer and never waits for it. It
 /// cannot restart the WAL, though (a writer does that when it starts a transaction with every
 /// page copied, which a steady stream of commits never does), so the automatic checkpoint
-/// stays, and only finds the last few milliseconds of pages left to copy.
+/// stays, and only finds the pages of the last 100 ms left to copy.
 async fn checkpointer(mut connection: SqliteConnection) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -234,7 +236,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             // A connection's own checkpoint after a commit that leaves 10,000 pages (~40 MB) in
-            // the WAL: by then the checkpointer has copied all but the last few milliseconds of
+            // the WAL: by then the checkpointer has copied all but the last 100 ms or so of
             // them, and this one lets the WAL start again from the top (see `checkpointer`).
             .pragma("wal_autocheckpoint", "10000");
         if let Some(pages) = extra.max_page_count {
