@@ -113,23 +113,19 @@ pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
                 .unwrap_or(Ok(None));
             tasks.push(tokio::spawn(async move {
                 let result = apply(&shared, conn, job.order_id, &job.body).await;
-                let (retry_at, error) = match result {
-                    Ok(()) => (None, None),
+                let (retry_at, error, warning) = match result {
+                    Ok(()) => (None, None, None),
                     Err((e, transient)) if transient && job.attempts < MAX_ATTEMPTS => {
                         let at = store::now() + to_time(backoff(&shared.config, job.attempts, None));
-                        (Some(at), Some(e))
+                        (Some(at), Some(e), None)
                     }
                     Err((e, _)) => {
                         tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, error = %e, "write-back failed for good");
-                        let _ = shared
-                            .app
-                            .store()
-                            .add_activity(&job.connection_id, "warning", &format!("No se pudo anotar el pedido {} en WooCommerce | Could not write back to order {}: {e}", job.order_id, job.order_id))
-                            .await;
-                        (None, Some(e))
+                        let warning = format!("No se pudo anotar el pedido {} en WooCommerce | Could not write back to order {}: {e}", job.order_id, job.order_id);
+                        (None, Some(e), Some(warning))
                     }
                 };
-                (job.id, retry_at, error)
+                (job.id, retry_at, error, warning)
             }));
         }
         let mut ended = Vec::with_capacity(tasks.len());
@@ -140,10 +136,11 @@ pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
         }
         let ends: Vec<WritebackEnd<'_>> = ended
             .iter()
-            .map(|(id, retry_at, error)| WritebackEnd {
+            .map(|(id, retry_at, error, warning)| WritebackEnd {
                 id: *id,
                 retry_at: *retry_at,
                 error: error.as_deref(),
+                warning: warning.as_deref(),
             })
             .collect();
         if let Err(e) = shared

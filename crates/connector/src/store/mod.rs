@@ -276,6 +276,8 @@ pub struct WritebackEnd<'a> {
     pub id: i64,
     pub retry_at: Option<OffsetDateTime>,
     pub error: Option<&'a str>,
+    /// A warning for the connection's activity, recorded with this end (and only if it is).
+    pub warning: Option<&'a str>,
 }
 
 impl WritebackEnd<'_> {
@@ -466,6 +468,7 @@ pub trait Store: Send + Sync + 'static {
                 id,
                 retry_at,
                 error,
+                warning: None,
             }],
         )
         .await

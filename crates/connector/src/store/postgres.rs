@@ -1122,17 +1122,29 @@ impl Store for PostgresStore {
         let states: Vec<&str> = ends.iter().map(|e| e.state()).collect();
         let retry_ats: Vec<Option<OffsetDateTime>> = ends.iter().map(|e| e.retry_at).collect();
         let errors: Vec<Option<&str>> = ends.iter().map(|e| e.error).collect();
+        let warnings: Vec<Option<&str>> = ends.iter().map(|e| e.warning).collect();
+        // One statement: the ends, and the warnings of those recorded.
         sqlx::query(
-            "UPDATE writebacks w SET state = v.state, run_at = COALESCE(v.retry_at, w.run_at), \
-               last_error = v.error, lease_owner = NULL, lease_until = NULL \
-             FROM UNNEST($1::bigint[], $2::text[], $3::timestamptz[], $4::text[]) AS v (id, state, retry_at, error) \
-             WHERE w.id = v.id AND w.lease_owner = $5",
+            "WITH v AS ( \
+               SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[]) \
+                 WITH ORDINALITY AS v (id, state, retry_at, error, warning, n) \
+             ), done AS ( \
+               UPDATE writebacks w SET state = v.state, run_at = COALESCE(v.retry_at, w.run_at), \
+                 last_error = v.error, lease_owner = NULL, lease_until = NULL \
+               FROM v WHERE w.id = v.id AND w.lease_owner = $6 \
+               RETURNING w.id, w.connection_id \
+             ) \
+             INSERT INTO activity (connection_id, at, kind, message) \
+             SELECT done.connection_id, $7, 'warning', v.warning FROM v JOIN done ON done.id = v.id \
+             WHERE v.warning IS NOT NULL ORDER BY v.n",
         )
         .bind(ids)
         .bind(states)
         .bind(retry_ats)
         .bind(errors)
+        .bind(warnings)
         .bind(owner)
+        .bind(super::now())
         .execute(&self.pool)
         .await?;
         Ok(())

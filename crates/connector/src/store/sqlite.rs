@@ -1,6 +1,6 @@
 //! The SQLite backend: one file in WAL mode, `synchronous=FULL` by default, embedded migrations.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -1274,7 +1274,11 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let _writing = self.writer.lock().await;
-        // One statement for the batch (each is a round trip to sqlx's SQLite thread).
+        let now = super::now();
+        let mut tx = self.pool.begin().await?;
+        // A statement for the batch (each is a round trip to sqlx's SQLite thread), and the
+        // warnings of those recorded in another, in the same commit.
+        let mut recorded: HashMap<i64, String> = HashMap::new();
         for chunk in ends.chunks(BATCH_CHUNK) {
             let mut update =
                 sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH v (id, state, run_at, error) AS (");
@@ -1290,8 +1294,28 @@ impl Store for SqliteStore {
                  FROM v WHERE writebacks.id = v.id AND writebacks.lease_owner = ",
             );
             update.push_bind(owner);
-            update.build().execute(&self.pool).await?;
+            update.push(" RETURNING writebacks.id, writebacks.connection_id");
+            for row in update.build().fetch_all(&mut *tx).await? {
+                recorded.insert(row.try_get("id")?, row.try_get("connection_id")?);
+            }
         }
+        let warnings: Vec<(&str, &str)> = ends
+            .iter()
+            .filter_map(|end| Some((recorded.get(&end.id)?.as_str(), end.warning?)))
+            .collect();
+        for chunk in warnings.chunks(BATCH_CHUNK) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO activity (connection_id, at, kind, message) ",
+            );
+            insert.push_values(chunk, |mut row, (connection_id, message)| {
+                row.push_bind(*connection_id)
+                    .push_bind(now)
+                    .push("'warning'")
+                    .push_bind(*message);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

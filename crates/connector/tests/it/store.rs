@@ -1536,16 +1536,19 @@ async fn mixed_batches_record_only_what_is_still_leased(url: &str) {
                 id: wbs[0].id,
                 retry_at: None,
                 error: None,
+                warning: None,
             },
             store::WritebackEnd {
                 id: wbs[1].id,
                 retry_at: Some(store::now()),
                 error: Some("503"),
+                warning: None,
             },
             store::WritebackEnd {
                 id: wbs[2].id,
                 retry_at: None,
                 error: Some("404"),
+                warning: Some("nota imposible"),
             },
         ],
     )
@@ -1557,10 +1560,22 @@ async fn mixed_batches_record_only_what_is_still_leased(url: &str) {
             id: wbs[1].id,
             retry_at: None,
             error: None,
+            warning: Some("not mine"),
         }],
     )
     .await
     .expect("foreign write-back end");
+    // The failed one's warning is in its connection's activity; the foreign end's is not.
+    let failed = wbs[2].connection_id.as_str();
+    let mut found = Vec::new();
+    for c in ["con_a", "con_b"] {
+        for a in s.activity(c, 20).await.expect("activity") {
+            if a.kind == "warning" {
+                found.push((c.to_owned(), a.message));
+            }
+        }
+    }
+    assert_eq!(found, [(failed.to_owned(), "nota imposible".to_owned())]);
     let again = s.claim_writebacks("w2", MINUTE, 10).await.expect("claim");
     assert_eq!(
         again.iter().map(|w| (w.id, w.attempts)).collect::<Vec<_>>(),
