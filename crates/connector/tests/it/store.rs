@@ -123,6 +123,7 @@ on_every_backend!(
     order_lists,
     batched_finishes_and_released_retries,
     mixed_batches_record_only_what_is_still_leased,
+    an_outage_worth_of_retries_is_released_whole,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -1325,6 +1326,55 @@ async fn postgres_replicas_keep_the_per_connection_limit() {
 }
 
 /// Many attempts ended in one transaction, and retries released when TrackingTech is back.
+/// Every retry waiting out an outage is made due when TrackingTech answers again, however many
+/// (SQLite releases them in chunks of 1,000), and only those of connections sending there.
+async fn an_outage_worth_of_retries_is_released_whole(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let s = &*store;
+    connections(s, &["a", "b"]).await;
+    let mut b = conn(s, "con_b").await;
+    b.api_base_url = "https://elsewhere.example".into();
+    s.update_connection(&b).await.expect("b elsewhere");
+    let waiting = 2_500;
+    for id in 1..=waiting {
+        assert!(enqueue(s, "con_a", id).await);
+    }
+    for id in 1..=10 {
+        assert!(enqueue(s, "con_b", id).await);
+    }
+    let claimed = s
+        .claim_sends("w1", MINUTE, 3_000, 3_000)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 2_510);
+    let retry = retry_in_an_hour();
+    let outcomes: Vec<_> = claimed
+        .iter()
+        .map(|o| finished(&o.connection_id, o.order_id, &retry, None))
+        .collect();
+    let recorded = s.finish_sends("w1", &outcomes).await.expect("retries");
+    assert!(recorded.iter().all(|r| *r));
+    assert!(
+        s.claim_sends("w1", MINUTE, 3_000, 3_000)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "all wait out their backoff"
+    );
+
+    let released = s
+        .release_retries(&conn(s, "con_a").await.api_base_url)
+        .await
+        .expect("release");
+    assert_eq!(released, 2_500);
+    let due = s
+        .claim_sends("w1", MINUTE, 3_000, 3_000)
+        .await
+        .expect("claim");
+    assert_eq!(due.len(), 2_500);
+    assert!(due.iter().all(|o| o.connection_id == "con_a"));
+}
+
 async fn batched_finishes_and_released_retries(url: &str) {
     let store = store::open(url).await.expect("opens");
     let s = &*store;
