@@ -7,6 +7,7 @@
 mod postgres;
 mod sqlite;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -242,6 +243,82 @@ pub enum SendOutcome {
     Skipped {
         reason: String,
     },
+}
+
+/// How a backend records an outcome in [`Store::finish_sends`]: sent and retried orders in a
+/// statement per batch, the rare outcomes an order at a time.
+pub(crate) enum Recording<'o> {
+    Sent,
+    Retried,
+    /// Back to the queue, the attempt not counted, the connection parked for a new login.
+    Relogin {
+        error: &'o str,
+    },
+    /// Ended for good in `state` (`failed`, `rejected` or `skipped`).
+    Final {
+        state: &'static str,
+        error: &'o str,
+    },
+}
+
+impl SendOutcome {
+    pub(crate) fn recording(&self) -> Recording<'_> {
+        match self {
+            SendOutcome::Sent { .. } => Recording::Sent,
+            SendOutcome::Retry { .. } => Recording::Retried,
+            SendOutcome::NeedsRelogin { error } => Recording::Relogin { error },
+            SendOutcome::Failed { error } => Recording::Final {
+                state: "failed",
+                error,
+            },
+            SendOutcome::Rejected { error } => Recording::Final {
+                state: "rejected",
+                error,
+            },
+            SendOutcome::Skipped { reason } => Recording::Final {
+                state: "skipped",
+                error: reason,
+            },
+        }
+    }
+}
+
+/// Which orders a batch statement changed: (connection, order).
+pub(crate) type Changed = HashSet<(String, i64)>;
+
+pub(crate) fn changed(changed: &Changed, connection_id: &str, order_id: i64) -> bool {
+    changed.contains(&(connection_id.to_owned(), order_id))
+}
+
+/// What [`Store::finish_sends`] answers: per item, whether it was recorded — as `one_by_one`
+/// says for those recorded an order at a time, where a batch statement changed it (`batched`)
+/// for the rest.
+pub(crate) fn recorded(
+    items: &[Finished<'_>],
+    one_by_one: &[Option<bool>],
+    batched: &Changed,
+) -> Vec<bool> {
+    items
+        .iter()
+        .zip(one_by_one)
+        .map(|(item, done)| {
+            done.unwrap_or_else(|| changed(batched, item.connection_id, item.order_id))
+        })
+        .collect()
+}
+
+/// The activity entries (connection, kind, message) of the outcomes that were recorded, in
+/// the batch's order.
+pub(crate) fn recorded_activity<'a>(
+    items: &[Finished<'a>],
+    recorded: &[bool],
+) -> Vec<(&'a str, &'a str, &'a str)> {
+    items
+        .iter()
+        .zip(recorded)
+        .filter(|(_, recorded)| **recorded)
+        .filter_map(|(item, _)| item.activity.map(|(k, m)| (item.connection_id, k, m)))
+        .collect()
 }
 
 /// The outbox at a glance, for [`Store::outbox_summary`].

@@ -8,7 +8,6 @@
 //! whose snapshot sees every earlier claim of those connections committed, counts what each one
 //! has in flight. Schedules run under the `leases` table (`try_lease`).
 
-use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -17,9 +16,9 @@ use sqlx::{PgPool, Postgres, Row};
 use time::OffsetDateTime;
 
 use super::{
-    ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
-    OrderRow, OrderState, OutboxSummary, PayloadToSave, Result, SendOutcome, SessionRow, Store,
-    StoreError, WritebackEnd, WritebackRow,
+    ActivityRow, Changed, ConnectionRow, ConnectionState, Finished, Installation, NewOrder,
+    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Recording, Result,
+    SendOutcome, SessionRow, Store, StoreError, WritebackEnd, WritebackRow, changed,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -233,11 +232,8 @@ fn session_from_row(row: &PgRow) -> Result<SessionRow> {
     })
 }
 
-/// Which orders a batch statement changed: (connection, order).
-type Changed = HashSet<(String, i64)>;
-
 /// The (connection, order) pairs a statement's `RETURNING connection_id, order_id` gave.
-fn changed(rows: &[PgRow]) -> Result<Changed> {
+fn changed_rows(rows: &[PgRow]) -> Result<Changed> {
     rows.iter()
         .map(|r| Ok((r.try_get("connection_id")?, r.try_get("order_id")?)))
         .collect()
@@ -317,7 +313,7 @@ async fn finish_sent(
     .bind(owner)
     .fetch_all(&mut **tx)
     .await?;
-    changed(&rows)
+    changed_rows(&rows)
 }
 
 /// Puts orders to retry back in the queue with their next time, where still leased to
@@ -328,12 +324,8 @@ async fn finish_retried(
     retried: &[&Finished<'_>],
     now: OffsetDateTime,
 ) -> Result<Changed> {
-    let (mut cids, mut order_ids, mut run_ats, mut errors) = (
-        Vec::with_capacity(retried.len()),
-        Vec::with_capacity(retried.len()),
-        Vec::with_capacity(retried.len()),
-        Vec::with_capacity(retried.len()),
-    );
+    let (mut cids, mut order_ids, mut run_ats, mut errors) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for item in retried {
         if let SendOutcome::Retry {
             run_at,
@@ -373,7 +365,7 @@ async fn finish_retried(
     .bind(owner)
     .fetch_all(&mut **tx)
     .await?;
-    changed(&rows)
+    changed_rows(&rows)
 }
 
 /// Puts an order whose store login TrackingTech refused back in the queue (the attempt not
@@ -841,10 +833,10 @@ impl Store for PostgresStore {
         .bind(owner)
         .fetch_all(&self.pool)
         .await?;
-        let saved = changed(&rows)?;
+        let saved = changed_rows(&rows)?;
         Ok(items
             .iter()
-            .map(|i| saved.contains(&(i.connection_id.to_owned(), i.order_id)))
+            .map(|i| changed(&saved, i.connection_id, i.order_id))
             .collect())
     }
 
@@ -853,31 +845,25 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await?;
         // The common outcomes (sent, retry) are recorded a statement per batch; the rare ones
         // an order at a time.
-        let mut recorded = vec![false; items.len()];
+        let mut one_by_one = vec![None; items.len()];
         let (mut sent, mut retried) = (Vec::new(), Vec::new());
         for (i, item) in items.iter().enumerate() {
-            recorded[i] = match item.outcome {
-                SendOutcome::Sent { .. } => {
+            one_by_one[i] = Some(match item.outcome.recording() {
+                Recording::Sent => {
                     sent.push(item);
                     continue;
                 }
-                SendOutcome::Retry { .. } => {
+                Recording::Retried => {
                     retried.push(item);
                     continue;
                 }
-                SendOutcome::NeedsRelogin { error } => {
+                Recording::Relogin { error } => {
                     finish_relogin(&mut tx, owner, item, error, now).await?
                 }
-                SendOutcome::Failed { error } => {
-                    finish_final(&mut tx, owner, item, "failed", error, now).await?
+                Recording::Final { state, error } => {
+                    finish_final(&mut tx, owner, item, state, error, now).await?
                 }
-                SendOutcome::Rejected { error } => {
-                    finish_final(&mut tx, owner, item, "rejected", error, now).await?
-                }
-                SendOutcome::Skipped { reason } => {
-                    finish_final(&mut tx, owner, item, "skipped", reason, now).await?
-                }
-            };
+            });
         }
         let mut mine = Changed::new();
         if !sent.is_empty() {
@@ -886,23 +872,11 @@ impl Store for PostgresStore {
         if !retried.is_empty() {
             mine.extend(finish_retried(&mut tx, owner, &retried, now).await?);
         }
-        for (i, item) in items.iter().enumerate() {
-            if matches!(
-                item.outcome,
-                SendOutcome::Sent { .. } | SendOutcome::Retry { .. }
-            ) {
-                recorded[i] = mine.contains(&(item.connection_id.to_owned(), item.order_id));
-            }
-        }
-        // The activity entries, in the batch's order, for the outcomes that were recorded.
-        let (mut cids, mut kinds, mut messages) = (Vec::new(), Vec::new(), Vec::new());
-        for (item, _) in items.iter().zip(&recorded).filter(|(_, mine)| **mine) {
-            if let Some((kind, message)) = item.activity {
-                cids.push(item.connection_id);
-                kinds.push(kind);
-                messages.push(message);
-            }
-        }
+        let recorded = super::recorded(items, &one_by_one, &mine);
+        let activities = super::recorded_activity(items, &recorded);
+        let cids: Vec<&str> = activities.iter().map(|a| a.0).collect();
+        let kinds: Vec<&str> = activities.iter().map(|a| a.1).collect();
+        let messages: Vec<&str> = activities.iter().map(|a| a.2).collect();
         if !cids.is_empty() {
             sqlx::query(
                 "INSERT INTO activity (connection_id, at, kind, message) \

@@ -1,6 +1,6 @@
 //! The SQLite backend: one file in WAL mode, `synchronous=FULL` by default, embedded migrations.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,9 +13,9 @@ use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use super::{
-    ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
-    OrderRow, OrderState, OutboxSummary, PayloadToSave, Result, SendOutcome, SessionRow, Store,
-    StoreError, WritebackEnd, WritebackRow,
+    ActivityRow, Changed, ConnectionRow, ConnectionState, Finished, Installation, NewOrder,
+    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Recording, Result,
+    SendOutcome, SessionRow, Store, StoreError, WritebackEnd, WritebackRow, changed,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -471,13 +471,6 @@ const BATCH_CHUNK: usize = 128;
 
 /// Retries made due per statement by `release_retries`.
 const RELEASE_CHUNK: i64 = 1_000;
-
-/// Which orders a batch statement changed: (connection, order).
-type Changed = HashSet<(String, i64)>;
-
-fn changed(changed: &Changed, connection_id: &str, order_id: i64) -> bool {
-    changed.contains(&(connection_id.to_owned(), order_id))
-}
 
 /// Updates orders still leased to `owner`, one row of values each, in one statement (each
 /// statement is a round trip to sqlx's SQLite thread, so one per order would hold the write
@@ -1014,31 +1007,25 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await?;
         // The common outcomes (sent, retry) are recorded a few statements per batch; the rare
         // ones an order at a time.
-        let mut recorded = vec![false; items.len()];
+        let mut one_by_one = vec![None; items.len()];
         let (mut sent, mut retried) = (Vec::new(), Vec::new());
         for (i, item) in items.iter().enumerate() {
-            recorded[i] = match item.outcome {
-                SendOutcome::Sent { .. } => {
+            one_by_one[i] = Some(match item.outcome.recording() {
+                Recording::Sent => {
                     sent.push(item);
                     continue;
                 }
-                SendOutcome::Retry { .. } => {
+                Recording::Retried => {
                     retried.push(item);
                     continue;
                 }
-                SendOutcome::NeedsRelogin { error } => {
+                Recording::Relogin { error } => {
                     finish_relogin(&mut tx, owner, item, error, now).await?
                 }
-                SendOutcome::Failed { error } => {
-                    finish_final(&mut tx, owner, item, "failed", error, now).await?
+                Recording::Final { state, error } => {
+                    finish_final(&mut tx, owner, item, state, error, now).await?
                 }
-                SendOutcome::Rejected { error } => {
-                    finish_final(&mut tx, owner, item, "rejected", error, now).await?
-                }
-                SendOutcome::Skipped { reason } => {
-                    finish_final(&mut tx, owner, item, "skipped", reason, now).await?
-                }
-            };
+            });
         }
         let mut mine = Changed::new();
         for chunk in sent.chunks(BATCH_CHUNK) {
@@ -1047,21 +1034,8 @@ impl Store for SqliteStore {
         for chunk in retried.chunks(BATCH_CHUNK) {
             mine.extend(finish_retried(&mut tx, owner, chunk, now).await?);
         }
-        for (i, item) in items.iter().enumerate() {
-            if matches!(
-                item.outcome,
-                SendOutcome::Sent { .. } | SendOutcome::Retry { .. }
-            ) {
-                recorded[i] = changed(&mine, item.connection_id, item.order_id);
-            }
-        }
-        // The activity entries, in the batch's order, for the outcomes that were recorded.
-        let activities: Vec<(&str, &str, &str)> = items
-            .iter()
-            .zip(&recorded)
-            .filter(|(_, mine)| **mine)
-            .filter_map(|(item, _)| item.activity.map(|(k, m)| (item.connection_id, k, m)))
-            .collect();
+        let recorded = super::recorded(items, &one_by_one, &mine);
+        let activities = super::recorded_activity(items, &recorded);
         for chunk in activities.chunks(BATCH_CHUNK) {
             let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO activity (connection_id, at, kind, message) ",

@@ -1326,15 +1326,20 @@ async fn postgres_replicas_keep_the_per_connection_limit() {
 }
 
 /// Many attempts ended in one transaction, and retries released when TrackingTech is back.
+/// Connections `con_a` and `con_b`, the second sending to another TrackingTech API.
+async fn a_here_b_elsewhere(s: &dyn Store) {
+    connections(s, &["a", "b"]).await;
+    let mut b = conn(s, "con_b").await;
+    b.api_base_url = "https://elsewhere.example".into();
+    s.update_connection(&b).await.expect("b elsewhere");
+}
+
 /// Every retry waiting out an outage is made due when TrackingTech answers again, however many
 /// (SQLite releases them in chunks of 1,000), and only those of connections sending there.
 async fn an_outage_worth_of_retries_is_released_whole(url: &str) {
     let store = store::open(url).await.expect("opens");
     let s = &*store;
-    connections(s, &["a", "b"]).await;
-    let mut b = conn(s, "con_b").await;
-    b.api_base_url = "https://elsewhere.example".into();
-    s.update_connection(&b).await.expect("b elsewhere");
+    a_here_b_elsewhere(s).await;
     let waiting = 2_500;
     for id in 1..=waiting {
         assert!(enqueue(s, "con_a", id).await);
@@ -1378,10 +1383,7 @@ async fn an_outage_worth_of_retries_is_released_whole(url: &str) {
 async fn batched_finishes_and_released_retries(url: &str) {
     let store = store::open(url).await.expect("opens");
     let s = &*store;
-    connections(s, &["a", "b"]).await;
-    let mut b = conn(s, "con_b").await;
-    b.api_base_url = "https://elsewhere.example".into();
-    s.update_connection(&b).await.expect("b elsewhere");
+    a_here_b_elsewhere(s).await;
     for (c, id) in [("con_a", 1), ("con_a", 2), ("con_a", 3), ("con_b", 1)] {
         assert!(enqueue(s, c, id).await);
     }
