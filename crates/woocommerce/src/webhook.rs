@@ -19,7 +19,7 @@ use sha2::Sha256;
 
 use crate::de;
 use crate::error::BodyProblem;
-use crate::types::Order;
+use crate::types::{Order, OrderStatus};
 
 pub const HEADER_SOURCE: &str = "x-wc-webhook-source";
 pub const HEADER_TOPIC: &str = "x-wc-webhook-topic";
@@ -189,6 +189,29 @@ pub enum PayloadError {
 
 /// The order of an `order.created` / `order.updated` / `order.restored` delivery.
 pub fn parse_order(body: &[u8]) -> Result<Order, PayloadError> {
+    parse_payload(body)
+}
+
+/// What a receiver needs of an order delivery to decide what to do with it, read as leniently
+/// as [`Order`] reads the same fields. Everything else in the body is skipped without being
+/// built: addresses, line items and meta data are most of a delivery, and a receiver that
+/// stores the body as it came has no use for them yet.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OrderHead {
+    #[serde(deserialize_with = "de::id")]
+    pub id: u64,
+    /// The number shown to the customer; empty when the store sent none.
+    #[serde(default, deserialize_with = "de::string")]
+    pub number: String,
+    pub status: OrderStatus,
+    #[serde(default, deserialize_with = "de::opt_gmt_date")]
+    pub date_created_gmt: Option<time::OffsetDateTime>,
+}
+
+/// The [`OrderHead`] of an order delivery. A body whose head reads is not checked further: a
+/// field elsewhere that [`parse_order`] refuses is found when the order is mapped (which
+/// fetches it again from the store), not held against the delivery.
+pub fn parse_order_head(body: &[u8]) -> Result<OrderHead, PayloadError> {
     parse_payload(body)
 }
 
@@ -368,6 +391,38 @@ mod tests {
         assert_eq!(
             parse_order(b"<html>"),
             Err(PayloadError::Body(BodyProblem::NotJson))
+        );
+    }
+
+    #[test]
+    fn the_head_reads_what_the_receiver_needs_and_skips_the_rest() {
+        let body = br#"{"id":"105","number":106,"status":"wc-processing","date_created_gmt":"2026-11-27T08:26:42","billing":{"first_name":"Ana"},"line_items":"not a list"}"#;
+        let head = parse_order_head(body).unwrap();
+        assert_eq!((head.id, head.number.as_str()), (105, "106"));
+        assert_eq!(head.status.as_str(), "processing");
+        assert_eq!(
+            head.date_created_gmt.map(|d| d.unix_timestamp()),
+            Some(1_795_768_002)
+        );
+        // The full order refuses the same body: its line items are not a list.
+        assert!(parse_order(body).is_err());
+
+        let minimal = parse_order_head(br#"{"id":7,"status":"on-hold"}"#).unwrap();
+        assert_eq!(
+            (minimal.number.as_str(), minimal.date_created_gmt),
+            ("", None)
+        );
+        assert!(matches!(
+            parse_order_head(br#"{"id":105}"#),
+            Err(PayloadError::Body(_))
+        ));
+        assert!(matches!(
+            parse_order_head(br#"{"id":105,"status":"processing","date_created_gmt":"Ana's day"}"#),
+            Err(PayloadError::Body(_))
+        ));
+        assert_eq!(
+            parse_order_head(br#"{"code":"woocommerce_rest_shop_order_invalid_id","message":"Invalid ID.","data":{"status":404}}"#),
+            Err(PayloadError::WooCommerceError { code: "woocommerce_rest_shop_order_invalid_id".into() })
         );
     }
 }

@@ -928,7 +928,9 @@ async fn receive(
             ApiError::new(StatusCode::BAD_REQUEST, message),
         ));
     }
-    let order = woocommerce::webhook::parse_order(raw).map_err(|e| {
+    // Only the head: the body is stored as it came, and the engine reads the rest when it maps
+    // the order (fetching it again from the store if the stored body does not read).
+    let order = woocommerce::webhook::parse_order_head(raw).map_err(|e| {
         let e = ApiError::new(StatusCode::BAD_REQUEST, format!("Not an order: {e}"));
         ("bad_request", e)
     })?;

@@ -573,6 +573,40 @@ async fn bad_deliveries_are_refused_and_absurd_orders_never_crash_a_worker() {
 }
 
 #[tokio::test]
+async fn a_delivery_whose_head_reads_is_queued_and_the_rest_read_from_the_store() {
+    // The receiver reads only id, number, status and creation date. A delivery whose other
+    // fields do not read is acknowledged and queued (a refusal counts against the webhook in
+    // WooCommerce), and the engine, finding the stored body unreadable, fetches the order.
+    let (t, conn) = connected().await;
+    let id = t.sim_orders(1, "cancelled").await[0];
+    let mut body = t.sim_order(id).await;
+    body["status"] = json!("processing");
+    body["line_items"] = json!("not a list");
+    let body = serde_json::to_vec(&body).expect("json");
+    assert!(woocommerce::webhook::parse_order(&body).is_err());
+    let hooks = t.woo_webhooks().await;
+    let secret = hooks[0]["secret"].as_str().expect("secret").to_owned();
+    let (status, answer) = deliver_signed(&t, &conn, &secret, &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["queued"], true);
+    t.settled(&conn, 1, Duration::from_secs(30)).await;
+    let order = t
+        .app
+        .store()
+        .order(&conn, id as i64)
+        .await
+        .expect("read")
+        .expect("row");
+    // Only the store's copy says cancelled: the delivered body said processing.
+    assert_eq!(order.state.as_str(), "skipped");
+    assert!(
+        order.last_error.unwrap_or_default().contains("cancelled"),
+        "skipped for the status the store gave"
+    );
+    assert!(t.received().await.is_empty(), "nothing sent");
+}
+
+#[tokio::test]
 async fn a_sent_order_cancelled_in_woocommerce_warns_in_the_activity() {
     let (t, conn) = connected().await;
     let ids = t.sim_orders(3, "processing").await;

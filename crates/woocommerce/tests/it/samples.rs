@@ -207,6 +207,12 @@ fn every_sample_parses_with_the_crate_types() {
                 assert_eq!(order.id, 105);
                 assert_eq!(order.status, OrderStatus::PROCESSING);
                 assert_eq!(order.billing.last_name, "Rojas Muñoz");
+                let head = webhook::parse_order_head(&body).expect("head");
+                assert_eq!(
+                    (head.id, head.number, head.status, head.date_created_gmt),
+                    (order.id, order.number, order.status, order.date_created_gmt)
+                );
+                assert!(head.date_created_gmt.is_some());
                 assert!(matches!(
                     webhook::classify(&headers, &body),
                     Ok(Incoming::Delivery(_))
