@@ -18,13 +18,15 @@ use super::{
     SendOutcome, SessionRow, Store, StoreError, WritebackEnd, WritebackRow, changed,
 };
 
+mod intake;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Queues new orders for the group-commit writer.
-    enqueue: tokio::sync::mpsc::Sender<Pending>,
+    /// New orders: group commit into the inbox, moved into `orders` in batches.
+    intake: intake::Intake,
     /// Set when the writer's last commit failed for want of room (SQLITE_FULL).
     full: Arc<AtomicBool>,
     /// Held by every write. SQLite has one writer at a time, and a connection that finds the
@@ -38,62 +40,6 @@ pub struct SqliteStore {
 /// Whether `e` is SQLite saying the database (or its disk) is full.
 fn is_full(e: &StoreError) -> bool {
     matches!(e, StoreError::Db(sqlx::Error::Database(d)) if d.code().as_deref() == Some("13"))
-}
-
-/// A new order waiting for the writer, and where to say whether it was inserted.
-struct Pending {
-    order: OwnedNewOrder,
-    done: tokio::sync::oneshot::Sender<Result<bool>>,
-}
-
-struct OwnedNewOrder {
-    connection_id: String,
-    order_id: i64,
-    order_number: String,
-    woo_status: String,
-    source: Option<Vec<u8>>,
-}
-
-/// The most orders one commit takes.
-const GROUP_COMMIT_MAX: usize = 256;
-
-/// Group commit for webhook ingest: with `synchronous=FULL` every commit waits for the disk, and
-/// SQLite has one writer at a time, so deliveries arriving together are inserted by one task in
-/// one transaction and each request is answered after *its* commit. A lone delivery still
-/// commits at once (the writer takes whatever is waiting, without lingering).
-async fn group_commit(
-    pool: SqlitePool,
-    mut rx: tokio::sync::mpsc::Receiver<Pending>,
-    full: Arc<AtomicBool>,
-    writer: Arc<tokio::sync::Mutex<()>>,
-) {
-    let mut batch: Vec<Pending> = Vec::with_capacity(GROUP_COMMIT_MAX);
-    while rx.recv_many(&mut batch, GROUP_COMMIT_MAX).await > 0 {
-        let result = {
-            let _writing = writer.lock().await;
-            insert_batch(&pool, &batch).await
-        };
-        full.store(result.as_ref().is_err_and(is_full), Ordering::Relaxed);
-        match result {
-            Ok(inserted) => {
-                for (p, inserted) in batch.drain(..).zip(inserted) {
-                    let _ = p.done.send(Ok(inserted));
-                }
-            }
-            Err(e) => {
-                let full = is_full(&e);
-                let message = e.to_string();
-                for p in batch.drain(..) {
-                    let e = if full {
-                        StoreError::Full
-                    } else {
-                        StoreError::Shared(message.clone())
-                    };
-                    let _ = p.done.send(Err(e));
-                }
-            }
-        }
-    }
 }
 
 /// How often the checkpointer copies what was committed since it last looked. Each run syncs
@@ -128,40 +74,6 @@ async fn checkpointer(mut connection: SqliteConnection) {
             Err(_) => {}
         }
     }
-}
-
-/// One multi-row `INSERT … RETURNING` for the whole batch: a statement per order would be a
-/// round trip to sqlx's SQLite thread each. An order delivered twice within one batch counts
-/// as inserted for its first delivery only.
-async fn insert_batch(pool: &SqlitePool, batch: &[Pending]) -> Result<Vec<bool>> {
-    let now = super::now();
-    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) ",
-    );
-    insert.push_values(batch, |mut row, p| {
-        let o = &p.order;
-        row.push_bind(&o.connection_id)
-            .push_bind(o.order_id)
-            .push_bind(&o.order_number)
-            .push("'queued'")
-            .push_bind(now)
-            .push_bind(&o.source)
-            .push_bind(&o.woo_status)
-            .push_bind(now);
-    });
-    insert.push(
-        " ON CONFLICT (connection_id, order_id) DO NOTHING RETURNING connection_id, order_id",
-    );
-    // One statement is one transaction: no BEGIN/COMMIT round trips around it.
-    let rows = insert.build().fetch_all(pool).await?;
-    let mut fresh: std::collections::HashSet<(String, i64)> = rows
-        .iter()
-        .map(|r| Ok((r.try_get("connection_id")?, r.try_get("order_id")?)))
-        .collect::<Result<_>>()?;
-    Ok(batch
-        .iter()
-        .map(|p| fresh.remove(&(p.order.connection_id.clone(), p.order.order_id)))
-        .collect())
 }
 
 /// ttwc's own options in a SQLite URL's query, taken out before sqlx reads the rest:
@@ -266,35 +178,18 @@ impl SqliteStore {
         let checkpoints = SqliteConnection::connect_with(&options)
             .await
             .map_err(open_err)?;
-        let (enqueue, rx) = tokio::sync::mpsc::channel(4 * GROUP_COMMIT_MAX);
-        // The writer runs on a thread of its own: on the shared runtime, under load, it waited
-        // behind hundreds of request tasks each time the database answered, and every
-        // delivery in the batch waited with it.
-        let writer_pool = pool.clone();
         let full = Arc::new(AtomicBool::new(false));
-        let writer_full = full.clone();
         let writer = Arc::new(tokio::sync::Mutex::new(()));
-        let group_writer = writer.clone();
-        std::thread::Builder::new()
-            .name("ttwc-sqlite-writer".into())
-            .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt.block_on(async move {
-                        // Stops with the writer, when the store is dropped.
-                        let checkpointer = tokio::spawn(checkpointer(checkpoints));
-                        group_commit(writer_pool, rx, writer_full, group_writer).await;
-                        checkpointer.abort();
-                    }),
-                    Err(e) => tracing::error!(error = %e, "cannot start the SQLite writer"),
-                }
-            })
-            .map_err(|e| StoreError::Shared(format!("cannot start the SQLite writer: {e}")))?;
+        let intake = intake::Intake::start(
+            options.get_filename(),
+            &extra,
+            writer.clone(),
+            full.clone(),
+            checkpointer(checkpoints),
+        )?;
         Ok(SqliteStore {
             pool,
-            enqueue,
+            intake,
             full,
             writer,
         })
@@ -867,20 +762,7 @@ impl Store for SqliteStore {
     }
 
     async fn enqueue_order(&self, o: &NewOrder<'_>) -> Result<bool> {
-        let (done, answer) = tokio::sync::oneshot::channel();
-        let order = OwnedNewOrder {
-            connection_id: o.connection_id.to_owned(),
-            order_id: o.order_id,
-            order_number: o.order_number.to_owned(),
-            woo_status: o.woo_status.to_owned(),
-            source: o.source.clone(),
-        };
-        let closed = || StoreError::Shared("the group-commit writer has stopped".into());
-        self.enqueue
-            .send(Pending { order, done })
-            .await
-            .map_err(|_| closed())?;
-        answer.await.map_err(|_| closed())?
+        self.intake.insert(o).await
     }
 
     async fn note_woo_status(

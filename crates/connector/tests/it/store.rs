@@ -124,6 +124,7 @@ on_every_backend!(
     batched_finishes_and_released_retries,
     mixed_batches_record_only_what_is_still_leased,
     an_outage_worth_of_retries_is_released_whole,
+    deliveries_at_once_queue_each_order_once,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -473,6 +474,47 @@ async fn survives_a_reopen(url: &str) {
     assert_eq!(store.connection("con_a").await.expect("read"), Some(a));
     assert_eq!(store.queue_depth("con_a").await.expect("depth"), 1);
     store.ready().await.expect("ready");
+}
+
+/// Many deliveries at once, as the webhook receiver makes them (on SQLite they share commits):
+/// each order is queued once, by exactly one of its deliveries, with its own fields, and due.
+async fn deliveries_at_once_queue_each_order_once(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let s = &*store;
+    connections(s, &["a", "b"]).await;
+    // 200 orders over two connections, each delivered three times, all in flight together.
+    let deliveries: Vec<(&str, i64)> = (0..3)
+        .flat_map(|_| (1..=100).flat_map(|id| [("con_a", id), ("con_b", 1000 + id)]))
+        .collect();
+    let queued =
+        futures_util::future::join_all(deliveries.iter().map(|&(connection, id)| async move {
+            (connection, id, enqueue(s, connection, id).await)
+        }))
+        .await;
+    let mut firsts: HashMap<(&str, i64), usize> = HashMap::new();
+    for (connection, id, inserted) in queued {
+        if inserted {
+            *firsts.entry((connection, id)).or_default() += 1;
+        }
+    }
+    assert_eq!(firsts.len(), 200, "every order queued");
+    assert!(firsts.values().all(|&n| n == 1), "by one delivery each");
+    assert_eq!(s.queue_depth("con_a").await.expect("depth"), 100);
+    assert_eq!(s.queue_depth("con_b").await.expect("depth"), 100);
+    let o = order(s, "con_b", 1042).await;
+    assert_eq!(
+        (o.state, o.order_number.as_str()),
+        (OrderState::Queued, "1042")
+    );
+    assert!(
+        o.run_at <= store::now() && o.created_at == o.run_at,
+        "due when it came"
+    );
+    let claimed = s
+        .claim_sends("replica-1", Duration::minutes(5), 500, 500)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 200, "all due at once");
 }
 
 /// The send outbox: enqueue, claims and their limits, leases, every outcome, resend, cancel.
