@@ -309,13 +309,20 @@ async fn a_webhook_disabled_by_woocommerce_is_re_enabled() {
         },
     )
     .await;
-    let activity = t.app.store().activity(&conn, 50).await.expect("activity");
-    assert!(
-        activity
-            .iter()
-            .any(|a| a.kind == "webhook" && a.message.contains("disabled")),
-        "{activity:?}"
-    );
+    // Reconcile says so in the activity once WooCommerce took the change, a moment after the
+    // webhook shows active.
+    eventually(
+        Duration::from_secs(5),
+        "the re-enabling in the activity",
+        || async {
+            let activity = t.app.store().activity(&conn, 50).await.ok()?;
+            activity
+                .iter()
+                .any(|a| a.kind == "webhook" && a.message.contains("disabled"))
+                .then_some(())
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
