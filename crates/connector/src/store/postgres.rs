@@ -32,6 +32,72 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// New orders, for the group-commit task.
+    intake: tokio::sync::mpsc::Sender<Pending>,
+}
+
+/// A new order waiting for the group commit, and where to say whether it was inserted.
+struct Pending {
+    connection_id: String,
+    order_id: i64,
+    order_number: String,
+    woo_status: String,
+    source: Option<Vec<u8>>,
+    done: tokio::sync::oneshot::Sender<Result<bool>>,
+}
+
+/// The most orders one group commit takes.
+const GROUP_COMMIT_MAX: usize = 256;
+
+/// Group commit for new orders: every delivery waits for its commit before the 2xx, and one
+/// INSERT per delivery kept up to 16 commits (a pooled connection each) in flight, each waiting
+/// for the WAL flush on its own; 2,000 deliveries/s on this project's 2-core VM was then past
+/// what one replica took (open-loop p99 85–849 ms). Deliveries arriving together are inserted
+/// by one task in one statement, and each request is answered after that commit. A lone
+/// delivery still commits at once. Four such tasks sharing the queue took fewer deliveries
+/// (37–38 % of the bench's ceiling against 45–48 %): smaller batches, more commits.
+async fn group_commit(pool: PgPool, mut rx: tokio::sync::mpsc::Receiver<Pending>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(GROUP_COMMIT_MAX);
+    while rx.recv_many(&mut batch, GROUP_COMMIT_MAX).await > 0 {
+        match insert_batch(&pool, &batch).await {
+            Ok(inserted) => {
+                for (p, inserted) in batch.drain(..).zip(inserted) {
+                    let _ = p.done.send(Ok(inserted));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for p in batch.drain(..) {
+                    let _ = p.done.send(Err(StoreError::Shared(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// One `INSERT … SELECT FROM UNNEST` for the batch. An order delivered twice within one batch
+/// counts as inserted for its first delivery only.
+async fn insert_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<bool>> {
+    let column = |f: fn(&Pending) -> &str| batch.iter().map(f).collect::<Vec<_>>();
+    let rows = sqlx::query(
+        "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
+         SELECT c, o, n, 'queued', $6, s, w, $6 \
+         FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::bytea[], $5::text[]) AS u (c, o, n, s, w) \
+         ON CONFLICT (connection_id, order_id) DO NOTHING RETURNING connection_id, order_id",
+    )
+    .bind(column(|p| &p.connection_id))
+    .bind(batch.iter().map(|p| p.order_id).collect::<Vec<_>>())
+    .bind(column(|p| &p.order_number))
+    .bind(batch.iter().map(|p| p.source.as_deref()).collect::<Vec<_>>())
+    .bind(column(|p| &p.woo_status))
+    .bind(super::now())
+    .fetch_all(pool)
+    .await?;
+    let mut fresh = changed_rows(&rows)?;
+    Ok(batch
+        .iter()
+        .map(|p| fresh.remove(&(p.connection_id.clone(), p.order_id)))
+        .collect())
 }
 
 impl PostgresStore {
@@ -49,7 +115,10 @@ impl PostgresStore {
             .await
             .map_err(open_err)?;
         MIGRATOR.run(&pool).await?;
-        Ok(PostgresStore { pool })
+        let (intake, rx) = tokio::sync::mpsc::channel(4 * GROUP_COMMIT_MAX);
+        // Ends when the last clone of the store is dropped.
+        tokio::spawn(group_commit(pool.clone(), rx));
+        Ok(PostgresStore { pool, intake })
     }
 }
 
@@ -676,19 +745,18 @@ impl Store for PostgresStore {
     }
 
     async fn enqueue_order(&self, o: &NewOrder<'_>) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
-             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $4) ON CONFLICT (connection_id, order_id) DO NOTHING",
-        )
-        .bind(o.connection_id)
-        .bind(o.order_id)
-        .bind(o.order_number)
-        .bind(super::now())
-        .bind(&o.source)
-        .bind(o.woo_status)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let pending = Pending {
+            connection_id: o.connection_id.to_owned(),
+            order_id: o.order_id,
+            order_number: o.order_number.to_owned(),
+            woo_status: o.woo_status.to_owned(),
+            source: o.source.clone(),
+            done,
+        };
+        let stopped = || StoreError::Shared("the group commit has stopped".into());
+        self.intake.send(pending).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     async fn note_woo_status(
