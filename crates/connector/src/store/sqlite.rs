@@ -180,13 +180,17 @@ impl SqliteStore {
             .map_err(open_err)?;
         let full = Arc::new(AtomicBool::new(false));
         let writer = Arc::new(tokio::sync::Mutex::new(()));
+        // On the caller's runtime, not the writer's thread: the writer blocks that thread in
+        // SQLite for each batch, so a task there would run only between batches.
+        let checkpoints = tokio::spawn(checkpointer(checkpoints)).abort_handle();
         let intake = intake::Intake::start(
             options.get_filename(),
             &extra,
             writer.clone(),
             full.clone(),
-            checkpointer(checkpoints),
-        )?;
+            checkpoints.clone(),
+        )
+        .inspect_err(|_| checkpoints.abort())?;
         Ok(SqliteStore {
             pool,
             intake,

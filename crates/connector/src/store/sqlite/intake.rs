@@ -45,15 +45,15 @@ struct OwnedNewOrder {
 
 impl Intake {
     /// Opens the writer's connection to `path` (migrated already) and starts its thread, which
-    /// also runs `beside` (the checkpointer) until the store is dropped. `lock` is held by every
-    /// write of the store, the writer's included; `full` is set when the writer's last commit
-    /// failed for want of room (SQLITE_FULL), and cleared when one works.
+    /// aborts `beside` (the checkpointer's task) when it ends with the store. `lock` is held by
+    /// every write of the store, the writer's included; `full` is set when the writer's last
+    /// commit failed for want of room (SQLITE_FULL), and cleared when one works.
     pub(super) fn start(
         path: &std::path::Path,
         options: &SqliteOptions,
         lock: Arc<tokio::sync::Mutex<()>>,
         full: Arc<AtomicBool>,
-        beside: impl std::future::Future<Output = ()> + Send + 'static,
+        beside: tokio::task::AbortHandle,
     ) -> Result<Intake> {
         let connection = open(path, options).map_err(|e| {
             StoreError::Shared(format!("cannot open the SQLite writer's connection: {e}"))
@@ -74,13 +74,10 @@ impl Intake {
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(async move {
-                        let beside = tokio::spawn(beside);
-                        writer.run(rx).await;
-                        beside.abort();
-                    }),
+                    Ok(rt) => rt.block_on(writer.run(rx)),
                     Err(e) => tracing::error!(error = %e, "cannot start the SQLite writer"),
                 }
+                beside.abort();
             })
             .map_err(|e| StoreError::Shared(format!("cannot start the SQLite writer: {e}")))?;
         Ok(Intake { orders })
