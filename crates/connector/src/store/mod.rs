@@ -215,6 +215,61 @@ pub struct NewOrder<'a> {
     pub source: Option<Vec<u8>>,
 }
 
+/// A new order waiting for a backend's group commit (both backends insert the new orders that
+/// arrive together in one commit), and where to say whether it was inserted.
+pub(crate) struct Pending {
+    pub connection_id: String,
+    pub order_id: i64,
+    pub order_number: String,
+    pub woo_status: String,
+    pub source: Option<Vec<u8>>,
+    done: tokio::sync::oneshot::Sender<Result<bool>>,
+}
+
+/// Hands `o` to the group commit behind `queue` and waits until it is committed: whether it was
+/// inserted (false: the outbox had it already).
+pub(crate) async fn group_commit(
+    queue: &tokio::sync::mpsc::Sender<Pending>,
+    o: &NewOrder<'_>,
+) -> Result<bool> {
+    let (done, answer) = tokio::sync::oneshot::channel();
+    let pending = Pending {
+        connection_id: o.connection_id.to_owned(),
+        order_id: o.order_id,
+        order_number: o.order_number.to_owned(),
+        woo_status: o.woo_status.to_owned(),
+        source: o.source.clone(),
+        done,
+    };
+    let stopped = || StoreError::Shared("the group commit has stopped".into());
+    queue.send(pending).await.map_err(|_| stopped())?;
+    answer.await.map_err(|_| stopped())?
+}
+
+/// Answers every order of a committed (or failed) batch, emptying it: whether each was
+/// inserted, or the batch's error (a full disk stays [`StoreError::Full`]).
+pub(crate) fn answer_batch(batch: &mut Vec<Pending>, result: Result<Vec<bool>>) {
+    match result {
+        Ok(inserted) => {
+            for (p, inserted) in batch.drain(..).zip(inserted) {
+                let _ = p.done.send(Ok(inserted));
+            }
+        }
+        Err(e) => {
+            let full = matches!(e, StoreError::Full);
+            let message = e.to_string();
+            for p in batch.drain(..) {
+                let e = if full {
+                    StoreError::Full
+                } else {
+                    StoreError::Shared(message.clone())
+                };
+                let _ = p.done.send(Err(e));
+            }
+        }
+    }
+}
+
 /// How a send attempt ended. Applied only while the attempt still holds its lease.
 #[derive(Debug, Clone)]
 pub enum SendOutcome {

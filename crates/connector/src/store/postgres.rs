@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use super::{
     ActivityRow, Changed, ConnectionRow, ConnectionState, Finished, Installation, NewOrder,
-    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Recording, Result,
+    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Pending, Recording, Result,
     SendOutcome, SessionRow, Store, StoreError, WritebackEnd, WritebackRow, changed,
 };
 
@@ -36,16 +36,6 @@ pub struct PostgresStore {
     intake: tokio::sync::mpsc::Sender<Pending>,
 }
 
-/// A new order waiting for the group commit, and where to say whether it was inserted.
-struct Pending {
-    connection_id: String,
-    order_id: i64,
-    order_number: String,
-    woo_status: String,
-    source: Option<Vec<u8>>,
-    done: tokio::sync::oneshot::Sender<Result<bool>>,
-}
-
 /// The most orders one group commit takes.
 const GROUP_COMMIT_MAX: usize = 256;
 
@@ -59,19 +49,8 @@ const GROUP_COMMIT_MAX: usize = 256;
 async fn group_commit(pool: PgPool, mut rx: tokio::sync::mpsc::Receiver<Pending>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(GROUP_COMMIT_MAX);
     while rx.recv_many(&mut batch, GROUP_COMMIT_MAX).await > 0 {
-        match insert_batch(&pool, &batch).await {
-            Ok(inserted) => {
-                for (p, inserted) in batch.drain(..).zip(inserted) {
-                    let _ = p.done.send(Ok(inserted));
-                }
-            }
-            Err(e) => {
-                let message = e.to_string();
-                for p in batch.drain(..) {
-                    let _ = p.done.send(Err(StoreError::Shared(message.clone())));
-                }
-            }
-        }
+        let result = insert_batch(&pool, &batch).await;
+        super::answer_batch(&mut batch, result);
     }
 }
 
@@ -745,18 +724,7 @@ impl Store for PostgresStore {
     }
 
     async fn enqueue_order(&self, o: &NewOrder<'_>) -> Result<bool> {
-        let (done, answer) = tokio::sync::oneshot::channel();
-        let pending = Pending {
-            connection_id: o.connection_id.to_owned(),
-            order_id: o.order_id,
-            order_number: o.order_number.to_owned(),
-            woo_status: o.woo_status.to_owned(),
-            source: o.source.clone(),
-            done,
-        };
-        let stopped = || StoreError::Shared("the group commit has stopped".into());
-        self.intake.send(pending).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        super::group_commit(&self.intake, o).await
     }
 
     async fn note_woo_status(

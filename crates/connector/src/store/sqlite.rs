@@ -25,7 +25,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// New orders: group commit into the inbox, moved into `orders` in batches.
+    /// New orders, for the group-commit writer.
     intake: intake::Intake,
     /// Set when the writer's last commit failed for want of room (SQLITE_FULL).
     full: Arc<AtomicBool>,

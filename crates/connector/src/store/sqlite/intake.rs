@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::SqliteSynchronous;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::SqliteOptions;
-use crate::store::{NewOrder, Result, StoreError};
+use crate::store::{NewOrder, Pending, Result, StoreError, answer_batch};
 
 /// The most orders one commit takes.
 const BATCH_MAX: usize = 256;
@@ -27,20 +27,6 @@ const BATCH_MAX: usize = 256;
 #[derive(Debug, Clone)]
 pub(super) struct Intake {
     orders: mpsc::Sender<Pending>,
-}
-
-/// A new order waiting for the writer, and where to say whether it was inserted.
-struct Pending {
-    order: OwnedNewOrder,
-    done: oneshot::Sender<Result<bool>>,
-}
-
-struct OwnedNewOrder {
-    connection_id: String,
-    order_id: i64,
-    order_number: String,
-    woo_status: String,
-    source: Option<Vec<u8>>,
 }
 
 impl Intake {
@@ -86,20 +72,7 @@ impl Intake {
     /// Commits `o` unless `orders` has it already, answering after the commit whether it was
     /// inserted.
     pub(super) async fn insert(&self, o: &NewOrder<'_>) -> Result<bool> {
-        let (done, answer) = oneshot::channel();
-        let order = OwnedNewOrder {
-            connection_id: o.connection_id.to_owned(),
-            order_id: o.order_id,
-            order_number: o.order_number.to_owned(),
-            woo_status: o.woo_status.to_owned(),
-            source: o.source.clone(),
-        };
-        let stopped = || StoreError::Shared("the SQLite writer has stopped".into());
-        self.orders
-            .send(Pending { order, done })
-            .await
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        crate::store::group_commit(&self.orders, o).await
     }
 }
 
@@ -121,24 +94,7 @@ impl Writer {
                 .as_ref()
                 .is_err_and(|e| matches!(e, StoreError::Full));
             self.full.store(full, Ordering::Relaxed);
-            match result {
-                Ok(inserted) => {
-                    for (p, inserted) in batch.drain(..).zip(inserted) {
-                        let _ = p.done.send(Ok(inserted));
-                    }
-                }
-                Err(e) => {
-                    let message = e.to_string();
-                    for p in batch.drain(..) {
-                        let e = if full {
-                            StoreError::Full
-                        } else {
-                            StoreError::Shared(message.clone())
-                        };
-                        let _ = p.done.send(Err(e));
-                    }
-                }
-            }
+            answer_batch(&mut batch, result);
         }
     }
 }
@@ -170,8 +126,7 @@ fn insert(connection: &mut rusqlite::Connection, batch: &[Pending]) -> Result<Ve
                  VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?4) ON CONFLICT (connection_id, order_id) DO NOTHING",
             )
             .map_err(store_error)?;
-        for p in batch {
-            let o = &p.order;
+        for o in batch {
             let n = insert
                 .execute(rusqlite::params![
                     o.connection_id,
