@@ -9,6 +9,27 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
+/// Polls the connection's activity until an entry of `kind` mentions `text`.
+async fn activity_entry(
+    t: &TestApp,
+    conn: &str,
+    kind: &str,
+    text: &str,
+    deadline: Duration,
+) -> connector::store::ActivityRow {
+    eventually(
+        deadline,
+        &format!("a {kind} entry about {text}"),
+        || async {
+            let activity = t.app.store().activity(conn, 50).await.ok()?;
+            activity
+                .into_iter()
+                .find(|a| a.kind == kind && a.message.contains(text))
+        },
+    )
+    .await
+}
+
 async fn connected() -> (TestApp, String) {
     let mut t = spawn_app().await;
     let id = t.connect_with_keys().await["id"]
@@ -311,18 +332,7 @@ async fn a_webhook_disabled_by_woocommerce_is_re_enabled() {
     .await;
     // Reconcile says so in the activity once WooCommerce took the change, a moment after the
     // webhook shows active.
-    eventually(
-        Duration::from_secs(5),
-        "the re-enabling in the activity",
-        || async {
-            let activity = t.app.store().activity(&conn, 50).await.ok()?;
-            activity
-                .iter()
-                .any(|a| a.kind == "webhook" && a.message.contains("disabled"))
-                .then_some(())
-        },
-    )
-    .await;
+    activity_entry(&t, &conn, "webhook", "disabled", Duration::from_secs(5)).await;
 }
 
 #[tokio::test]
@@ -624,17 +634,7 @@ async fn a_sent_order_cancelled_in_woocommerce_warns_in_the_activity() {
         .find(|id| sent.contains(id))
         .expect("a sent order");
     t.sim_set_status(id, "cancelled").await;
-    let warning = eventually(
-        Duration::from_secs(30),
-        "the cancellation warning",
-        || async {
-            let activity = t.app.store().activity(&conn, 50).await.ok()?;
-            activity
-                .into_iter()
-                .find(|a| a.kind == "warning" && a.message.contains("cancelled"))
-        },
-    )
-    .await;
+    let warning = activity_entry(&t, &conn, "warning", "cancelled", Duration::from_secs(30)).await;
     assert!(
         warning.message.contains(&format!("#{id}")),
         "{}",
