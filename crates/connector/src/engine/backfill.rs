@@ -67,7 +67,7 @@ pub async fn run(
         };
         let queued = app
             .store()
-            .enqueue_order(&NewOrder {
+            .enqueue_order(NewOrder {
                 connection_id: &conn.id,
                 order_id: i64::try_from(order.id).unwrap_or(i64::MAX),
                 order_number: &number,

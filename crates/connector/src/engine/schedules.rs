@@ -241,7 +241,7 @@ pub(crate) async fn reconcile(shared: &Shared, conn: &ConnectionRow) -> anyhow_l
         };
         let queued = app
             .store()
-            .enqueue_order(&NewOrder {
+            .enqueue_order(NewOrder {
                 connection_id: &conn.id,
                 order_id: id,
                 order_number: &number,

@@ -230,7 +230,7 @@ pub(crate) struct Pending {
 /// inserted (false: the outbox had it already).
 pub(crate) async fn group_commit(
     queue: &tokio::sync::mpsc::Sender<Pending>,
-    o: &NewOrder<'_>,
+    o: NewOrder<'_>,
 ) -> Result<bool> {
     let (done, answer) = tokio::sync::oneshot::channel();
     let pending = Pending {
@@ -238,7 +238,7 @@ pub(crate) async fn group_commit(
         order_id: o.order_id,
         order_number: o.order_number.to_owned(),
         woo_status: o.woo_status.to_owned(),
-        source: o.source.clone(),
+        source: o.source,
         done,
     };
     let stopped = || StoreError::Shared("the group commit has stopped".into());
@@ -484,7 +484,7 @@ pub trait Store: Send + Sync + 'static {
     // ---- The outbox ----
 
     /// Adds an order; false when the connection already has it (whatever its state).
-    async fn enqueue_order(&self, order: &NewOrder<'_>) -> Result<bool>;
+    async fn enqueue_order(&self, order: NewOrder<'_>) -> Result<bool>;
     /// Records the WooCommerce status last seen for a known order; returns the previous one.
     async fn note_woo_status(
         &self,

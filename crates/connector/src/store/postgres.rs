@@ -723,7 +723,7 @@ impl Store for PostgresStore {
         Ok(n.max(0) as u64)
     }
 
-    async fn enqueue_order(&self, o: &NewOrder<'_>) -> Result<bool> {
+    async fn enqueue_order(&self, o: NewOrder<'_>) -> Result<bool> {
         super::group_commit(&self.intake, o).await
     }
 

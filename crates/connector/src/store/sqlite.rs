@@ -757,7 +757,9 @@ impl Store for SqliteStore {
 
     async fn queue_depth(&self, connection_id: &str) -> Result<u64> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM orders WHERE connection_id = ? AND state IN ('queued', 'sending')",
+            // Through the orders still to send (`0003_ingest_indexes.sql`), not all of this
+            // connection's.
+            "SELECT COUNT(*) FROM orders INDEXED BY orders_due WHERE state IN ('queued', 'sending') AND connection_id = ?",
         )
         .bind(connection_id)
         .fetch_one(&self.pool)
@@ -765,7 +767,7 @@ impl Store for SqliteStore {
         Ok(n.max(0) as u64)
     }
 
-    async fn enqueue_order(&self, o: &NewOrder<'_>) -> Result<bool> {
+    async fn enqueue_order(&self, o: NewOrder<'_>) -> Result<bool> {
         self.intake.insert(o).await
     }
 
@@ -1057,13 +1059,28 @@ impl Store for SqliteStore {
     }
 
     async fn resend(&self, connection_id: &str, order_id: Option<i64>) -> Result<u64> {
+        macro_rules! requeue {
+            () => {
+                "UPDATE orders SET state = 'queued', attempts = 0, run_at = ?1, source = NULL, \
+                 payload = NULL, first_attempt_at = NULL, created_at = ?1, last_error = NULL, \
+                 last_error_at = NULL"
+            };
+        }
         let _writing = self.writer.lock().await;
-        let done = sqlx::query(
-            "UPDATE orders SET state = 'queued', attempts = 0, run_at = ?1, source = NULL, payload = NULL, \
-             first_attempt_at = NULL, created_at = ?1, last_error = NULL, last_error_at = NULL \
-             WHERE connection_id = ?2 AND ((?3 IS NULL AND state IN ('failed', 'rejected')) \
-               OR (order_id = ?3 AND state IN ('failed', 'rejected', 'skipped', 'cancelled')))",
-        )
+        let done = sqlx::query(match order_id {
+            // The failed ones are found through `orders_due` (by state), not among all of the
+            // connection's orders (`0003_ingest_indexes.sql`).
+            None => concat!(
+                requeue!(),
+                " WHERE rowid IN (SELECT rowid FROM orders INDEXED BY orders_due",
+                " WHERE state IN ('failed', 'rejected') AND connection_id = ?2) AND ?3 IS NULL"
+            ),
+            Some(_) => concat!(
+                requeue!(),
+                " WHERE connection_id = ?2 AND order_id = ?3",
+                " AND state IN ('failed', 'rejected', 'skipped', 'cancelled')"
+            ),
+        })
         .bind(super::now())
         .bind(connection_id)
         .bind(order_id)
@@ -1076,8 +1093,8 @@ impl Store for SqliteStore {
         let _writing = self.writer.lock().await;
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE orders SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL \
-             WHERE connection_id = ? AND state IN ('queued', 'sending')",
+            "UPDATE orders INDEXED BY orders_due SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL \
+             WHERE state IN ('queued', 'sending') AND connection_id = ?",
         )
         .bind(connection_id)
         .execute(&mut *tx)

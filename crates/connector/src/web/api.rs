@@ -952,7 +952,7 @@ async fn receive(
             .key()
             .seal(&crate::engine::source_context(&row.id, order_id), raw);
         let queued = store
-            .enqueue_order(&crate::store::NewOrder {
+            .enqueue_order(crate::store::NewOrder {
                 connection_id: &row.id,
                 order_id,
                 order_number: &number,
@@ -964,8 +964,7 @@ async fn receive(
         if queued {
             st.app.wakeup().notify_one();
             tracing::info!(connection_id = %row.id, order_id, "order queued");
-            let response = (StatusCode::OK, Json(json!({"queued": true}))).into_response();
-            return Ok(("queued", response));
+            return Ok(("queued", queued_answer(true)));
         }
     }
     // A known order changing status: warn when one already sent is cancelled or refunded
@@ -998,8 +997,21 @@ async fn receive(
     } else {
         "ignored"
     };
-    Ok((
-        outcome,
-        (StatusCode::OK, Json(json!({"queued": false}))).into_response(),
-    ))
+    Ok((outcome, queued_answer(false)))
+}
+
+/// `{"queued": true|false}`, written out: the answer to every delivery, not worth building a
+/// JSON value for.
+fn queued_answer(queued: bool) -> Response {
+    let body = if queued {
+        r#"{"queued":true}"#
+    } else {
+        r#"{"queued":false}"#
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }

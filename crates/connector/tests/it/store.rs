@@ -175,7 +175,7 @@ async fn connections(store: &dyn Store, names: &[&str]) {
 
 async fn enqueue(store: &dyn Store, connection_id: &str, order_id: i64) -> bool {
     store
-        .enqueue_order(&NewOrder {
+        .enqueue_order(NewOrder {
             connection_id,
             order_id,
             order_number: &order_id.to_string(),
@@ -1755,7 +1755,7 @@ async fn sqlite_pages_are_checkpointed_as_they_come() {
     // About 1 MB of orders: some 250 pages, far below the automatic checkpoint's 10,000.
     for id in 1..=600 {
         let inserted = s
-            .enqueue_order(&NewOrder {
+            .enqueue_order(NewOrder {
                 connection_id: "con_a",
                 order_id: id,
                 order_number: &id.to_string(),
