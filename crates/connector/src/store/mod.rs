@@ -218,12 +218,20 @@ pub struct NewOrder<'a> {
 /// A new order waiting for a backend's group commit (both backends insert the new orders that
 /// arrive together in one commit), and where to say whether it was inserted.
 pub(crate) struct Pending {
+    pub order: OwnedOrder,
+    /// The answer goes back with the order, so that its buffers are freed by the task that
+    /// allocated them, not by the committing thread (with glibc's malloc, a free from another
+    /// thread takes the lock of the allocating thread's arena, which that thread is busy with).
+    done: tokio::sync::oneshot::Sender<(Result<bool>, OwnedOrder)>,
+}
+
+/// A [`NewOrder`] owned by the group commit while it waits.
+pub(crate) struct OwnedOrder {
     pub connection_id: String,
     pub order_id: i64,
     pub order_number: String,
     pub woo_status: String,
     pub source: Option<Vec<u8>>,
-    done: tokio::sync::oneshot::Sender<Result<bool>>,
 }
 
 /// Hands `o` to the group commit behind `queue` and waits until it is committed: whether it was
@@ -234,16 +242,19 @@ pub(crate) async fn group_commit(
 ) -> Result<bool> {
     let (done, answer) = tokio::sync::oneshot::channel();
     let pending = Pending {
-        connection_id: o.connection_id.to_owned(),
-        order_id: o.order_id,
-        order_number: o.order_number.to_owned(),
-        woo_status: o.woo_status.to_owned(),
-        source: o.source,
+        order: OwnedOrder {
+            connection_id: o.connection_id.to_owned(),
+            order_id: o.order_id,
+            order_number: o.order_number.to_owned(),
+            woo_status: o.woo_status.to_owned(),
+            source: o.source,
+        },
         done,
     };
     let stopped = || StoreError::Shared("the group commit has stopped".into());
     queue.send(pending).await.map_err(|_| stopped())?;
-    answer.await.map_err(|_| stopped())?
+    let (inserted, _order) = answer.await.map_err(|_| stopped())?;
+    inserted
 }
 
 /// Answers every order of a committed (or failed) batch, emptying it: whether each was
@@ -252,7 +263,7 @@ pub(crate) fn answer_batch(batch: &mut Vec<Pending>, result: Result<Vec<bool>>) 
     match result {
         Ok(inserted) => {
             for (p, inserted) in batch.drain(..).zip(inserted) {
-                let _ = p.done.send(Ok(inserted));
+                let _ = p.done.send((Ok(inserted), p.order));
             }
         }
         Err(e) => {
@@ -264,7 +275,7 @@ pub(crate) fn answer_batch(batch: &mut Vec<Pending>, result: Result<Vec<bool>>) 
                 } else {
                     StoreError::Shared(message.clone())
                 };
-                let _ = p.done.send(Err(e));
+                let _ = p.done.send((Err(e), p.order));
             }
         }
     }

@@ -17,8 +17,9 @@ use time::OffsetDateTime;
 
 use super::{
     ActivityRow, Changed, ConnectionRow, ConnectionState, Finished, Installation, NewOrder,
-    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Pending, Recording, Result,
-    SendOutcome, SessionRow, Store, StoreError, WritebackEnd, WritebackRow, changed,
+    OrderFilter, OrderRow, OrderState, OutboxSummary, OwnedOrder, PayloadToSave, Pending,
+    Recording, Result, SendOutcome, SessionRow, Store, StoreError, WritebackEnd, WritebackRow,
+    changed,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -57,7 +58,7 @@ async fn group_commit(pool: PgPool, mut rx: tokio::sync::mpsc::Receiver<Pending>
 /// One `INSERT … SELECT FROM UNNEST` for the batch. An order delivered twice within one batch
 /// counts as inserted for its first delivery only.
 async fn insert_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<bool>> {
-    let column = |f: fn(&Pending) -> &str| batch.iter().map(f).collect::<Vec<_>>();
+    let column = |f: fn(&OwnedOrder) -> &str| batch.iter().map(|p| f(&p.order)).collect::<Vec<_>>();
     let rows = sqlx::query(
         "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
          SELECT c, o, n, 'queued', $6, s, w, $6 \
@@ -65,9 +66,9 @@ async fn insert_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<bool>> {
          ON CONFLICT (connection_id, order_id) DO NOTHING RETURNING connection_id, order_id",
     )
     .bind(column(|p| &p.connection_id))
-    .bind(batch.iter().map(|p| p.order_id).collect::<Vec<_>>())
+    .bind(batch.iter().map(|p| p.order.order_id).collect::<Vec<_>>())
     .bind(column(|p| &p.order_number))
-    .bind(batch.iter().map(|p| p.source.as_deref()).collect::<Vec<_>>())
+    .bind(batch.iter().map(|p| p.order.source.as_deref()).collect::<Vec<_>>())
     .bind(column(|p| &p.woo_status))
     .bind(super::now())
     .fetch_all(pool)
@@ -75,7 +76,7 @@ async fn insert_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<bool>> {
     let mut fresh = changed_rows(&rows)?;
     Ok(batch
         .iter()
-        .map(|p| fresh.remove(&(p.connection_id.clone(), p.order_id)))
+        .map(|p| fresh.remove(&(p.order.connection_id.clone(), p.order.order_id)))
         .collect())
 }
 

@@ -126,7 +126,7 @@ fn insert(connection: &mut rusqlite::Connection, batch: &[Pending]) -> Result<Ve
                  VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?4) ON CONFLICT (connection_id, order_id) DO NOTHING",
             )
             .map_err(store_error)?;
-        for o in batch {
+        for Pending { order: o, .. } in batch {
             let n = insert
                 .execute(rusqlite::params![
                     o.connection_id,
