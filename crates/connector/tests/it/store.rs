@@ -125,6 +125,7 @@ on_every_backend!(
     mixed_batches_record_only_what_is_still_leased,
     an_outage_worth_of_retries_is_released_whole,
     deliveries_at_once_queue_each_order_once,
+    orders_due_together_are_claimed_across_connections,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -515,6 +516,53 @@ async fn deliveries_at_once_queue_each_order_once(url: &str) {
         .await
         .expect("claim");
     assert_eq!(claimed.len(), 200, "all due at once");
+}
+
+/// Orders that fall due at the same instant (here: a whole outage's retries released at once)
+/// are claimed in the order they came, so a claim with a per-connection limit takes from every
+/// store, not from one store's orders only. (With the connection in the due index's key, ties
+/// came out connection by connection and the SQLite drain fell to a third.)
+async fn orders_due_together_are_claimed_across_connections(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let s = &*store;
+    let names = ["con_a", "con_b", "con_c", "con_d"];
+    connections(s, &["a", "b", "c", "d"]).await;
+    // Deliveries from four stores, arriving interleaved.
+    for id in 1..=50 {
+        for c in names {
+            assert!(enqueue(s, c, id).await);
+        }
+    }
+    let claimed = s.claim_sends("w1", MINUTE, 200, 200).await.expect("claim");
+    assert_eq!(claimed.len(), 200);
+    let retry = retry_in_an_hour();
+    let outcomes: Vec<_> = claimed
+        .iter()
+        .map(|o| finished(&o.connection_id, o.order_id, &retry, None))
+        .collect();
+    assert!(
+        s.finish_sends("w1", &outcomes)
+            .await
+            .expect("retries")
+            .iter()
+            .all(|r| *r)
+    );
+    let released = s
+        .release_retries(&conn(s, "con_a").await.api_base_url)
+        .await
+        .expect("release");
+    assert_eq!(released, 200, "all four stores share the courier");
+
+    let due = s.claim_sends("w1", MINUTE, 20, 5).await.expect("claim");
+    let mut per_connection: HashMap<&str, usize> = HashMap::new();
+    for o in &due {
+        *per_connection.entry(o.connection_id.as_str()).or_default() += 1;
+    }
+    assert_eq!(
+        names.map(|c| per_connection.get(c).copied().unwrap_or(0)),
+        [5, 5, 5, 5],
+        "five of each store's orders in a claim of 20: {per_connection:?}"
+    );
 }
 
 /// The send outbox: enqueue, claims and their limits, leases, every outcome, resend, cancel.
