@@ -68,10 +68,10 @@ pub async fn run(
         let queued = app
             .store()
             .enqueue_order(NewOrder {
-                connection_id: &conn.id,
+                connection_id: conn.id.clone(),
                 order_id: i64::try_from(order.id).unwrap_or(i64::MAX),
-                order_number: &number,
-                woo_status: order.status.as_str(),
+                order_number: number,
+                woo_status: order.status.as_str().to_owned(),
                 source: None,
             })
             .await?;

@@ -242,10 +242,10 @@ pub(crate) async fn reconcile(shared: &Shared, conn: &ConnectionRow) -> anyhow_l
         let queued = app
             .store()
             .enqueue_order(NewOrder {
-                connection_id: &conn.id,
+                connection_id: conn.id.clone(),
                 order_id: id,
-                order_number: &number,
-                woo_status: order.status.as_str(),
+                order_number: number,
+                woo_status: order.status.as_str().to_owned(),
                 source: None,
             })
             .await?;

@@ -204,13 +204,13 @@ pub struct OrderRow {
     pub sent_at: Option<OffsetDateTime>,
 }
 
-/// A new order for the outbox.
+/// A new order for the outbox, owned: the group commit holds it until its commit.
 #[derive(Debug, Clone)]
-pub struct NewOrder<'a> {
-    pub connection_id: &'a str,
+pub struct NewOrder {
+    pub connection_id: String,
     pub order_id: i64,
-    pub order_number: &'a str,
-    pub woo_status: &'a str,
+    pub order_number: String,
+    pub woo_status: String,
     /// The order as WooCommerce gave it, sealed (None: fetch it at the first attempt).
     pub source: Option<Vec<u8>>,
 }
@@ -218,41 +218,25 @@ pub struct NewOrder<'a> {
 /// A new order waiting for a backend's group commit (both backends insert the new orders that
 /// arrive together in one commit), and where to say whether it was inserted.
 pub(crate) struct Pending {
-    pub order: OwnedOrder,
+    pub order: NewOrder,
     /// The answer goes back with the order, so that its buffers are freed by the task that
     /// allocated them, not by the committing thread (with glibc's malloc, a free from another
     /// thread takes the lock of the allocating thread's arena, which that thread is busy with).
-    done: tokio::sync::oneshot::Sender<(Result<bool>, OwnedOrder)>,
+    done: tokio::sync::oneshot::Sender<(Result<bool>, NewOrder)>,
 }
 
-/// A [`NewOrder`] owned by the group commit while it waits.
-pub(crate) struct OwnedOrder {
-    pub connection_id: String,
-    pub order_id: i64,
-    pub order_number: String,
-    pub woo_status: String,
-    pub source: Option<Vec<u8>>,
-}
-
-/// Hands `o` to the group commit behind `queue` and waits until it is committed: whether it was
-/// inserted (false: the outbox had it already).
+/// Hands `order` to the group commit behind `queue` and waits until it is committed: whether it
+/// was inserted (false: the outbox had it already).
 pub(crate) async fn group_commit(
     queue: &tokio::sync::mpsc::Sender<Pending>,
-    o: NewOrder<'_>,
+    order: NewOrder,
 ) -> Result<bool> {
     let (done, answer) = tokio::sync::oneshot::channel();
-    let pending = Pending {
-        order: OwnedOrder {
-            connection_id: o.connection_id.to_owned(),
-            order_id: o.order_id,
-            order_number: o.order_number.to_owned(),
-            woo_status: o.woo_status.to_owned(),
-            source: o.source,
-        },
-        done,
-    };
     let stopped = || StoreError::Shared("the group commit has stopped".into());
-    queue.send(pending).await.map_err(|_| stopped())?;
+    queue
+        .send(Pending { order, done })
+        .await
+        .map_err(|_| stopped())?;
     let (inserted, _order) = answer.await.map_err(|_| stopped())?;
     inserted
 }
@@ -495,7 +479,7 @@ pub trait Store: Send + Sync + 'static {
     // ---- The outbox ----
 
     /// Adds an order; false when the connection already has it (whatever its state).
-    async fn enqueue_order(&self, order: NewOrder<'_>) -> Result<bool>;
+    async fn enqueue_order(&self, order: NewOrder) -> Result<bool>;
     /// Records the WooCommerce status last seen for a known order; returns the previous one.
     async fn note_woo_status(
         &self,

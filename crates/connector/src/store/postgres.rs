@@ -17,9 +17,8 @@ use time::OffsetDateTime;
 
 use super::{
     ActivityRow, Changed, ConnectionRow, ConnectionState, Finished, Installation, NewOrder,
-    OrderFilter, OrderRow, OrderState, OutboxSummary, OwnedOrder, PayloadToSave, Pending,
-    Recording, Result, SendOutcome, SessionRow, Store, StoreError, WritebackEnd, WritebackRow,
-    changed,
+    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Pending, Recording, Result,
+    SendOutcome, SessionRow, Store, StoreError, WritebackEnd, WritebackRow, changed,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -58,7 +57,7 @@ async fn group_commit(pool: PgPool, mut rx: tokio::sync::mpsc::Receiver<Pending>
 /// One `INSERT … SELECT FROM UNNEST` for the batch. An order delivered twice within one batch
 /// counts as inserted for its first delivery only.
 async fn insert_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<bool>> {
-    let column = |f: fn(&OwnedOrder) -> &str| batch.iter().map(|p| f(&p.order)).collect::<Vec<_>>();
+    let column = |f: fn(&NewOrder) -> &str| batch.iter().map(|p| f(&p.order)).collect::<Vec<_>>();
     let rows = sqlx::query(
         "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
          SELECT c, o, n, 'queued', $6, s, w, $6 \
@@ -724,7 +723,7 @@ impl Store for PostgresStore {
         Ok(n.max(0) as u64)
     }
 
-    async fn enqueue_order(&self, o: NewOrder<'_>) -> Result<bool> {
+    async fn enqueue_order(&self, o: NewOrder) -> Result<bool> {
         super::group_commit(&self.intake, o).await
     }
 

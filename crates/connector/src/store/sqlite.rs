@@ -767,7 +767,7 @@ impl Store for SqliteStore {
         Ok(n.max(0) as u64)
     }
 
-    async fn enqueue_order(&self, o: NewOrder<'_>) -> Result<bool> {
+    async fn enqueue_order(&self, o: NewOrder) -> Result<bool> {
         self.intake.insert(o).await
     }
 
@@ -1067,25 +1067,27 @@ impl Store for SqliteStore {
             };
         }
         let _writing = self.writer.lock().await;
-        let done = sqlx::query(match order_id {
+        let now = super::now();
+        let requeued = match order_id {
             // The failed ones are found through `orders_due` (by state), not among all of the
             // connection's orders (`0003_ingest_indexes.sql`).
-            None => concat!(
+            None => sqlx::query(concat!(
                 requeue!(),
                 " WHERE rowid IN (SELECT rowid FROM orders INDEXED BY orders_due",
-                " WHERE state IN ('failed', 'rejected') AND connection_id = ?2) AND ?3 IS NULL"
-            ),
-            Some(_) => concat!(
+                " WHERE state IN ('failed', 'rejected') AND connection_id = ?2)"
+            ))
+            .bind(now)
+            .bind(connection_id),
+            Some(order_id) => sqlx::query(concat!(
                 requeue!(),
                 " WHERE connection_id = ?2 AND order_id = ?3",
                 " AND state IN ('failed', 'rejected', 'skipped', 'cancelled')"
-            ),
-        })
-        .bind(super::now())
-        .bind(connection_id)
-        .bind(order_id)
-        .execute(&self.pool)
-        .await?;
+            ))
+            .bind(now)
+            .bind(connection_id)
+            .bind(order_id),
+        };
+        let done = requeued.execute(&self.pool).await?;
         Ok(done.rows_affected())
     }
 

@@ -945,7 +945,7 @@ async fn receive(
         let number = if order.number.is_empty() {
             order.id.to_string()
         } else {
-            order.number.clone()
+            order.number
         };
         let source = st
             .app
@@ -953,10 +953,10 @@ async fn receive(
             .seal(&crate::engine::source_context(&row.id, order_id), raw);
         let queued = store
             .enqueue_order(crate::store::NewOrder {
-                connection_id: &row.id,
+                connection_id: row.id.clone(),
                 order_id,
-                order_number: &number,
-                woo_status: status,
+                order_number: number,
+                woo_status: status.to_owned(),
                 source: Some(source),
             })
             .await

@@ -177,10 +177,10 @@ async fn connections(store: &dyn Store, names: &[&str]) {
 async fn enqueue(store: &dyn Store, connection_id: &str, order_id: i64) -> bool {
     store
         .enqueue_order(NewOrder {
-            connection_id,
+            connection_id: connection_id.to_owned(),
             order_id,
-            order_number: &order_id.to_string(),
-            woo_status: "processing",
+            order_number: order_id.to_string(),
+            woo_status: "processing".to_owned(),
             source: Some(vec![0xAA]),
         })
         .await
@@ -234,6 +234,18 @@ fn retry_in_an_hour() -> SendOutcome {
         error: "503".into(),
         hold_connection_until: None,
     }
+}
+
+/// Ends every claimed attempt with a retry an hour away (TrackingTech answered 503), and checks
+/// each end was recorded.
+async fn retry_all_in_an_hour(s: &dyn Store, owner: &str, claimed: &[OrderRow]) {
+    let retry = retry_in_an_hour();
+    let outcomes: Vec<_> = claimed
+        .iter()
+        .map(|o| finished(&o.connection_id, o.order_id, &retry, None))
+        .collect();
+    let recorded = s.finish_sends(owner, &outcomes).await.expect("retries");
+    assert!(recorded.iter().all(|r| *r), "every retry recorded");
 }
 
 /// One attempt's end, for `finish_sends`.
@@ -535,18 +547,7 @@ async fn orders_due_together_are_claimed_across_connections(url: &str) {
     }
     let claimed = s.claim_sends("w1", MINUTE, 200, 200).await.expect("claim");
     assert_eq!(claimed.len(), 200);
-    let retry = retry_in_an_hour();
-    let outcomes: Vec<_> = claimed
-        .iter()
-        .map(|o| finished(&o.connection_id, o.order_id, &retry, None))
-        .collect();
-    assert!(
-        s.finish_sends("w1", &outcomes)
-            .await
-            .expect("retries")
-            .iter()
-            .all(|r| *r)
-    );
+    retry_all_in_an_hour(s, "w1", &claimed).await;
     let released = s
         .release_retries(&conn(s, "con_a").await.api_base_url)
         .await
@@ -1447,13 +1448,7 @@ async fn an_outage_worth_of_retries_is_released_whole(url: &str) {
         .await
         .expect("claim");
     assert_eq!(claimed.len(), 2_510);
-    let retry = retry_in_an_hour();
-    let outcomes: Vec<_> = claimed
-        .iter()
-        .map(|o| finished(&o.connection_id, o.order_id, &retry, None))
-        .collect();
-    let recorded = s.finish_sends("w1", &outcomes).await.expect("retries");
-    assert!(recorded.iter().all(|r| *r));
+    retry_all_in_an_hour(s, "w1", &claimed).await;
     assert!(
         s.claim_sends("w1", MINUTE, 3_000, 3_000)
             .await
@@ -1809,10 +1804,10 @@ async fn sqlite_pages_are_checkpointed_as_they_come() {
     for id in 1..=600 {
         let inserted = s
             .enqueue_order(NewOrder {
-                connection_id: "con_a",
+                connection_id: "con_a".to_owned(),
                 order_id: id,
-                order_number: &id.to_string(),
-                woo_status: "processing",
+                order_number: id.to_string(),
+                woo_status: "processing".to_owned(),
                 source: Some(vec![0x5A; 1_500]),
             })
             .await

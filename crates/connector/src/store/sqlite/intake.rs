@@ -71,7 +71,7 @@ impl Intake {
 
     /// Commits `o` unless `orders` has it already, answering after the commit whether it was
     /// inserted.
-    pub(super) async fn insert(&self, o: NewOrder<'_>) -> Result<bool> {
+    pub(super) async fn insert(&self, o: NewOrder) -> Result<bool> {
         crate::store::group_commit(&self.orders, o).await
     }
 }
