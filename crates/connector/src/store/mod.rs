@@ -426,6 +426,30 @@ pub struct OrderFilter {
     pub offset: u32,
 }
 
+impl OrderFilter {
+    /// Appends ` WHERE …` for the filter's conditions, only those it sets: a condition written
+    /// as `(? IS NULL OR state = ?)` keeps either backend off its indexes, so counting one
+    /// store's orders, or the queued ones, read every order of every store.
+    pub(crate) fn push_where<DB>(&self, query: &mut sqlx::QueryBuilder<DB>)
+    where
+        DB: sqlx::Database,
+        String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        &'static str: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    {
+        let mut and = " WHERE ";
+        if let Some(state) = self.state {
+            query.push(and).push("state = ").push_bind(state.as_str());
+            and = " AND ";
+        }
+        if let Some(connection_id) = &self.connection_id {
+            query
+                .push(and)
+                .push("connection_id = ")
+                .push_bind(connection_id.clone());
+        }
+    }
+}
+
 /// A queued write-back to WooCommerce; `body` is JSON the engine understands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WritebackRow {

@@ -966,31 +966,26 @@ impl Store for PostgresStore {
     }
 
     async fn orders(&self, f: &OrderFilter) -> Result<Vec<OrderRow>> {
-        // LIMIT NULL is no limit, as the trait's `limit: 0` means.
-        let rows = sqlx::query(concat!(
+        let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(concat!(
             "SELECT ",
             order_columns!(),
-            " FROM orders WHERE ($1::text IS NULL OR connection_id = $1) AND ($2::text IS NULL OR state = $2)",
-            " ORDER BY created_at DESC, order_id DESC LIMIT $3 OFFSET $4"
-        ))
-        .bind(&f.connection_id)
-        .bind(f.state.map(OrderState::as_str))
-        .bind((f.limit != 0).then_some(i64::from(f.limit)))
-        .bind(i64::from(f.offset))
-        .fetch_all(&self.pool)
-        .await?;
+            " FROM orders"
+        ));
+        f.push_where(&mut query);
+        // LIMIT NULL is no limit, as the trait's `limit: 0` means.
+        query
+            .push(" ORDER BY created_at DESC, order_id DESC LIMIT ")
+            .push_bind((f.limit != 0).then_some(i64::from(f.limit)))
+            .push(" OFFSET ")
+            .push_bind(i64::from(f.offset));
+        let rows = query.build().fetch_all(&self.pool).await?;
         rows.iter().map(order_from_row).collect()
     }
 
     async fn count_orders(&self, f: &OrderFilter) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM orders WHERE ($1::text IS NULL OR connection_id = $1) \
-             AND ($2::text IS NULL OR state = $2)",
-        )
-        .bind(&f.connection_id)
-        .bind(f.state.map(OrderState::as_str))
-        .fetch_one(&self.pool)
-        .await?;
+        let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new("SELECT COUNT(*) FROM orders");
+        f.push_where(&mut query);
+        let n: i64 = query.build_query_scalar().fetch_one(&self.pool).await?;
         Ok(n.max(0) as u64)
     }
 
