@@ -31,25 +31,36 @@ pub(super) struct Prepared {
 /// What a send needs of its connection: prepared, gone, or unreadable (the error).
 pub(super) type ConnectionView = Result<Option<Arc<Prepared>>, String>;
 
-/// Reads and opens each connection of a claimed batch (of sends or write-backs) once.
+/// Reads (in one query) and opens each connection of a claimed batch (of sends or write-backs)
+/// once.
 pub(super) async fn prepare(
     shared: &Shared,
     connection_ids: &[&str],
 ) -> HashMap<String, ConnectionView> {
-    let mut views = HashMap::new();
-    for &id in connection_ids {
-        if views.contains_key(id) {
-            continue;
+    let mut ids = connection_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows = match shared.app.store().connections_by_id(&ids).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            let e = e.to_string();
+            return ids
+                .into_iter()
+                .map(|id| (id.to_owned(), Err(e.clone())))
+                .collect();
         }
-        let view = match shared.app.store().connection(id).await {
-            Ok(Some(row)) => {
-                let secrets = Secrets::open(&shared.app, &row);
-                Ok(Some(Arc::new(Prepared { row, secrets })))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => Err(e.to_string()),
-        };
-        views.insert(id.to_owned(), view);
+    };
+    // A connection not found is gone (deleted since the claim).
+    let mut views: HashMap<String, ConnectionView> = ids
+        .into_iter()
+        .map(|id| (id.to_owned(), Ok(None)))
+        .collect();
+    for row in rows {
+        let secrets = Secrets::open(&shared.app, &row);
+        views.insert(
+            row.id.clone(),
+            Ok(Some(Arc::new(Prepared { row, secrets }))),
+        );
     }
     views
 }

@@ -481,6 +481,9 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_connection(&self, row: &ConnectionRow) -> Result<ConnectionRow>;
     async fn update_connection(&self, row: &ConnectionRow) -> Result<()>;
     async fn connection(&self, id: &str) -> Result<Option<ConnectionRow>>;
+    /// The connections among `ids` that exist, in no particular order: one query for a batch
+    /// of jobs instead of one per connection.
+    async fn connections_by_id(&self, ids: &[&str]) -> Result<Vec<ConnectionRow>>;
     async fn connection_by_store_url(&self, store_url: &str) -> Result<Option<ConnectionRow>>;
     /// Connections of one owner, or all when `owner` is None, newest first.
     async fn connections(&self, owner: Option<&str>) -> Result<Vec<ConnectionRow>>;

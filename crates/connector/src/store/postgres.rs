@@ -625,6 +625,16 @@ impl Store for PostgresStore {
         row.as_ref().map(connection_from_row).transpose()
     }
 
+    async fn connections_by_id(&self, ids: &[&str]) -> Result<Vec<ConnectionRow>> {
+        let sql = concat!(
+            "SELECT ",
+            connection_columns!(),
+            " FROM connections WHERE id = ANY($1)"
+        );
+        let rows = sqlx::query(sql).bind(ids).fetch_all(&self.pool).await?;
+        rows.iter().map(connection_from_row).collect()
+    }
+
     async fn connection_by_store_url(&self, store_url: &str) -> Result<Option<ConnectionRow>> {
         let sql = concat!(
             "SELECT ",

@@ -674,6 +674,27 @@ impl Store for SqliteStore {
         row.as_ref().map(connection_from_row).transpose()
     }
 
+    async fn connections_by_id(&self, ids: &[&str]) -> Result<Vec<ConnectionRow>> {
+        let mut rows = Vec::with_capacity(ids.len());
+        // Within SQLite's limit on parameters per statement, whatever the batch.
+        for chunk in ids.chunks(BATCH_CHUNK) {
+            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
+                "SELECT ",
+                connection_columns!(),
+                " FROM connections WHERE id IN ("
+            ));
+            let mut list = query.separated(", ");
+            for &id in chunk {
+                list.push_bind(id.to_owned());
+            }
+            query.push(")");
+            for row in query.build().fetch_all(&self.pool).await? {
+                rows.push(connection_from_row(&row)?);
+            }
+        }
+        Ok(rows)
+    }
+
     async fn connection_by_store_url(&self, store_url: &str) -> Result<Option<ConnectionRow>> {
         let sql = concat!(
             "SELECT ",

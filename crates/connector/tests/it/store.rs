@@ -363,6 +363,22 @@ async fn basics(url: &str) {
         Some(b.clone())
     );
     assert_eq!(store.connection("nope").await.expect("read"), None);
+    // A batch's connections in one read: each found once, whole; the unknown left out.
+    let mut batch = store
+        .connections_by_id(&["con_b", "nope", "con_a"])
+        .await
+        .expect("read batch");
+    batch.sort_by(|x, y| x.id.cmp(&y.id));
+    assert_eq!(batch, [a.clone(), b.clone()]);
+    assert_eq!(store.connections_by_id(&[]).await.expect("read none"), []);
+    let many: Vec<String> = (0..300).map(|i| format!("con_missing_{i}")).collect();
+    let mut many: Vec<&str> = many.iter().map(String::as_str).collect();
+    many.push("con_a");
+    assert_eq!(
+        store.connections_by_id(&many).await.expect("read many"),
+        std::slice::from_ref(&a),
+        "more ids than one statement takes"
+    );
     let mine = store.connections(Some("DEMO:1")).await.expect("list");
     assert_eq!(
         mine.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
