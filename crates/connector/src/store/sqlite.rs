@@ -30,7 +30,8 @@ pub struct SqliteStore {
     /// finds that another one has written since its last transaction, so writes spread over the
     /// pool read every page afresh. On one connection, each write finds the pages the last one
     /// used (the claim reads hundreds of due rows): the 100,000-order drain went from
-    /// 3,100–4,000 to 4,200–4,400 orders/s. Writes are serialized by `writer` anyway.
+    /// 3,100–4,000 to 4,200–4,400 orders/s. Writes are serialized by `writer` anyway; take
+    /// both with `write()`.
     writes: SqlitePool,
     /// New orders, for the group-commit writer.
     intake: intake::Intake,
@@ -42,6 +43,13 @@ pub struct SqliteStore {
     /// ~5 ms behind the others. Queued on this lock, the next writer goes the moment the
     /// previous one commits; the busy handler is left for other processes.
     writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl SqliteStore {
+    /// The write lock, held, and the connection every write of this store goes through.
+    async fn write(&self) -> (tokio::sync::MutexGuard<'_, ()>, &SqlitePool) {
+        (self.writer.lock().await, &self.writes)
+    }
 }
 
 /// Whether `e` is SQLite saying the database (or its disk) is full.
@@ -174,22 +182,16 @@ impl SqliteStore {
         }
         // Connections stay open: when the last one closes SQLite checkpoints and removes the
         // WAL, and the next opener's recovery briefly locks out every reader.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options.clone())
-            .await
-            .map_err(open_err)?;
-        let writes = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options.clone())
-            .await
-            .map_err(open_err)?;
+        let pool = |size| {
+            SqlitePoolOptions::new()
+                .max_connections(size)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options.clone())
+        };
+        let reads = pool(8).await.map_err(open_err)?;
+        let writes = pool(1).await.map_err(open_err)?;
         let checkpoints = SqliteConnection::connect_with(&options)
             .await
             .map_err(open_err)?;
@@ -207,7 +209,7 @@ impl SqliteStore {
         )
         .inspect_err(|_| checkpoints.abort())?;
         Ok(SqliteStore {
-            pool,
+            pool: reads,
             writes,
             intake,
             full,
@@ -535,15 +537,15 @@ async fn finish_retried(
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn installation(&self, candidate: &Installation) -> Result<Installation> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         sqlx::query("INSERT INTO installation (id, salt, key_id, created_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
             .bind(&candidate.salt)
             .bind(&candidate.key_id)
             .bind(candidate.created_at)
-            .execute(&self.writes)
+            .execute(writes)
             .await?;
         let row = sqlx::query("SELECT salt, key_id, created_at FROM installation WHERE id = 1")
-            .fetch_one(&self.writes)
+            .fetch_one(writes)
             .await?;
         Ok(Installation {
             salt: row.try_get("salt")?,
@@ -560,7 +562,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_session(&self, s: &SessionRow) -> Result<()> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         sqlx::query(
             "INSERT INTO sessions (id_hash, csrf_token, created_at, last_seen_at, owner, user_json, tt_token, wizard) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -573,7 +575,7 @@ impl Store for SqliteStore {
         .bind(&s.user_json)
         .bind(&s.tt_token)
         .bind(&s.wizard)
-        .execute(&self.writes)
+        .execute(writes)
         .await?;
         Ok(())
     }
@@ -587,7 +589,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_session(&self, s: &SessionRow) -> Result<()> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         sqlx::query(
             "UPDATE sessions SET csrf_token = ?, last_seen_at = ?, owner = ?, user_json = ?, tt_token = ?, wizard = ? \
              WHERE id_hash = ?",
@@ -599,31 +601,31 @@ impl Store for SqliteStore {
         .bind(&s.tt_token)
         .bind(&s.wizard)
         .bind(&s.id_hash)
-        .execute(&self.writes)
+        .execute(writes)
         .await?;
         Ok(())
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
             .bind(id_hash)
-            .execute(&self.writes)
+            .execute(writes)
             .await?;
         Ok(())
     }
 
     async fn purge_sessions(&self, idle_before: OffsetDateTime) -> Result<u64> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ?")
             .bind(idle_before)
-            .execute(&self.writes)
+            .execute(writes)
             .await?;
         Ok(done.rows_affected())
     }
 
     async fn upsert_connection(&self, c: &ConnectionRow) -> Result<ConnectionRow> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         let sql = concat!(
             "INSERT INTO connections (",
             connection_columns!(),
@@ -643,13 +645,13 @@ impl Store for SqliteStore {
             connection_columns!()
         );
         let row = bind_connection(sqlx::query(sql), c)
-            .fetch_one(&self.writes)
+            .fetch_one(writes)
             .await?;
         connection_from_row(&row)
     }
 
     async fn update_connection(&self, c: &ConnectionRow) -> Result<()> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         // One column list and one binder for insert and update (the row's id and store URL are
         // written back unchanged).
         let sql = concat!(
@@ -659,7 +661,7 @@ impl Store for SqliteStore {
         );
         bind_connection(sqlx::query(sql), c)
             .bind(&c.id)
-            .execute(&self.writes)
+            .execute(writes)
             .await?;
         Ok(())
     }
@@ -731,7 +733,7 @@ impl Store for SqliteStore {
     }
 
     async fn put_granted_keys(&self, grant_hash: &str, sealed: &[u8]) -> Result<()> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         sqlx::query(
             "INSERT INTO granted_keys (grant_hash, sealed, created_at) VALUES (?, ?, ?) \
              ON CONFLICT (grant_hash) DO UPDATE SET sealed = excluded.sealed, created_at = excluded.created_at",
@@ -739,7 +741,7 @@ impl Store for SqliteStore {
         .bind(grant_hash)
         .bind(sealed)
         .bind(super::now())
-        .execute(&self.writes)
+        .execute(writes)
         .await?;
         Ok(())
     }
@@ -749,26 +751,26 @@ impl Store for SqliteStore {
         grant_hash: &str,
         newer_than: OffsetDateTime,
     ) -> Result<Option<Vec<u8>>> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         let sealed: Option<Vec<u8>> = sqlx::query_scalar(
             "DELETE FROM granted_keys WHERE grant_hash = ? RETURNING CASE WHEN created_at > ? THEN sealed END",
         )
         .bind(grant_hash)
         .bind(newer_than)
-        .fetch_optional(&self.writes)
+        .fetch_optional(writes)
         .await?
         .flatten();
         Ok(sealed)
     }
 
     async fn add_activity(&self, connection_id: &str, kind: &str, message: &str) -> Result<()> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         sqlx::query("INSERT INTO activity (connection_id, at, kind, message) VALUES (?, ?, ?, ?)")
             .bind(connection_id)
             .bind(super::now())
             .bind(kind)
             .bind(message)
-            .execute(&self.writes)
+            .execute(writes)
             .await?;
         Ok(())
     }
@@ -825,14 +827,14 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         if previous.as_deref().is_some_and(|p| p != status) {
-            let _writing = self.writer.lock().await;
+            let (_writing, writes) = self.write().await;
             sqlx::query(
                 "UPDATE orders SET woo_status = ? WHERE connection_id = ? AND order_id = ?",
             )
             .bind(status)
             .bind(connection_id)
             .bind(order_id)
-            .execute(&self.writes)
+            .execute(writes)
             .await?;
         }
         Ok(previous)
@@ -845,7 +847,7 @@ impl Store for SqliteStore {
         limit: u32,
         per_connection: u32,
     ) -> Result<Vec<OrderRow>> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         let now = super::now();
         // Due rows of connected connections not told to wait, a bounded window of them ranked per
         // connection; a connection's rank plus what it already has in flight must stay within
@@ -888,7 +890,7 @@ impl Store for SqliteStore {
         .bind(owner)
         .bind(now + lease)
         .bind(i64::from(per_connection))
-        .fetch_all(&self.writes)
+        .fetch_all(writes)
         .await?;
         rows.iter().map(order_from_row).collect()
     }
@@ -897,9 +899,9 @@ impl Store for SqliteStore {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         let now = super::now();
-        let mut tx = self.writes.begin().await?;
+        let mut tx = writes.begin().await?;
         let mut saved = Changed::new();
         for chunk in items.chunks(BATCH_CHUNK) {
             saved.extend(
@@ -927,9 +929,9 @@ impl Store for SqliteStore {
     }
 
     async fn finish_sends(&self, owner: &str, items: &[Finished<'_>]) -> Result<Vec<bool>> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         let now = super::now();
-        let mut tx = self.writes.begin().await?;
+        let mut tx = writes.begin().await?;
         // The common outcomes (sent, retry) are recorded a few statements per batch; the rare
         // ones an order at a time.
         let mut one_by_one = vec![None; items.len()];
@@ -1064,8 +1066,8 @@ impl Store for SqliteStore {
         updated_at: &str,
         writeback: &str,
     ) -> Result<()> {
-        let _writing = self.writer.lock().await;
-        let mut tx = self.writes.begin().await?;
+        let (_writing, writes) = self.write().await;
+        let mut tx = writes.begin().await?;
         sqlx::query(
             "UPDATE orders SET tt_status = ?, tt_status_name = ?, tt_updated_at = ? WHERE connection_id = ? AND order_id = ?",
         )
@@ -1099,7 +1101,7 @@ impl Store for SqliteStore {
                  last_error_at = NULL"
             };
         }
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         let now = super::now();
         let requeued = match order_id {
             // The failed ones are found through `orders_due` (by state), not among all of the
@@ -1120,13 +1122,13 @@ impl Store for SqliteStore {
             .bind(connection_id)
             .bind(order_id),
         };
-        let done = requeued.execute(&self.writes).await?;
+        let done = requeued.execute(writes).await?;
         Ok(done.rows_affected())
     }
 
     async fn cancel_queue(&self, connection_id: &str) -> Result<u64> {
-        let _writing = self.writer.lock().await;
-        let mut tx = self.writes.begin().await?;
+        let (_writing, writes) = self.write().await;
+        let mut tx = writes.begin().await?;
         let done = sqlx::query(
             "UPDATE orders INDEXED BY orders_due SET state = 'cancelled', lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL \
              WHERE state IN ('queued', 'sending') AND connection_id = ?",
@@ -1148,7 +1150,7 @@ impl Store for SqliteStore {
         lease: time::Duration,
         limit: u32,
     ) -> Result<Vec<WritebackRow>> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         let now = super::now();
         let rows = sqlx::query(
             // As for orders: two index walks that stop at their LIMIT. With one OR, SQLite read
@@ -1169,7 +1171,7 @@ impl Store for SqliteStore {
         .bind(now + lease)
         .bind(now)
         .bind(i64::from(limit))
-        .fetch_all(&self.writes)
+        .fetch_all(writes)
         .await?;
         rows.iter()
             .map(|r| {
@@ -1188,9 +1190,9 @@ impl Store for SqliteStore {
         if ends.is_empty() {
             return Ok(());
         }
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         let now = super::now();
-        let mut tx = self.writes.begin().await?;
+        let mut tx = writes.begin().await?;
         // A statement for the batch (each is a round trip to sqlx's SQLite thread), and the
         // warnings of those recorded in another, in the same commit.
         let mut recorded: HashMap<i64, String> = HashMap::new();
@@ -1252,7 +1254,7 @@ impl Store for SqliteStore {
         let mut released = 0;
         loop {
             let done = {
-                let _writing = self.writer.lock().await;
+                let (_writing, writes) = self.write().await;
                 sqlx::query(
                     "UPDATE orders SET run_at = ?1 WHERE rowid IN ( \
                        SELECT rowid FROM orders WHERE state = 'queued' AND run_at > ?1 AND attempts > 0 \
@@ -1262,7 +1264,7 @@ impl Store for SqliteStore {
                 .bind(now)
                 .bind(api_base_url)
                 .bind(RELEASE_CHUNK)
-                .execute(&self.writes)
+                .execute(writes)
                 .await?
                 .rows_affected()
             };
@@ -1278,17 +1280,17 @@ impl Store for SqliteStore {
         connection_id: &str,
         cursor: OffsetDateTime,
     ) -> Result<()> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         sqlx::query("UPDATE connections SET reconcile_cursor = ? WHERE id = ?")
             .bind(cursor)
             .bind(connection_id)
-            .execute(&self.writes)
+            .execute(writes)
             .await?;
         Ok(())
     }
 
     async fn try_lease(&self, name: &str, owner: &str, ttl: time::Duration) -> Result<bool> {
-        let _writing = self.writer.lock().await;
+        let (_writing, writes) = self.write().await;
         let now = super::now();
         let done = sqlx::query(
             "INSERT INTO leases (name, owner, until) VALUES (?1, ?2, ?3) \
@@ -1299,7 +1301,7 @@ impl Store for SqliteStore {
         .bind(owner)
         .bind(now + ttl)
         .bind(now)
-        .execute(&self.writes)
+        .execute(writes)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -1320,16 +1322,16 @@ impl Store for SqliteStore {
             // Deliveries were refused for want of room: ready again only once a real write of
             // a few pages commits (so a freed disk is noticed without waiting for traffic).
             let probe = async {
-                let _writing = self.writer.lock().await;
+                let (_writing, writes) = self.write().await;
                 sqlx::query(
                     "INSERT INTO leases (name, owner, until) VALUES ('ttwc-readyz-probe', ?, '') \
                      ON CONFLICT (name) DO UPDATE SET owner = excluded.owner",
                 )
                 .bind("x".repeat(16 * 1024))
-                .execute(&self.writes)
+                .execute(writes)
                 .await?;
                 sqlx::query("DELETE FROM leases WHERE name = 'ttwc-readyz-probe'")
-                    .execute(&self.writes)
+                    .execute(writes)
                     .await?;
                 Ok::<(), StoreError>(())
             };
