@@ -25,6 +25,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// From the SQLite writer's own connection (a full disk is [`StoreError::Full`]).
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     /// A failure shared by every request of one group commit.
@@ -40,6 +43,16 @@ pub enum StoreError {
     },
     #[error("another connection already uses the store URL {0}")]
     StoreUrlTaken(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            StoreError::Full
+        } else {
+            StoreError::Sqlite(e)
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -295,8 +308,9 @@ pub enum SendOutcome {
     },
 }
 
-/// How a backend records an outcome in [`Store::finish_sends`]: sent and retried orders in a
-/// statement per batch, the rare outcomes an order at a time.
+/// How the PostgreSQL backend records an outcome in [`Store::finish_sends`]: sent and retried
+/// orders in a statement per batch, the rare outcomes an order at a time. (SQLite's writer runs
+/// a statement per order on its own connection, where a statement costs no round trip.)
 pub(crate) enum Recording<'o> {
     Sent,
     Retried,

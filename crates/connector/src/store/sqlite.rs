@@ -1,6 +1,5 @@
 //! The SQLite backend: one file in WAL mode, `synchronous=FULL` by default, embedded migrations.
 
-use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,12 +12,12 @@ use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use super::{
-    ActivityRow, Changed, ConnectionRow, ConnectionState, Finished, Installation, NewOrder,
-    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Recording, Result,
-    SendOutcome, SessionRow, Store, StoreError, WritebackEnd, WritebackRow, changed,
+    ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
+    OrderRow, OrderState, OutboxSummary, PayloadToSave, Result, SessionRow, Store, StoreError,
+    WritebackEnd, WritebackRow,
 };
 
-mod intake;
+mod writer;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -26,15 +25,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     /// Reads.
     pool: SqlitePool,
-    /// Writes, on one connection: in WAL mode a connection empties its page cache whenever it
-    /// finds that another one has written since its last transaction, so writes spread over the
-    /// pool read every page afresh. On one connection, each write finds the pages the last one
-    /// used (the claim reads hundreds of due rows): the 100,000-order drain went from
-    /// 3,100–4,000 to 4,200–4,400 orders/s. Writes are serialized by `writer` anyway; take
-    /// both with `write()`.
+    /// The writes other than the writer thread's, on one connection: in WAL mode a connection
+    /// empties its page cache whenever it finds that another one has written since its last
+    /// transaction, so writes spread over a pool read every page afresh. Writes are serialized
+    /// by `write_lock` anyway; take both with `write()`.
     writes: SqlitePool,
-    /// New orders, for the group-commit writer.
-    intake: intake::Intake,
+    /// The writer thread: new orders (group-committed) and the engine's writes.
+    writer: writer::Writer,
     /// Set when the writer's last commit failed for want of room (SQLITE_FULL).
     full: Arc<AtomicBool>,
     /// Held by every write. SQLite has one writer at a time, and a connection that finds the
@@ -42,13 +39,13 @@ pub struct SqliteStore {
     /// the lock frees: in the drain benchmark that made each of the engine's commits wait
     /// ~5 ms behind the others. Queued on this lock, the next writer goes the moment the
     /// previous one commits; the busy handler is left for other processes.
-    writer: Arc<tokio::sync::Mutex<()>>,
+    write_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
     /// The write lock, held, and the connection every write of this store goes through.
     async fn write(&self) -> (tokio::sync::MutexGuard<'_, ()>, &SqlitePool) {
-        (self.writer.lock().await, &self.writes)
+        (self.write_lock.lock().await, &self.writes)
     }
 }
 
@@ -196,14 +193,14 @@ impl SqliteStore {
             .await
             .map_err(open_err)?;
         let full = Arc::new(AtomicBool::new(false));
-        let writer = Arc::new(tokio::sync::Mutex::new(()));
+        let write_lock = Arc::new(tokio::sync::Mutex::new(()));
         // On the caller's runtime, not the writer's thread: the writer blocks that thread in
         // SQLite for each batch, so a task there would run only between batches.
         let checkpoints = tokio::spawn(checkpointer(checkpoints)).abort_handle();
-        let intake = intake::Intake::start(
+        let writer = writer::Writer::start(
             options.get_filename(),
             &extra,
-            writer.clone(),
+            write_lock.clone(),
             full.clone(),
             checkpoints.clone(),
         )
@@ -211,9 +208,9 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool: reads,
             writes,
-            intake,
-            full,
             writer,
+            full,
+            write_lock,
         })
     }
 }
@@ -272,6 +269,8 @@ macro_rules! order_columns {
     };
 }
 
+mod engine;
+
 fn order_from_row(row: &SqliteRow) -> Result<OrderRow> {
     let state: String = row.try_get("state")?;
     Ok(OrderRow {
@@ -313,226 +312,12 @@ fn session_from_row(row: &SqliteRow) -> Result<SessionRow> {
     })
 }
 
-/// Puts an order whose store login TrackingTech refused back in the queue (the attempt not
-/// counted) and parks its connection; false when the lease was lost.
-async fn finish_relogin(
-    tx: &mut SqliteConnection,
-    owner: &str,
-    item: &Finished<'_>,
-    error: &str,
-    now: OffsetDateTime,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = ?, \
-         attempts = MAX(attempts - 1, 0), last_error = ?, last_error_at = ? \
-         WHERE connection_id = ? AND order_id = ? AND state = 'sending' AND lease_owner = ?",
-    )
-    .bind(now)
-    .bind(error)
-    .bind(now)
-    .bind(item.connection_id)
-    .bind(item.order_id)
-    .bind(owner)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE connections SET state = 'needs_relogin', last_error = ?, last_error_at = ?, updated_at = ? \
-         WHERE id = ? AND state = 'connected'",
-    )
-    .bind(error)
-    .bind(now)
-    .bind(now)
-    .bind(item.connection_id)
-    .execute(&mut *tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Ends an order for good (`failed`, `rejected` or `skipped`) with its reason, and notes a
-/// failure or rejection on its connection; false when the lease was lost.
-async fn finish_final(
-    tx: &mut SqliteConnection,
-    owner: &str,
-    item: &Finished<'_>,
-    state: &str,
-    error: &str,
-    now: OffsetDateTime,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE orders SET state = ?, lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
-         last_error = ?, last_error_at = ? \
-         WHERE connection_id = ? AND order_id = ? AND state = 'sending' AND lease_owner = ?",
-    )
-    .bind(state)
-    .bind(error)
-    .bind(now)
-    .bind(item.connection_id)
-    .bind(item.order_id)
-    .bind(owner)
-    .execute(&mut *tx)
-    .await?;
-    if state != "skipped" && done.rows_affected() == 1 {
-        sqlx::query("UPDATE connections SET last_error = ?, last_error_at = ? WHERE id = ?")
-            .bind(error)
-            .bind(now)
-            .bind(item.connection_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    Ok(done.rows_affected() == 1)
-}
-
 /// Orders per statement when they are written in batches (well inside SQLite's limit of
 /// bound parameters).
 const BATCH_CHUNK: usize = 128;
 
 /// Retries made due per statement by `release_retries`.
 const RELEASE_CHUNK: i64 = 1_000;
-
-/// Updates orders still leased to `owner`, one row of values each, in one statement (each
-/// statement is a round trip to sqlx's SQLite thread, so one per order would hold the write
-/// lock for most of a drain): `WITH v (cid, oid, <columns>) AS (VALUES …) UPDATE orders SET
-/// <set>`, where `set` reads a row's values as `v.<column>` and the time as `k.now`.
-async fn update_leased<T>(
-    tx: &mut SqliteConnection,
-    owner: &str,
-    now: OffsetDateTime,
-    columns: &str,
-    set: &str,
-    rows: impl IntoIterator<Item = T>,
-    bind: impl FnMut(sqlx::query_builder::Separated<'_, sqlx::Sqlite, &'static str>, T),
-) -> Result<Changed> {
-    let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH k (now) AS (VALUES (");
-    update.push_bind(now);
-    update.push(format_args!(")), v (cid, oid, {columns}) AS ("));
-    update.push_values(rows, bind);
-    update.push(format_args!(
-        ") UPDATE orders SET {set} FROM v, k \
-         WHERE orders.connection_id = v.cid AND orders.order_id = v.oid \
-         AND orders.state = 'sending' AND orders.lease_owner = "
-    ));
-    update.push_bind(owner);
-    update.push(" RETURNING connection_id, order_id");
-    update
-        .build()
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("connection_id")?, r.try_get("order_id")?)))
-        .collect()
-}
-
-/// Records sent orders still leased to `owner`, with their write-backs and their
-/// connections' `last_sent_at`; returns those recorded.
-async fn finish_sent(
-    tx: &mut SqliteConnection,
-    owner: &str,
-    sent: &[&Finished<'_>],
-    now: OffsetDateTime,
-) -> Result<Changed> {
-    let mine = update_leased(
-        tx,
-        owner,
-        now,
-        "tt_id, tracking_id, st, stn",
-        "state = 'sent', lease_owner = NULL, lease_until = NULL, source = NULL, payload = NULL, \
-         tt_id = v.tt_id, tracking_id = v.tracking_id, tt_status = v.st, tt_status_name = v.stn, \
-         last_error = NULL, sent_at = k.now",
-        sent,
-        |mut row, item| {
-            if let SendOutcome::Sent {
-                tt_id,
-                tracking_id,
-                status,
-                status_name,
-                ..
-            } = item.outcome
-            {
-                row.push_bind(item.connection_id)
-                    .push_bind(item.order_id)
-                    .push_bind(tt_id.as_str())
-                    .push_bind(tracking_id.as_str())
-                    .push_bind(status.as_str())
-                    .push_bind(status_name.as_str());
-            }
-        },
-    )
-    .await?;
-    if mine.is_empty() {
-        return Ok(mine);
-    }
-    let mut writebacks = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO writebacks (connection_id, order_id, body, state, run_at, created_at) ",
-    );
-    let recorded = sent
-        .iter()
-        .filter(|item| changed(&mine, item.connection_id, item.order_id));
-    writebacks.push_values(recorded, |mut row, item| {
-        let body = match item.outcome {
-            SendOutcome::Sent { writeback, .. } => writeback.as_str(),
-            _ => "",
-        };
-        row.push_bind(item.connection_id)
-            .push_bind(item.order_id)
-            .push_bind(body)
-            .push("'queued'")
-            .push_bind(now)
-            .push_bind(now);
-    });
-    writebacks.build().execute(&mut *tx).await?;
-    let connections: BTreeSet<&str> = mine.iter().map(|(c, _)| c.as_str()).collect();
-    let mut touch =
-        sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE connections SET last_sent_at = ");
-    touch.push_bind(now).push(" WHERE id IN (");
-    let mut ids = touch.separated(", ");
-    for c in connections {
-        ids.push_bind(c);
-    }
-    touch.push(")");
-    touch.build().execute(&mut *tx).await?;
-    Ok(mine)
-}
-
-/// Puts orders to retry back in the queue with their next time, where still leased to
-/// `owner`; a connection told to wait (429) is held first.
-async fn finish_retried(
-    tx: &mut SqliteConnection,
-    owner: &str,
-    retried: &[&Finished<'_>],
-    now: OffsetDateTime,
-) -> Result<Changed> {
-    for item in retried {
-        if let SendOutcome::Retry {
-            hold_connection_until: Some(until),
-            ..
-        } = item.outcome
-        {
-            sqlx::query("UPDATE connections SET send_not_before = MAX(COALESCE(send_not_before, ''), ?) WHERE id = ?")
-                .bind(until)
-                .bind(item.connection_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
-    update_leased(
-        tx,
-        owner,
-        now,
-        "run_at, error",
-        "state = 'queued', lease_owner = NULL, lease_until = NULL, run_at = v.run_at, \
-         last_error = v.error, last_error_at = k.now",
-        retried,
-        |mut row, item| {
-            if let SendOutcome::Retry { run_at, error, .. } = item.outcome {
-                row.push_bind(item.connection_id)
-                    .push_bind(item.order_id)
-                    .push_bind(*run_at)
-                    .push_bind(error.as_str());
-            }
-        },
-    )
-    .await
-}
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
@@ -807,7 +592,7 @@ impl Store for SqliteStore {
     }
 
     async fn enqueue_order(&self, o: NewOrder) -> Result<bool> {
-        self.intake.insert(o).await
+        self.writer.insert(o).await
     }
 
     async fn note_woo_status(
@@ -847,136 +632,52 @@ impl Store for SqliteStore {
         limit: u32,
         per_connection: u32,
     ) -> Result<Vec<OrderRow>> {
-        let (_writing, writes) = self.write().await;
         let now = super::now();
-        // Due rows of connected connections not told to wait, a bounded window of them ranked per
-        // connection; a connection's rank plus what it already has in flight must stay within
-        // `per_connection`. Expired leases (a crashed worker) count as due.
-        let rows = sqlx::query(concat!(
-            // Two index walks that stop at their LIMIT, not one OR: with an OR SQLite gathered
-            // every due row and sorted them all (a backlog of 100,000 orders made each claim read
-            // 100,000 rows).
-            "WITH busy AS (",
-            // In flight per connection, counted once (not once per candidate row).
-            "  SELECT connection_id, COUNT(*) AS n FROM orders",
-            "  WHERE state = 'sending' AND lease_until > ?1 GROUP BY connection_id",
-            "), due AS (",
-            "  SELECT * FROM (",
-            "    SELECT o.rowid AS rid, o.connection_id, o.run_at, o.order_id FROM orders o",
-            "    JOIN connections c ON c.id = o.connection_id AND c.state = 'connected'",
-            "      AND (c.send_not_before IS NULL OR c.send_not_before <= ?1)",
-            "    WHERE o.state = 'queued' AND o.run_at <= ?1",
-            "    ORDER BY o.run_at LIMIT ?2 * 4)",
-            "  UNION ALL",
-            "  SELECT * FROM (",
-            "    SELECT o.rowid AS rid, o.connection_id, o.run_at, o.order_id FROM orders o",
-            "    JOIN connections c ON c.id = o.connection_id AND c.state = 'connected'",
-            "      AND (c.send_not_before IS NULL OR c.send_not_before <= ?1)",
-            "    WHERE o.state = 'sending' AND o.lease_until <= ?1",
-            "    LIMIT ?2 * 4)",
-            "), ranked AS (",
-            "  SELECT rid, COALESCE(busy.n, 0)",
-            "    + ROW_NUMBER() OVER (PARTITION BY due.connection_id ORDER BY due.run_at, due.order_id) AS rank",
-            "  FROM due LEFT JOIN busy ON busy.connection_id = due.connection_id",
-            ")",
-            "UPDATE orders SET state = 'sending', lease_owner = ?3, lease_until = ?4, attempts = attempts + 1,",
-            "  first_attempt_at = COALESCE(first_attempt_at, ?1)",
-            " WHERE rowid IN (SELECT rid FROM ranked WHERE rank <= ?5 LIMIT ?2)",
-            " RETURNING ",
-            order_columns!()
-        ))
-        .bind(now)
-        .bind(i64::from(limit))
-        .bind(owner)
-        .bind(now + lease)
-        .bind(i64::from(per_connection))
-        .fetch_all(writes)
-        .await?;
-        rows.iter().map(order_from_row).collect()
+        let claim = engine::Claim {
+            owner: owner.to_owned(),
+            now,
+            lease_until: now + lease,
+            limit,
+            per_connection,
+        };
+        self.writer
+            .run(move |c| engine::claim_sends(c, &claim))
+            .await
     }
 
     async fn save_payloads(&self, owner: &str, items: &[PayloadToSave<'_>]) -> Result<Vec<bool>> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let (_writing, writes) = self.write().await;
-        let now = super::now();
-        let mut tx = writes.begin().await?;
-        let mut saved = Changed::new();
-        for chunk in items.chunks(BATCH_CHUNK) {
-            saved.extend(
-                update_leased(
-                    &mut tx,
-                    owner,
-                    now,
-                    "payload",
-                    "payload = v.payload, source = NULL",
-                    chunk,
-                    |mut row, item| {
-                        row.push_bind(item.connection_id)
-                            .push_bind(item.order_id)
-                            .push_bind(item.payload);
-                    },
-                )
-                .await?,
-            );
-        }
-        tx.commit().await?;
-        Ok(items
+        let owner = owner.to_owned();
+        let items: Vec<engine::Payload> = items
             .iter()
-            .map(|i| changed(&saved, i.connection_id, i.order_id))
-            .collect())
+            .map(|i| engine::Payload {
+                connection_id: i.connection_id.to_owned(),
+                order_id: i.order_id,
+                payload: i.payload.to_vec(),
+            })
+            .collect();
+        self.writer
+            .run(move |c| engine::save_payloads(c, &owner, &items))
+            .await
     }
 
     async fn finish_sends(&self, owner: &str, items: &[Finished<'_>]) -> Result<Vec<bool>> {
-        let (_writing, writes) = self.write().await;
         let now = super::now();
-        let mut tx = writes.begin().await?;
-        // The common outcomes (sent, retry) are recorded a few statements per batch; the rare
-        // ones an order at a time.
-        let mut one_by_one = vec![None; items.len()];
-        let (mut sent, mut retried) = (Vec::new(), Vec::new());
-        for (i, item) in items.iter().enumerate() {
-            one_by_one[i] = Some(match item.outcome.recording() {
-                Recording::Sent => {
-                    sent.push(item);
-                    continue;
-                }
-                Recording::Retried => {
-                    retried.push(item);
-                    continue;
-                }
-                Recording::Relogin { error } => {
-                    finish_relogin(&mut tx, owner, item, error, now).await?
-                }
-                Recording::Final { state, error } => {
-                    finish_final(&mut tx, owner, item, state, error, now).await?
-                }
-            });
-        }
-        let mut mine = Changed::new();
-        for chunk in sent.chunks(BATCH_CHUNK) {
-            mine.extend(finish_sent(&mut tx, owner, chunk, now).await?);
-        }
-        for chunk in retried.chunks(BATCH_CHUNK) {
-            mine.extend(finish_retried(&mut tx, owner, chunk, now).await?);
-        }
-        let recorded = super::recorded(items, &one_by_one, &mine);
-        let activities = super::recorded_activity(items, &recorded);
-        for chunk in activities.chunks(BATCH_CHUNK) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO activity (connection_id, at, kind, message) ",
-            );
-            insert.push_values(chunk, |mut row, (connection_id, kind, message)| {
-                row.push_bind(*connection_id)
-                    .push_bind(now)
-                    .push_bind(*kind)
-                    .push_bind(*message);
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(recorded)
+        let owner = owner.to_owned();
+        let items: Vec<engine::Outcome> = items
+            .iter()
+            .map(|i| engine::Outcome {
+                connection_id: i.connection_id.to_owned(),
+                order_id: i.order_id,
+                outcome: i.outcome.clone(),
+                activity: i.activity.map(|(k, m)| (k.to_owned(), m.to_owned())),
+            })
+            .collect();
+        self.writer
+            .run(move |c| engine::finish_sends(c, &owner, now, &items))
+            .await
     }
 
     async fn outbox_summary(&self) -> Result<OutboxSummary> {
@@ -1150,90 +851,32 @@ impl Store for SqliteStore {
         lease: time::Duration,
         limit: u32,
     ) -> Result<Vec<WritebackRow>> {
-        let (_writing, writes) = self.write().await;
         let now = super::now();
-        let rows = sqlx::query(
-            // As for orders: two index walks that stop at their LIMIT. With one OR, SQLite read
-            // and sorted every write-back ever queued at each claim (100,000 after a drain).
-            "UPDATE writebacks SET state = 'running', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM ( \
-                 SELECT * FROM (SELECT w.id, w.run_at FROM writebacks w \
-                   JOIN connections c ON c.id = w.connection_id AND c.state = 'connected' \
-                   WHERE w.state = 'queued' AND w.run_at <= ?3 ORDER BY w.run_at LIMIT ?4) \
-                 UNION ALL \
-                 SELECT * FROM (SELECT w.id, w.run_at FROM writebacks w \
-                   JOIN connections c ON c.id = w.connection_id AND c.state = 'connected' \
-                   WHERE w.state = 'running' AND w.lease_until <= ?3 LIMIT ?4) \
-               ) ORDER BY run_at, id LIMIT ?4) \
-             RETURNING id, connection_id, order_id, body, attempts",
-        )
-        .bind(owner)
-        .bind(now + lease)
-        .bind(now)
-        .bind(i64::from(limit))
-        .fetch_all(writes)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(WritebackRow {
-                    id: r.try_get("id")?,
-                    connection_id: r.try_get("connection_id")?,
-                    order_id: r.try_get("order_id")?,
-                    body: r.try_get("body")?,
-                    attempts: r.try_get("attempts")?,
-                })
-            })
-            .collect()
+        let owner = owner.to_owned();
+        self.writer
+            .run(move |c| engine::claim_writebacks(c, &owner, now, now + lease, limit))
+            .await
     }
 
     async fn finish_writebacks(&self, owner: &str, ends: &[WritebackEnd<'_>]) -> Result<()> {
         if ends.is_empty() {
             return Ok(());
         }
-        let (_writing, writes) = self.write().await;
         let now = super::now();
-        let mut tx = writes.begin().await?;
-        // A statement for the batch (each is a round trip to sqlx's SQLite thread), and the
-        // warnings of those recorded in another, in the same commit.
-        let mut recorded: HashMap<i64, String> = HashMap::new();
-        for chunk in ends.chunks(BATCH_CHUNK) {
-            let mut update =
-                sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH v (id, state, run_at, error) AS (");
-            update.push_values(chunk, |mut row, end| {
-                row.push_bind(end.id)
-                    .push_bind(end.state())
-                    .push_bind(end.retry_at)
-                    .push_bind(end.error);
-            });
-            update.push(
-                ") UPDATE writebacks SET state = v.state, run_at = COALESCE(v.run_at, writebacks.run_at), \
-                 last_error = v.error, lease_owner = NULL, lease_until = NULL \
-                 FROM v WHERE writebacks.id = v.id AND writebacks.lease_owner = ",
-            );
-            update.push_bind(owner);
-            update.push(" RETURNING writebacks.id, writebacks.connection_id");
-            for row in update.build().fetch_all(&mut *tx).await? {
-                recorded.insert(row.try_get("id")?, row.try_get("connection_id")?);
-            }
-        }
-        let warnings: Vec<(&str, &str)> = ends
+        let owner = owner.to_owned();
+        let ends: Vec<engine::WritebackDone> = ends
             .iter()
-            .filter_map(|end| Some((recorded.get(&end.id)?.as_str(), end.warning?)))
+            .map(|e| engine::WritebackDone {
+                id: e.id,
+                state: e.state(),
+                retry_at: e.retry_at,
+                error: e.error.map(str::to_owned),
+                warning: e.warning.map(str::to_owned),
+            })
             .collect();
-        for chunk in warnings.chunks(BATCH_CHUNK) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO activity (connection_id, at, kind, message) ",
-            );
-            insert.push_values(chunk, |mut row, (connection_id, message)| {
-                row.push_bind(*connection_id)
-                    .push_bind(now)
-                    .push("'warning'")
-                    .push_bind(*message);
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.writer
+            .run(move |c| engine::finish_writebacks(c, &owner, now, &ends))
+            .await
     }
 
     async fn reconcile_cursor(&self, connection_id: &str) -> Result<Option<OffsetDateTime>> {
