@@ -98,13 +98,14 @@ impl Writer {
         F: FnOnce(&mut rusqlite::Connection) -> Result<T> + Send + 'static,
     {
         let (done, answer) = tokio::sync::oneshot::channel();
-        let stopped = || StoreError::Shared("the SQLite writer has stopped".into());
         self.jobs
             .send(Box::new(move |connection| {
                 let _ = done.send(job(connection));
             }))
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+            .map_err(|_| StoreError::Shared("the SQLite writer has stopped".into()))?;
+        answer.await.map_err(|_| {
+            StoreError::Shared("the SQLite writer dropped this write (see the log)".into())
+        })?
     }
 }
 
@@ -141,7 +142,13 @@ impl Thread {
                 }
                 Some(job) = jobs.recv() => {
                     let _writing = self.lock.lock().await;
-                    job(&mut self.connection);
+                    // A job that panics fails alone: its caller's answer is dropped (an error
+                    // there), its transaction rolled back as it unwinds, and the thread — every
+                    // write of the store — goes on.
+                    let connection = &mut self.connection;
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(connection))).is_err() {
+                        tracing::error!("a SQLite write panicked; it was rolled back");
+                    }
                 }
             }
         }
@@ -199,4 +206,57 @@ fn open(path: &std::path::Path, options: &SqliteOptions) -> rusqlite::Result<rus
         connection.pragma_update(None, "max_page_count", pages.to_string())?;
     }
     Ok(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_job_that_panics_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER NOT NULL);")
+            .unwrap();
+        let options = SqliteOptions {
+            synchronous: SqliteSynchronous::Full,
+            max_page_count: None,
+        };
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        let beside = tokio::spawn(std::future::pending::<()>()).abort_handle();
+        let writer = Writer::start(
+            &path,
+            &options,
+            lock.clone(),
+            Arc::new(AtomicBool::new(false)),
+            beside,
+        )
+        .unwrap();
+
+        let failed = writer
+            .run(|c| -> Result<()> {
+                let tx = c.transaction()?;
+                tx.execute("INSERT INTO t (n) VALUES (1)", [])?;
+                panic!("a bug in a job");
+            })
+            .await;
+        assert!(
+            matches!(&failed, Err(StoreError::Shared(m)) if m.contains("dropped this write")),
+            "{failed:?}"
+        );
+        // The thread lives on, the lock is free again and the panicking job's insert is gone.
+        let count = writer
+            .run(|c| {
+                c.execute("INSERT INTO t (n) VALUES (2)", [])?;
+                Ok(c.query_row("SELECT COUNT(*), SUM(n) FROM t", [], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, (1, 2));
+        assert!(lock.try_lock().is_ok());
+    }
 }
