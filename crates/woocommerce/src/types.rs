@@ -167,6 +167,21 @@ impl Order {
     pub fn meta_str(&self, key: &str) -> Option<&str> {
         self.meta(key).and_then(Value::as_str)
     }
+
+    /// The number the merchant knows the order by: `number`, or the id when the store sent none.
+    pub fn number_or_id(&self) -> String {
+        number_or_id(&self.number, self.id)
+    }
+}
+
+/// `number`, or `id` when `number` is empty (WooCommerce's number is the id unless a plugin
+/// changes it; an empty one is a store or plugin that sent none).
+pub(crate) fn number_or_id(number: &str, id: u64) -> String {
+    if number.is_empty() {
+        id.to_string()
+    } else {
+        number.to_owned()
+    }
 }
 
 /// A billing or shipping address. Billing has `email`; shipping has `phone` since WooCommerce 5.6

@@ -208,6 +208,13 @@ pub struct OrderHead {
     pub date_created_gmt: Option<time::OffsetDateTime>,
 }
 
+impl OrderHead {
+    /// The number the merchant knows the order by: `number`, or the id when the store sent none.
+    pub fn number_or_id(&self) -> String {
+        crate::types::number_or_id(&self.number, self.id)
+    }
+}
+
 /// The [`OrderHead`] of an order delivery. A body whose head reads is not checked further: a
 /// field elsewhere that [`parse_order`] refuses is found when the order is mapped (which
 /// fetches it again from the store), not held against the delivery.
@@ -407,11 +414,16 @@ mod tests {
         // The full order refuses the same body: its line items are not a list.
         assert!(parse_order(body).is_err());
 
+        assert_eq!(head.number_or_id(), "106");
         let minimal = parse_order_head(br#"{"id":7,"status":"on-hold"}"#).unwrap();
         assert_eq!(
             (minimal.number.as_str(), minimal.date_created_gmt),
             ("", None)
         );
+        // No number sent: the merchant knows the order by its id.
+        assert_eq!(minimal.number_or_id(), "7");
+        let full = parse_order(br#"{"id":8,"number":"","status":"processing"}"#).unwrap();
+        assert_eq!(full.number_or_id(), "8");
         assert!(matches!(
             parse_order_head(br#"{"id":105}"#),
             Err(PayloadError::Body(_))

@@ -60,20 +60,9 @@ pub async fn run(
     while let Some(order) = orders.next().await {
         let order = order?;
         done.seen += 1;
-        let number = if order.number.is_empty() {
-            order.id.to_string()
-        } else {
-            order.number.clone()
-        };
         let queued = app
             .store()
-            .enqueue_order(NewOrder {
-                connection_id: conn.id.clone(),
-                order_id: i64::try_from(order.id).unwrap_or(i64::MAX),
-                order_number: number,
-                woo_status: order.status.as_str().to_owned(),
-                source: None,
-            })
+            .enqueue_order(NewOrder::found(&conn.id, &order))
             .await?;
         if queued {
             done.queued += 1;

@@ -233,21 +233,9 @@ pub(crate) async fn reconcile(shared: &Shared, conn: &ConnectionRow) -> anyhow_l
         if !crate::connection::created_after_connecting(order.date_created_gmt, connected_at) {
             continue;
         }
-        let id = i64::try_from(order.id).unwrap_or(i64::MAX);
-        let number = if order.number.is_empty() {
-            order.id.to_string()
-        } else {
-            order.number.clone()
-        };
         let queued = app
             .store()
-            .enqueue_order(NewOrder {
-                connection_id: conn.id.clone(),
-                order_id: id,
-                order_number: number,
-                woo_status: order.status.as_str().to_owned(),
-                source: None,
-            })
+            .enqueue_order(NewOrder::found(&conn.id, &order))
             .await?;
         if queued {
             found += 1;

@@ -228,6 +228,20 @@ pub struct NewOrder {
     pub source: Option<Vec<u8>>,
 }
 
+impl NewOrder {
+    /// An order found by reading the store (backfill, reconcile) rather than delivered: its
+    /// body is fetched again at the first attempt.
+    pub fn found(connection_id: &str, order: &woocommerce::Order) -> NewOrder {
+        NewOrder {
+            connection_id: connection_id.to_owned(),
+            order_id: i64::try_from(order.id).unwrap_or(i64::MAX),
+            order_number: order.number_or_id(),
+            woo_status: order.status.as_str().to_owned(),
+            source: None,
+        }
+    }
+}
+
 /// A new order waiting for a backend's group commit (both backends insert the new orders that
 /// arrive together in one commit), and where to say whether it was inserted.
 pub(crate) struct Pending {

@@ -942,11 +942,6 @@ async fn receive(
         && connection::created_after_connecting(order.date_created_gmt, row.connected_at);
     let store = st.app.store();
     if eligible {
-        let number = if order.number.is_empty() {
-            order.id.to_string()
-        } else {
-            order.number
-        };
         let source = st
             .app
             .key()
@@ -955,7 +950,7 @@ async fn receive(
             .enqueue_order(crate::store::NewOrder {
                 connection_id: row.id.clone(),
                 order_id,
-                order_number: number,
+                order_number: order.number_or_id(),
                 woo_status: status.to_owned(),
                 source: Some(source),
             })
