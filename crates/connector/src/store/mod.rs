@@ -189,6 +189,13 @@ impl OrderState {
     pub fn parse(s: &str) -> Option<OrderState> {
         OrderState::ALL.into_iter().find(|st| st.as_str() == s)
     }
+
+    /// A state as a backend read it from `orders.state`: one it does not know means the row
+    /// is damaged.
+    pub(crate) fn stored(s: &str) -> Result<OrderState> {
+        OrderState::parse(s)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown order state {s:?}")))
+    }
 }
 
 /// An order in the outbox. `source` and `payload` are sealed.
@@ -322,28 +329,56 @@ pub enum SendOutcome {
     },
 }
 
-/// How the PostgreSQL backend records an outcome in [`Store::finish_sends`]: sent and retried
-/// orders in a statement per batch, the rare outcomes an order at a time. (SQLite's writer runs
-/// a statement per order on its own connection, where a statement costs no round trip.)
+/// What a backend writes for an outcome in [`Store::finish_sends`], with the values it needs.
+/// (PostgreSQL records sent and retried orders a statement per batch and the rare outcomes an
+/// order at a time; SQLite's writer runs a statement per order on its own connection.)
 pub(crate) enum Recording<'o> {
-    Sent,
-    Retried,
+    Sent {
+        tt_id: &'o str,
+        tracking_id: &'o str,
+        status: &'o str,
+        status_name: &'o str,
+        /// The write-back queued with it.
+        writeback: &'o str,
+    },
+    /// Back to the queue until `run_at`; a connection told to wait (429) holds until
+    /// `hold_connection_until`.
+    Retried {
+        run_at: OffsetDateTime,
+        error: &'o str,
+        hold_connection_until: Option<OffsetDateTime>,
+    },
     /// Back to the queue, the attempt not counted, the connection parked for a new login.
-    Relogin {
-        error: &'o str,
-    },
+    Relogin { error: &'o str },
     /// Ended for good in `state` (`failed`, `rejected` or `skipped`).
-    Final {
-        state: &'static str,
-        error: &'o str,
-    },
+    Final { state: &'static str, error: &'o str },
 }
 
 impl SendOutcome {
     pub(crate) fn recording(&self) -> Recording<'_> {
         match self {
-            SendOutcome::Sent { .. } => Recording::Sent,
-            SendOutcome::Retry { .. } => Recording::Retried,
+            SendOutcome::Sent {
+                tt_id,
+                tracking_id,
+                status,
+                status_name,
+                writeback,
+            } => Recording::Sent {
+                tt_id,
+                tracking_id,
+                status,
+                status_name,
+                writeback,
+            },
+            SendOutcome::Retry {
+                run_at,
+                error,
+                hold_connection_until,
+            } => Recording::Retried {
+                run_at: *run_at,
+                error,
+                hold_connection_until: *hold_connection_until,
+            },
             SendOutcome::NeedsRelogin { error } => Recording::Relogin { error },
             SendOutcome::Failed { error } => Recording::Final {
                 state: "failed",

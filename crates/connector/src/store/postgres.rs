@@ -225,8 +225,7 @@ fn order_from_row(row: &PgRow) -> Result<OrderRow> {
         connection_id: row.try_get("connection_id")?,
         order_id: row.try_get("order_id")?,
         order_number: row.try_get("order_number")?,
-        state: OrderState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown order state {state:?}")))?,
+        state: OrderState::stored(&state)?,
         attempts: row.try_get("attempts")?,
         run_at: row.try_get("run_at")?,
         lease_owner: row.try_get("lease_owner")?,
@@ -895,11 +894,11 @@ impl Store for PostgresStore {
         let (mut sent, mut retried) = (Vec::new(), Vec::new());
         for (i, item) in items.iter().enumerate() {
             one_by_one[i] = Some(match item.outcome.recording() {
-                Recording::Sent => {
+                Recording::Sent { .. } => {
                     sent.push(item);
                     continue;
                 }
-                Recording::Retried => {
+                Recording::Retried { .. } => {
                     retried.push(item);
                     continue;
                 }
@@ -948,8 +947,7 @@ impl Store for PostgresStore {
                 .await?;
         let mut by_state = Vec::with_capacity(counts.len());
         for (state, n) in counts {
-            let state = OrderState::parse(&state)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown order state {state:?}")))?;
+            let state = OrderState::stored(&state)?;
             by_state.push((state, u64::try_from(n).unwrap_or(0)));
         }
         let oldest_queued: Option<OffsetDateTime> =

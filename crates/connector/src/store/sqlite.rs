@@ -269,6 +269,7 @@ macro_rules! order_columns {
     };
 }
 
+// After `order_columns!`, which its claim uses.
 mod engine;
 
 fn order_from_row(row: &SqliteRow) -> Result<OrderRow> {
@@ -277,8 +278,7 @@ fn order_from_row(row: &SqliteRow) -> Result<OrderRow> {
         connection_id: row.try_get("connection_id")?,
         order_id: row.try_get("order_id")?,
         order_number: row.try_get("order_number")?,
-        state: OrderState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown order state {state:?}")))?,
+        state: OrderState::stored(&state)?,
         attempts: row.try_get("attempts")?,
         run_at: row.try_get("run_at")?,
         lease_owner: row.try_get("lease_owner")?,
@@ -472,7 +472,7 @@ impl Store for SqliteStore {
             ));
             let mut list = query.separated(", ");
             for &id in chunk {
-                list.push_bind(id.to_owned());
+                list.push_bind(id);
             }
             query.push(")");
             for row in query.build().fetch_all(&self.pool).await? {
@@ -687,8 +687,7 @@ impl Store for SqliteStore {
                 .await?;
         let mut by_state = Vec::with_capacity(counts.len());
         for (state, n) in counts {
-            let state = OrderState::parse(&state)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown order state {state:?}")))?;
+            let state = OrderState::stored(&state)?;
             by_state.push((state, u64::try_from(n).unwrap_or(0)));
         }
         let oldest_queued: Option<OffsetDateTime> =

@@ -11,7 +11,9 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::store::{OrderRow, OrderState, Result, SendOutcome, StoreError, WritebackRow};
+use crate::store::{
+    OrderRow, OrderState, Recording, Result, SendOutcome, StoreError, WritebackRow,
+};
 
 /// A time as sqlx stores an `OffsetDateTime` in SQLite (RFC 3339), so that what either writes
 /// compares with, and reads as, what the other wrote.
@@ -20,13 +22,7 @@ pub(super) fn text(t: OffsetDateTime) -> Result<String> {
         .map_err(|e| StoreError::Corrupt(format!("a time that cannot be written: {e}")))
 }
 
-/// Column `name` of `row`, a time written by [`text`] (or sqlx).
-fn time_at(row: &Row<'_>, name: &str) -> Result<OffsetDateTime> {
-    let value: String = row.get(name)?;
-    OffsetDateTime::parse(&value, &Rfc3339)
-        .map_err(|e| StoreError::Corrupt(format!("orders.{name} is not a time: {e}")))
-}
-
+/// Column `name` of `row`, a time written by [`text`] (or sqlx), or NULL.
 fn time_or_none(row: &Row<'_>, name: &str) -> Result<Option<OffsetDateTime>> {
     let value: Option<String> = row.get(name)?;
     value
@@ -37,14 +33,18 @@ fn time_or_none(row: &Row<'_>, name: &str) -> Result<Option<OffsetDateTime>> {
         .transpose()
 }
 
+/// Column `name` of `row`, a time that is never NULL.
+fn time_at(row: &Row<'_>, name: &str) -> Result<OffsetDateTime> {
+    time_or_none(row, name)?.ok_or_else(|| StoreError::Corrupt(format!("orders.{name} is NULL")))
+}
+
 fn order_from_row(row: &Row<'_>) -> Result<OrderRow> {
     let state: String = row.get("state")?;
     Ok(OrderRow {
         connection_id: row.get("connection_id")?,
         order_id: row.get("order_id")?,
         order_number: row.get("order_number")?,
-        state: OrderState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown order state {state:?}")))?,
+        state: OrderState::stored(&state)?,
         attempts: row.get("attempts")?,
         run_at: time_at(row, "run_at")?,
         lease_owner: row.get("lease_owner")?,
@@ -185,8 +185,8 @@ pub(super) fn finish_sends(
     let mut sent_by = BTreeSet::new();
     for item in items {
         let (cid, oid) = (item.connection_id.as_str(), item.order_id);
-        let done = match &item.outcome {
-            SendOutcome::Sent {
+        let done = match item.outcome.recording() {
+            Recording::Sent {
                 tt_id,
                 tracking_id,
                 status,
@@ -220,7 +220,7 @@ pub(super) fn finish_sends(
                 }
                 n == 1
             }
-            SendOutcome::Retry {
+            Recording::Retried {
                 run_at,
                 error,
                 hold_connection_until,
@@ -231,17 +231,17 @@ pub(super) fn finish_sends(
                         "UPDATE connections SET send_not_before = MAX(COALESCE(send_not_before, ''), ?1) \
                          WHERE id = ?2",
                     )?
-                    .execute(params![text(*until)?, cid])?;
+                    .execute(params![text(until)?, cid])?;
                 }
                 tx.prepare_cached(
                     "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
                      run_at = ?1, last_error = ?2, last_error_at = ?3 \
                      WHERE connection_id = ?4 AND order_id = ?5 AND state = 'sending' AND lease_owner = ?6",
                 )?
-                .execute(params![text(*run_at)?, error, now, cid, oid, owner])?
+                .execute(params![text(run_at)?, error, now, cid, oid, owner])?
                     == 1
             }
-            SendOutcome::NeedsRelogin { error } => {
+            Recording::Relogin { error } => {
                 // Back to the queue, the attempt not counted; the connection waits for a login.
                 let n = tx
                     .prepare_cached(
@@ -257,14 +257,7 @@ pub(super) fn finish_sends(
                 .execute(params![error, now, cid])?;
                 n == 1
             }
-            SendOutcome::Failed { error: why }
-            | SendOutcome::Rejected { error: why }
-            | SendOutcome::Skipped { reason: why } => {
-                let state = match item.outcome {
-                    SendOutcome::Failed { .. } => "failed",
-                    SendOutcome::Rejected { .. } => "rejected",
-                    _ => "skipped",
-                };
+            Recording::Final { state, error } => {
                 // Ended for good; a failure or rejection is noted on the connection.
                 let n = tx
                     .prepare_cached(
@@ -272,12 +265,12 @@ pub(super) fn finish_sends(
                          payload = NULL, last_error = ?2, last_error_at = ?3 \
                          WHERE connection_id = ?4 AND order_id = ?5 AND state = 'sending' AND lease_owner = ?6",
                     )?
-                    .execute(params![state, why, now, cid, oid, owner])?;
+                    .execute(params![state, error, now, cid, oid, owner])?;
                 if state != "skipped" && n == 1 {
                     tx.prepare_cached(
                         "UPDATE connections SET last_error = ?1, last_error_at = ?2 WHERE id = ?3",
                     )?
-                    .execute(params![why, now, cid])?;
+                    .execute(params![error, now, cid])?;
                 }
                 n == 1
             }
