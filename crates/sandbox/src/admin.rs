@@ -53,14 +53,24 @@ pub(crate) async fn orders(State(app): State<Arc<App>>, headers: HeaderMap) -> R
     Ok(reply(StatusCode::OK, json!({"data": data})))
 }
 
-/// `GET /_sandbox/requests`
+/// `GET /_sandbox/requests`: each contract request as it arrived, oldest first. `time` is Chile
+/// time to the second, as the contract writes times; `unix_ms` is the same instant in
+/// milliseconds since the Unix epoch, for tests that measure waits shorter than a second or
+/// close to one (a `Retry-After` honoured in full or not).
 pub(crate) async fn requests(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response> {
     check_admin(&app, &headers)?;
     let data: Vec<Value> = app
         .runtime()
         .requests
         .iter()
-        .map(|r| json!({"method": r.method, "path": r.path, "time": clock::rfc3339(r.at_ms)}))
+        .map(|r| {
+            json!({
+                "method": r.method,
+                "path": r.path,
+                "time": clock::rfc3339(r.at_ms),
+                "unix_ms": r.at_ms,
+            })
+        })
         .collect();
     Ok(reply(StatusCode::OK, json!({"data": data})))
 }

@@ -40,7 +40,8 @@ async fn requests_log_contract_calls_only_without_query_strings() {
         .iter()
         .map(|r| {
             assert!(r["time"].as_str().is_some_and(|t| t.len() == 25), "{r}");
-            assert_eq!(r.as_object().map(|m| m.len()), Some(3));
+            assert!(r["unix_ms"].is_i64(), "{r}");
+            assert_eq!(r.as_object().map(|m| m.len()), Some(4));
             (
                 r["method"].as_str().unwrap_or_default().to_owned(),
                 r["path"].as_str().unwrap_or_default().to_owned(),
@@ -55,6 +56,42 @@ async fn requests_log_contract_calls_only_without_query_strings() {
     ]
     .map(|(m, p)| (m.to_owned(), p.to_owned()));
     assert_eq!(seen, expected);
+}
+
+/// Now, in milliseconds since the Unix epoch, by this test's own clock.
+fn now_ms() -> i64 {
+    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    i64::try_from(nanos / 1_000_000).expect("a date in range")
+}
+
+#[tokio::test]
+async fn each_request_is_logged_to_the_millisecond_and_to_the_second_in_chile_time() {
+    let app = spawn_app().await;
+    // Several requests, each bracketed by the clock: a time kept only to the second would
+    // fall before its bracket unless every request happened on a whole second.
+    let mut brackets = Vec::new();
+    for _ in 0..3 {
+        let before = now_ms();
+        app.get("/external/nowhere", None).await;
+        brackets.push((before, now_ms()));
+    }
+    let (status, body) = app.admin_get("/_sandbox/requests").await;
+    assert_eq!(status, StatusCode::OK);
+    let logged = body["data"].as_array().cloned().unwrap_or_default();
+    assert_eq!(logged.len(), brackets.len(), "{body}");
+    for (r, (before, after)) in logged.iter().zip(brackets) {
+        let ms = r["unix_ms"].as_i64().expect("unix_ms");
+        assert!(
+            (before..=after).contains(&ms),
+            "{r}: logged at {ms}, the request ran from {before} to {after}"
+        );
+        // The same instant, to the second, in the contract's RFC 3339 with Chile's offset.
+        let text = r["time"].as_str().expect("time");
+        let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .expect("RFC 3339");
+        assert_eq!(at.unix_timestamp(), ms.div_euclid(1000), "{r}");
+        assert!(text.ends_with("-03:00") || text.ends_with("-04:00"), "{r}");
+    }
 }
 
 #[tokio::test]
