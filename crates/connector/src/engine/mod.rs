@@ -261,20 +261,69 @@ mod tests {
 
     #[test]
     fn backoff_grows_is_capped_and_honours_retry_after() {
-        let config = EngineConfig::from_settings(&Settings::defaults());
-        for attempt in 1..40 {
-            let d = backoff(&config, attempt, None);
-            let ceiling = config
-                .backoff_base
-                .saturating_mul(2u32.saturating_pow((attempt.min(30) - 1) as u32))
-                .min(config.backoff_cap);
-            assert!(d <= ceiling, "attempt {attempt}: {d:?} > {ceiling:?}");
+        let secs = Duration::from_secs;
+        let config = EngineConfig {
+            backoff_base: secs(2),
+            backoff_cap: secs(300),
+            ..EngineConfig::from_settings(&Settings::defaults())
+        };
+        // The longest wait of each attempt, written out: 2 s doubling from the first attempt,
+        // capped at 300 s from the ninth. An attempt below one counts as the first, and the
+        // doubling stops short of overflowing however many attempts there were.
+        let ceilings = [
+            (i64::MIN, secs(2)),
+            (0, secs(2)),
+            (1, secs(2)),
+            (2, secs(4)),
+            (3, secs(8)),
+            (4, secs(16)),
+            (5, secs(32)),
+            (6, secs(64)),
+            (7, secs(128)),
+            (8, secs(256)),
+            (9, secs(300)),
+            (10, secs(300)),
+            (30, secs(300)),
+            (31, secs(300)),
+            (i64::MAX, secs(300)),
+        ];
+        // Full jitter: every draw lies in [0, ceiling], and over many draws they reach both
+        // ends of it. 400 uniform draws all above a tenth of the range, or all below nine
+        // tenths, happen with a chance of 0.9^400 (about 5e-19) when the range is right; a
+        // ceiling twice too small or too large, or jitter kept to half the range, fails.
+        for (attempt, ceiling) in ceilings {
+            let draws: Vec<Duration> = (0..400).map(|_| backoff(&config, attempt, None)).collect();
+            let (lowest, highest) = (
+                draws.iter().min().copied().unwrap_or_default(),
+                draws.iter().max().copied().unwrap_or_default(),
+            );
+            assert!(
+                highest <= ceiling,
+                "attempt {attempt}: waited {highest:?}, more than {ceiling:?}"
+            );
+            assert!(
+                highest >= ceiling.mul_f64(0.9),
+                "attempt {attempt}: never above {highest:?}, the ceiling is {ceiling:?}"
+            );
+            assert!(
+                lowest <= ceiling.mul_f64(0.1),
+                "attempt {attempt}: never below {lowest:?}, the ceiling is {ceiling:?}"
+            );
         }
-        assert!(backoff(&config, 1, Some(Duration::from_secs(40))) >= Duration::from_secs(40));
-        // Full jitter spreads retries: many draws are not all the same.
-        let draws: std::collections::HashSet<u128> = (0..20)
-            .map(|_| backoff(&config, 6, None).as_millis())
+        // A Retry-After is a floor: longer than the backoff, it is the wait exactly; shorter,
+        // the jittered backoff above it stands.
+        assert_eq!(backoff(&config, 1, Some(secs(40))), secs(40));
+        assert_eq!(backoff(&config, 9, Some(secs(301))), secs(301));
+        let draws: Vec<Duration> = (0..400)
+            .map(|_| backoff(&config, 9, Some(secs(3))))
             .collect();
-        assert!(draws.len() > 1);
+        assert!(
+            draws.iter().all(|d| (secs(3)..=secs(300)).contains(d)),
+            "{draws:?}"
+        );
+        assert!(
+            draws.iter().any(|d| *d >= secs(270)),
+            "the floor replaced the backoff: {draws:?}"
+        );
     }
 }
