@@ -10,6 +10,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -39,11 +41,15 @@ pub(crate) struct CreateOrders {
     count: u32,
     #[serde(default)]
     status: Option<String>,
+    #[serde(default)]
+    seed: Option<u64>,
 }
 
-/// `POST /_sim/orders {"count": N, "status": "processing"?}`: N checkout orders. Each is created
-/// `pending` (order.created), then moved to `status` if given (order.updated), as a checkout
-/// followed by a payment would.
+/// `POST /_sim/orders {"count": N, "status": "processing"?, "seed": S?}`: N checkout orders.
+/// Each is created `pending` (order.created), then moved to `status` if given (order.updated),
+/// as a checkout followed by a payment would. Customers, carts and shipping are drawn from a
+/// generator seeded with `seed` (a random one when absent); the answer names the seed, so any
+/// run's orders can be made again.
 pub(crate) async fn create_orders(
     State(app): State<Arc<App>>,
     body: axum::body::Bytes,
@@ -52,7 +58,7 @@ pub(crate) async fn create_orders(
         Ok(r) => r,
         Err(e) => {
             return bad_request(format!(
-                "expected {{\"count\": N, \"status\"?: \"...\"}}: {e}"
+                "expected {{\"count\": N, \"status\"?: \"...\", \"seed\"?: S}}: {e}"
             ));
         }
     };
@@ -63,12 +69,14 @@ pub(crate) async fn create_orders(
     if !crate::seed::ORDER_STATUSES.contains(&status.as_str()) {
         return bad_request(format!("unknown status {status:?}"));
     }
+    let seed = req.seed.unwrap_or_else(rand::random);
+    let mut rng = StdRng::seed_from_u64(seed);
     let (ids, triggers) = {
         let mut store = app.lock();
         let mut ids = Vec::new();
         let mut triggers = Vec::new();
         for _ in 0..req.count {
-            let mut new = crate::chile::random_order(&store, &status);
+            let mut new = crate::chile::random_order(&store, &status, &mut rng);
             // Block checkout creates drafts; everything else starts pending.
             let initial = if status == "checkout-draft" {
                 "checkout-draft"
@@ -93,7 +101,11 @@ pub(crate) async fn create_orders(
         (ids, triggers)
     };
     crate::webhooks::enqueue(&app, triggers);
-    (StatusCode::CREATED, Json(json!({ "ids": ids }))).into_response()
+    (
+        StatusCode::CREATED,
+        Json(json!({ "ids": ids, "seed": seed })),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]

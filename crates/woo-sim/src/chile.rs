@@ -128,25 +128,22 @@ fn ascii_fold(s: &str) -> String {
 }
 
 /// A random order: one to three lines (variations included), sometimes only the virtual gift
-/// card, a flat-rate shipping line unless nothing ships.
-pub(crate) fn random_order(store: &Store, status: &str) -> NewOrder {
-    let mut rng = rand::rng();
-    let first = FIRST.choose(&mut rng).copied().unwrap_or("Camila");
+/// card, a flat-rate shipping line unless nothing ships. Every choice is drawn from `rng`, and
+/// the catalogue is walked in id order, so a seeded `rng` makes the same orders again.
+pub(crate) fn random_order(store: &Store, status: &str, rng: &mut impl Rng) -> NewOrder {
+    let first = FIRST.choose(rng).copied().unwrap_or("Camila");
     let last = format!(
         "{} {}",
-        LAST.choose(&mut rng).copied().unwrap_or("González"),
-        LAST.choose(&mut rng).copied().unwrap_or("Muñoz")
+        LAST.choose(rng).copied().unwrap_or("González"),
+        LAST.choose(rng).copied().unwrap_or("Muñoz")
     );
     let (comuna, region, postcode) = COMUNAS
-        .choose(&mut rng)
+        .choose(rng)
         .copied()
         .unwrap_or(("Santiago", "CL-RM", "8320000"));
     let street = format!(
         "{} {}",
-        STREETS
-            .choose(&mut rng)
-            .copied()
-            .unwrap_or("Av. Providencia"),
+        STREETS.choose(rng).copied().unwrap_or("Av. Providencia"),
         rng.random_range(10..4000)
     );
     let address_2 = if rng.random_bool(0.4) {
@@ -175,7 +172,7 @@ pub(crate) fn random_order(store: &Store, status: &str) -> NewOrder {
         .collect();
     let mut lines = Vec::new();
     if !virtual_ids.is_empty() && (physical.is_empty() || rng.random_bool(0.12)) {
-        if let Some(id) = virtual_ids.choose(&mut rng) {
+        if let Some(id) = virtual_ids.choose(rng) {
             lines.push(NewLine {
                 product_id: *id,
                 quantity: 1,
@@ -184,7 +181,7 @@ pub(crate) fn random_order(store: &Store, status: &str) -> NewOrder {
         }
     } else {
         let n = rng.random_range(1..=3usize).min(physical.len());
-        for p in physical.choose_multiple(&mut rng, n) {
+        for p in physical.choose_multiple(rng, n) {
             let (product_id, variation_id) = if p.kind == ProductKind::Variation {
                 (p.parent_id, p.id)
             } else {
@@ -208,7 +205,7 @@ pub(crate) fn random_order(store: &Store, status: &str) -> NewOrder {
     });
     let shipping_lines = if ships {
         let cost = [2990.0, 3990.0, 4990.0, 5990.0, 6990.0]
-            .choose(&mut rng)
+            .choose(rng)
             .copied()
             .unwrap_or(3990.0);
         vec![("flat_rate".to_owned(), "Envío a domicilio".to_owned(), cost)]
@@ -253,7 +250,7 @@ pub(crate) fn random_order(store: &Store, status: &str) -> NewOrder {
         },
         lines,
         shipping_lines,
-        customer_note: NOTES.choose(&mut rng).copied().unwrap_or("").to_owned(),
+        customer_note: NOTES.choose(rng).copied().unwrap_or("").to_owned(),
         payment_method: payment_method.into(),
         payment_method_title: payment_method_title.into(),
         created_via: "checkout".into(),

@@ -731,6 +731,73 @@ async fn admin_orders_are_chilean_and_status_changes_are_saves() {
     h.shutdown().await;
 }
 
+/// Creates `count` processing orders with the given seed (none: the simulator draws one) and
+/// returns the seed the simulator says it used and what it drew for each order.
+async fn seeded_orders(h: &woo_sim::Handle, count: u32, seed: Option<u64>) -> (u64, Vec<Value>) {
+    let mut body = json!({"count": count, "status": "processing"});
+    if let Some(seed) = seed {
+        body["seed"] = json!(seed);
+    }
+    let (s, answer) = admin(h, "POST", "/_sim/orders", Some(body)).await;
+    assert_eq!(s, 201, "{answer}");
+    let used = answer["seed"].as_u64().expect("the answer names its seed");
+    let mut drawn = Vec::new();
+    for id in answer["ids"].as_array().expect("ids") {
+        let (s, o) = admin(h, "GET", &format!("/_sim/orders/{id}"), None).await;
+        assert_eq!(s, 200);
+        drawn.push(drawn_part(&o));
+    }
+    (used, drawn)
+}
+
+/// What the generator chose for an order, without what the store assigns (ids, dates, order
+/// key, line item ids).
+fn drawn_part(o: &Value) -> Value {
+    let lines: Vec<Value> = o["line_items"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            json!([
+                l["product_id"],
+                l["variation_id"],
+                l["quantity"],
+                l["name"],
+                l["sku"],
+                l["total"]
+            ])
+        })
+        .collect();
+    let shipping: Vec<Value> = o["shipping_lines"]
+        .as_array()
+        .expect("shipping lines")
+        .iter()
+        .map(|l| json!([l["method_id"], l["method_title"], l["total"]]))
+        .collect();
+    json!({
+        "billing": o["billing"], "shipping": o["shipping"], "lines": lines,
+        "shipping_lines": shipping, "customer_note": o["customer_note"],
+        "payment": [o["payment_method"], o["payment_method_title"]], "total": o["total"],
+    })
+}
+
+#[tokio::test]
+async fn the_same_seed_makes_the_same_orders_again() {
+    let h = sim().await;
+    let (seed, first) = seeded_orders(&h, 25, Some(7)).await;
+    assert_eq!(seed, 7);
+    let (_, again) = seeded_orders(&h, 25, Some(7)).await;
+    assert_eq!(first, again, "seed 7 twice");
+    let (_, other) = seeded_orders(&h, 25, Some(8)).await;
+    assert_ne!(first, other, "seeds 7 and 8 make other orders");
+    // Without a seed the simulator draws one and names it: a run that did not choose its seed
+    // can still be replayed.
+    let (drawn, unseeded) = seeded_orders(&h, 10, None).await;
+    let (_, replayed) = seeded_orders(&h, 10, Some(drawn)).await;
+    assert_eq!(unseeded, replayed, "seed {drawn}, drawn then given");
+    h.shutdown().await;
+}
+
 #[tokio::test]
 async fn rest_route_query_form_works_too() {
     let h = sim().await;
