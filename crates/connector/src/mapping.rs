@@ -476,10 +476,10 @@ mod tests {
 
     const SAMPLES: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/reference/woocommerce-samples/"
+        "/../../testdata/woocommerce-samples/"
     );
 
-    /// The `body` of a captured answer in the shared samples.
+    /// The `body` of a captured answer in `testdata/woocommerce-samples/`.
     fn sample(file: &str) -> Value {
         let path = format!("{SAMPLES}{file}");
         let text = std::fs::read_to_string(&path)

@@ -15,7 +15,7 @@
 //! - [`webhook`]: signature check, `X-WC-Webhook-*` headers, the ping.
 //! - [`wc_auth`]: the `/wc-auth/v1/authorize` URL and the key callback.
 //!
-//! Facts about WooCommerce that shaped this crate are in `shared/reference/woocommerce.md`.
+//! The golden samples in `testdata/woocommerce-samples/` hold real answers this crate must parse.
 
 mod client;
 mod de;

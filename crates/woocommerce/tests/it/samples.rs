@@ -1,4 +1,4 @@
-//! Golden samples captured from a real store (`shared/reference/woocommerce-samples`).
+//! Golden samples captured from a real store (`testdata/woocommerce-samples/` at the workspace root).
 
 use std::path::PathBuf;
 
@@ -10,16 +10,16 @@ use woocommerce::{
     OrderNote, OrderStatus, Product, RestIndex, Variation, Webhook, WebhookStatus, WeightUnit,
 };
 
-/// The samples folder: `shared/` sits beside the repository (here and in CI).
+/// The samples folder, part of the repository.
 pub fn samples_dir() -> PathBuf {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/reference/woocommerce-samples"
+        "/../../testdata/woocommerce-samples"
     ));
     assert!(
         dir.join("README.md").is_file(),
-        "the WooCommerce samples are missing: expected them at {} (shared/ must sit beside the \
-         repository checkout)",
+        "the WooCommerce samples are missing: expected them at {} (testdata/ is part of \
+         the repository)",
         dir.display()
     );
     dir
