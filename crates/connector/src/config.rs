@@ -268,13 +268,27 @@ impl Settings {
         warnings
     }
 
+    /// Takes the address the listener was actually bound to. With port 0 in `listen` the system
+    /// chose the port, and a public URL that was only the default (`http://<listen>`) follows it;
+    /// a public URL the operator set stays as set.
+    pub fn bound_to(&mut self, bound: SocketAddr) {
+        let default_public = format!("http://{}/", self.listen);
+        if self.public_url.as_str() == default_public
+            && let Ok(url) = Url::parse(&format!("http://{bound}/"))
+        {
+            self.public_url = url;
+        }
+        self.listen = bound;
+    }
+
     /// The public URL joined with a path (`/webhooks/...`), without a doubled slash.
     pub fn public(&self, path: &str) -> String {
         format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
     }
 
-    /// The key file beside the SQLite database (`sqlite://ttwc.db` → `ttwc.key`).
-    pub fn key_file(&self) -> Option<std::path::PathBuf> {
+    /// The SQLite database's file (`sqlite://ttwc.db` → `ttwc.db`); None for PostgreSQL and
+    /// an in-memory database.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         let path = self
             .database_url
             .strip_prefix("sqlite://")
@@ -283,7 +297,12 @@ impl Settings {
         if path.is_empty() || path == ":memory:" {
             return None;
         }
-        Some(Path::new(path).with_extension("key"))
+        Some(Path::new(path).to_owned())
+    }
+
+    /// The key file beside the SQLite database (`sqlite://ttwc.db` → `ttwc.key`).
+    pub fn key_file(&self) -> Option<std::path::PathBuf> {
+        Some(self.sqlite_file()?.with_extension("key"))
     }
 }
 
@@ -311,6 +330,24 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_sources(FileSettings::default(), move |n| map.get(n).cloned())
+    }
+
+    #[test]
+    fn a_port_chosen_by_the_system_becomes_the_default_public_url() {
+        let bound: SocketAddr = "127.0.0.1:40123".parse().expect("addr");
+        let mut s = with_env(&[("TTWC_LISTEN", "127.0.0.1:0")]).expect("valid");
+        s.bound_to(bound);
+        assert_eq!(s.listen, bound);
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:40123/");
+
+        let mut s = with_env(&[
+            ("TTWC_LISTEN", "127.0.0.1:0"),
+            ("TTWC_PUBLIC_URL", "https://ttwc.example.cl"),
+        ])
+        .expect("valid");
+        s.bound_to(bound);
+        assert_eq!(s.listen, bound);
+        assert_eq!(s.public_url.as_str(), "https://ttwc.example.cl/");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The binary as operators use it: `connect`, `status`, `disconnect`, `demo`, and clear errors.
 
+use std::collections::BTreeSet;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -76,6 +77,110 @@ impl Env {
     }
 }
 
+/// A child process killed (if still running) when the test ends, passing or failing.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Env {
+    /// Pays `count` random orders in the simulated store; their ids.
+    async fn pay(&self, count: u32) -> Vec<u64> {
+        let v: Value = reqwest::Client::new()
+            .post(format!("{}/_sim/orders", self.woo.base_url()))
+            .json(&serde_json::json!({"count": count, "status": "processing"}))
+            .send()
+            .await
+            .expect("sim")
+            .json()
+            .await
+            .expect("json");
+        v["ids"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .filter_map(Value::as_u64)
+            .collect()
+    }
+
+    /// The order as the simulated store holds it.
+    async fn sim_order(&self, id: u64) -> Value {
+        reqwest::get(format!("{}/_sim/orders/{id}", self.woo.base_url()))
+            .await
+            .expect("sim")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    async fn sandbox_faults(&self, faults: Value) {
+        let r = reqwest::Client::new()
+            .put(format!("{}/_sandbox/faults", self.sandbox.base_url()))
+            .bearer_auth(self.sandbox.admin_token())
+            .json(&faults)
+            .send()
+            .await
+            .expect("sandbox");
+        assert!(r.status().is_success(), "faults {faults}: {}", r.status());
+    }
+
+    /// The orders TrackingTech's sandbox received.
+    async fn sandbox_orders(&self) -> Vec<Value> {
+        let v: Value = reqwest::Client::new()
+            .get(format!("{}/_sandbox/orders", self.sandbox.base_url()))
+            .bearer_auth(self.sandbox.admin_token())
+            .send()
+            .await
+            .expect("sandbox")
+            .json()
+            .await
+            .expect("json");
+        v["data"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// `ttwc serve` on a port the system gives, with these extra settings; killed on drop.
+    async fn serve(&self, vars: &[(&str, &str)]) -> (Killed, testkit::child::Lines) {
+        let mut cmd = self.ttwc(&["serve"]);
+        cmd.env("TTWC_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let mut child = Killed(cmd.spawn().expect("serve starts"));
+        let mut lines = testkit::child::Lines::of(&mut child.0);
+        lines.wait_for(Duration::from_secs(30), "serve's address", |l| {
+            testkit::child::address_after(l, "serving on")
+        });
+        (child, lines)
+    }
+
+    async fn orders_json(&self) -> Vec<Value> {
+        let out = self.run(&["orders", "--json", "--limit", "0"], None).await;
+        serde_json::from_slice(&out.stdout).unwrap_or_default()
+    }
+
+    /// Polls `ttwc orders --json` until `done` holds, for at most a minute.
+    async fn wait_for_orders(&self, what: &str, done: impl Fn(&[Value]) -> bool) {
+        let start = Instant::now();
+        loop {
+            let rows = self.orders_json().await;
+            if done(&rows) {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{what}: not within a minute; orders: {rows:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
 fn stdout_json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
@@ -124,12 +229,48 @@ async fn connect_status_and_disconnect_from_the_command_line() {
     assert_eq!(first["tenant_code"], "DEMO");
     assert_eq!(first["tt_store_id"], 101);
 
+    assert_eq!(first["tt_store_name"], "Bodega Central");
+
     let out = e.run(&["status"], None).await;
     let table = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        table.contains(&id) && table.contains("connected"),
-        "{table}"
-    );
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 2, "headings and one connection: {table}");
+    for heading in [
+        "ID",
+        "STATE",
+        "COURIER",
+        "TRACKINGTECH STORE",
+        "QUEUE",
+        "LAST SENT",
+        "STORE URL",
+    ] {
+        assert!(lines[0].contains(heading), "{heading}: {table}");
+    }
+    for cell in [
+        id.as_str(),
+        "connected",
+        "DEMO",
+        "Bodega Central (101)",
+        "never",
+        &e.woo.base_url(),
+    ] {
+        let at = lines[1]
+            .find(cell)
+            .unwrap_or_else(|| panic!("{cell} in {table}"));
+        let heading = match cell {
+            "connected" => "STATE",
+            "DEMO" => "COURIER",
+            "Bodega Central (101)" => "TRACKINGTECH STORE",
+            "never" => "LAST SENT",
+            c if c == id => "ID",
+            _ => "STORE URL",
+        };
+        assert_eq!(
+            lines[0].find(heading),
+            Some(at),
+            "{cell} under {heading}: {table}"
+        );
+    }
 
     let out = e.run(&["disconnect", "--connection", &id], None).await;
     assert!(
@@ -144,12 +285,6 @@ async fn connect_status_and_disconnect_from_the_command_line() {
 #[tokio::test]
 async fn bad_input_names_the_bad_value_and_changes_nothing() {
     let e = env().await;
-    let out = e
-        .run(&["disconnect", "--connection", "con_nope"], None)
-        .await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("con_nope"));
-
     let url = e.woo.base_url();
     let base = [
         "connect",
@@ -207,29 +342,71 @@ async fn bad_input_names_the_bad_value_and_changes_nothing() {
         serde_json::json!([]),
         "nothing was created"
     );
+    let out = e
+        .run(&["disconnect", "--connection", "con_nope"], None)
+        .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("con_nope"));
+}
+
+#[tokio::test]
+async fn operator_commands_never_create_a_database() {
+    let e = env().await;
+    let db = e.dir.path().join("ttwc.db");
+    let tomorrow = (time::OffsetDateTime::now_utc().date() + time::Duration::days(1)).to_string();
+    let commands: [&[&str]; 6] = [
+        &["status"],
+        &["status", "--json"],
+        &["orders"],
+        &["resend", "--connection", "con_a", "--all"],
+        &["backfill", "--connection", "con_a", "--since", "2026-01-01"],
+        &["disconnect", "--connection", "con_a"],
+    ];
+    for args in commands {
+        let out = e.run(args, None).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(&db.display().to_string()) && err.contains("TTWC_DATABASE_URL"),
+            "{args:?} names the missing file and the variable: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?} printed nothing else");
+    }
+    let made: Vec<_> = std::fs::read_dir(e.dir.path())
+        .expect("dir")
+        .filter_map(|entry| entry.ok().map(|entry| entry.file_name()))
+        .collect();
+    assert!(made.is_empty(), "no database and no key file: {made:?}");
+
+    // A date after today is refused as the web refuses it, naming the value.
+    let out = e
+        .run(
+            &["backfill", "--connection", "con_a", "--since", &tomorrow],
+            None,
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("\"{tomorrow}\" is in the future")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn the_demo_connects_by_itself_and_stops_on_ctrl_c() {
     let dir = tempfile::tempdir().expect("dir");
-    let ports: Vec<String> = (0..3)
-        .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("port")
-                .to_string()
-        })
-        .collect();
-    let mut child = Command::new(BIN)
+    // Port 0 everywhere: the demo binds what the system gives and prints where it is.
+    let child = Command::new(BIN)
         .args([
             "demo",
             "--auto",
             "--listen",
-            &ports[0],
+            "127.0.0.1:0",
             "--sandbox-listen",
-            &ports[1],
+            "127.0.0.1:0",
             "--woo-listen",
-            &ports[2],
+            "127.0.0.1:0",
         ])
         .current_dir(dir.path())
         .env("TTWC_LOG", "warn")
@@ -237,6 +414,11 @@ async fn the_demo_connects_by_itself_and_stops_on_ctrl_c() {
         .stderr(Stdio::null())
         .spawn()
         .expect("demo starts");
+    let mut child = Killed(child);
+    let mut lines = testkit::child::Lines::of(&mut child.0);
+    let ttwc = lines.wait_for(Duration::from_secs(60), "the demo's ttwc address", |l| {
+        testkit::child::address_after(l, "ttwc ")
+    });
     let db = dir.path().join("ttwc-demo.db");
     let start = Instant::now();
     let status = loop {
@@ -257,12 +439,12 @@ async fn the_demo_connects_by_itself_and_stops_on_ctrl_c() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(status.as_array().map(Vec::len), Some(1));
-    let wizard = reqwest::get(format!("http://{}/connect", ports[0]))
+    let wizard = reqwest::get(format!("http://{ttwc}/connect"))
         .await
         .expect("wizard answers");
     assert!(wizard.status().is_success());
 
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-INT", &pid])
@@ -272,7 +454,7 @@ async fn the_demo_connects_by_itself_and_stops_on_ctrl_c() {
     );
     let start = Instant::now();
     let exit = loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
+        if let Some(exit) = child.0.try_wait().expect("wait") {
             break exit;
         }
         assert!(
@@ -287,24 +469,22 @@ async fn the_demo_connects_by_itself_and_stops_on_ctrl_c() {
 #[tokio::test]
 async fn orders_resend_and_backfill_from_the_command_line() {
     let e = env().await;
-    // Orders paid before the store was connected are not sent automatically...
-    let before: Vec<u64> = {
-        let v: Value = reqwest::Client::new()
-            .post(format!("{}/_sim/orders", e.woo.base_url()))
-            .json(&serde_json::json!({"count": 4, "status": "processing"}))
-            .send()
-            .await
-            .expect("sim")
-            .json()
-            .await
-            .expect("json");
-        v["ids"]
-            .as_array()
-            .expect("ids")
-            .iter()
-            .filter_map(Value::as_u64)
-            .collect()
-    };
+    // Orders paid before the store was connected are not sent automatically... Some random
+    // orders are virtual-only (nothing to ship, so skipped): pay until one has a shipping line.
+    let mut before: Vec<u64> = Vec::new();
+    let mut shippable: BTreeSet<u64> = BTreeSet::new();
+    while before.len() < 4 || shippable.is_empty() {
+        for id in e.pay(4 - before.len().min(3) as u32).await {
+            let order = e.sim_order(id).await;
+            if order["shipping_lines"]
+                .as_array()
+                .is_some_and(|lines| lines.iter().any(|l| l["method_id"] != "local_pickup"))
+            {
+                shippable.insert(id);
+            }
+            before.push(id);
+        }
+    }
     let out = e.connect().await;
     assert!(
         out.status.success(),
@@ -326,9 +506,20 @@ async fn orders_resend_and_backfill_from_the_command_line() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("4 queued"),
+        String::from_utf8_lossy(&out.stdout).contains(&format!("{} queued", before.len())),
         "{}",
         String::from_utf8_lossy(&out.stdout)
+    );
+    // Off a terminal, progress is a plain line at each tenth of the way, from the store's count.
+    let progress = String::from_utf8_lossy(&out.stderr);
+    let n = before.len();
+    assert!(
+        progress.contains(&format!("backfill: 0 % (0 of {n} orders seen, 0 queued)"))
+            && progress.contains(&format!(
+                "backfill: 100 % ({n} of {n} orders seen, {n} queued)"
+            ))
+            && !progress.contains('\r'),
+        "{progress}"
     );
     let out = e
         .run(
@@ -387,4 +578,90 @@ async fn orders_resend_and_backfill_from_the_command_line() {
         .run(&["resend", "--connection", "con_nope", "--all"], None)
         .await;
     assert!(String::from_utf8_lossy(&out.stderr).contains("con_nope"));
+
+    // A resend really queues again. With TrackingTech failing every send and one second of
+    // retries allowed, `serve` gives the shippable orders up as failed (the others have
+    // nothing to ship and are skipped without a call)...
+    e.sandbox_faults(serde_json::json!({"error_rate": 1.0}))
+        .await;
+    let _serve = e.serve(&[("TTWC_RETRY_MAX_AGE", "1")]).await;
+    let state_of = |rows: &[Value], order: u64| -> String {
+        rows.iter()
+            .find(|r| r["order_id"] == order)
+            .and_then(|r| r["state"].as_str())
+            .unwrap_or("missing")
+            .to_owned()
+    };
+    let expected = |order: &u64| {
+        if shippable.contains(order) {
+            "failed"
+        } else {
+            "skipped"
+        }
+    };
+    e.wait_for_orders("every order given up or skipped", |rows| {
+        before.iter().all(|o| state_of(rows, *o) == expected(o))
+    })
+    .await;
+    assert!(
+        e.sandbox_orders().await.is_empty(),
+        "nothing reached TrackingTech"
+    );
+
+    // ...and once TrackingTech answers again, a resend of one order sends that one alone...
+    e.sandbox_faults(serde_json::json!({})).await;
+    let first = *shippable.first().expect("one shippable order");
+    let out = e
+        .run(
+            &["resend", "--connection", &id, "--order", &first.to_string()],
+            None,
+        )
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 order(s) queued again"));
+    e.wait_for_orders("the resent order sent", |rows| {
+        state_of(rows, first) == "sent"
+    })
+    .await;
+    let rest: Vec<u64> = shippable.iter().copied().filter(|o| *o != first).collect();
+    let rows = e.orders_json().await;
+    for o in &rest {
+        assert_eq!(state_of(&rows, *o), "failed", "order {o} was not resent");
+    }
+
+    // ...and a resend of all sends every other failed one, each exactly once.
+    let out = e.run(&["resend", "--connection", &id, "--all"], None).await;
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains(&format!("{} order(s) queued again", rest.len())),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    e.wait_for_orders("every resent order sent", |rows| {
+        before.iter().all(|o| {
+            state_of(rows, *o)
+                == if shippable.contains(o) {
+                    "sent"
+                } else {
+                    "skipped"
+                }
+        })
+    })
+    .await;
+    let mut at_trackingtech: Vec<u64> = e
+        .sandbox_orders()
+        .await
+        .iter()
+        .filter_map(|o| o["order"]["order_id"].as_u64())
+        .collect();
+    at_trackingtech.sort_unstable();
+    assert_eq!(
+        at_trackingtech,
+        shippable.iter().copied().collect::<Vec<_>>(),
+        "each shippable order once at TrackingTech"
+    );
 }

@@ -7,15 +7,20 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use testkit::child::{Lines, address_after};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ttwc");
 
-struct Server(Child);
+/// A running `ttwc serve`, killed (SIGKILL) on drop; its stdout is drained while it runs.
+struct Server {
+    child: Child,
+    _lines: Lines,
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -37,33 +42,52 @@ fn ttwc(dir: &std::path::Path, listen: &str, sandbox: &str) -> Command {
     cmd
 }
 
-async fn start(dir: &std::path::Path, listen: &str, sandbox: &str) -> Server {
+/// `ttwc serve` on `listen` — port 0 for one the system gives — once it answers `/healthz`,
+/// with the address it listens on. A restart must come back at the address the store's webhook
+/// points to: if another process took that port meanwhile, starting is retried until a deadline.
+async fn start(dir: &std::path::Path, listen: &str, sandbox: &str) -> (Server, String) {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.join("serve.log"))
         .expect("log file");
-    let child = ttwc(dir, listen, sandbox)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("serve starts");
-    let server = Server(child);
-    let health = format!("http://{listen}/healthz");
-    let start = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (server, addr) = loop {
+        let mut child = ttwc(dir, listen, sandbox)
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(log.try_clone().expect("log file"))
+            .spawn()
+            .expect("serve starts");
+        let mut lines = Lines::of(&mut child);
+        let left = deadline.saturating_duration_since(Instant::now());
+        let bound = lines.next_match(left, |l| address_after(l, "serving on"));
+        let server = Server {
+            child,
+            _lines: lines,
+        };
+        match bound {
+            Ok(addr) => break (server, addr),
+            Err(why) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "serve did not start on {listen}: {why}\nserve's log:\n{}",
+                    std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    let health = format!("http://{addr}/healthz");
     while reqwest::get(&health)
         .await
         .map(|r| !r.status().is_success())
         .unwrap_or(true)
     {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "serve did not come up"
-        );
+        assert!(Instant::now() < deadline, "serve did not come up");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    server
+    (server, addr)
 }
 
 async fn received(sandbox: &sandbox::Handle) -> Vec<Value> {
@@ -117,10 +141,8 @@ async fn a_serve_killed_mid_burst_loses_and_duplicates_nothing() {
     assert!(faults.status().is_success());
 
     let dir = tempfile::tempdir().expect("dir");
-    let listen = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .to_string();
+    // Serve first, on a port the system gives: the connection's webhook points at it.
+    let (server, listen) = start(dir.path(), "127.0.0.1:0", &sandbox.base_url()).await;
     let mut connect = ttwc(dir.path(), &listen, &sandbox.base_url());
     connect
         .args([
@@ -152,7 +174,6 @@ async fn a_serve_killed_mid_burst_loses_and_duplicates_nothing() {
         String::from_utf8_lossy(&connect.stderr)
     );
 
-    let server = start(dir.path(), &listen, &sandbox.base_url()).await;
     let mut ids: HashSet<u64> = create_orders(&woo, 200).await.into_iter().collect();
     let start_wait = Instant::now();
     while received(&sandbox).await.len() < 30 {
@@ -172,7 +193,7 @@ async fn a_serve_killed_mid_burst_loses_and_duplicates_nothing() {
     // Orders paid while ttwc is down: their deliveries fail, and WooCommerce never retries.
     ids.extend(create_orders(&woo, 50).await);
 
-    let _server = start(dir.path(), &listen, &sandbox.base_url()).await;
+    let (_server, _) = start(dir.path(), &listen, &sandbox.base_url()).await;
     let listen = listen.clone();
     let (dir_path, sandbox_url) = (dir.path().to_owned(), sandbox.base_url());
     let status = move || {

@@ -1,6 +1,7 @@
 //! Several `ttwc serve` replicas on one PostgreSQL: the same deliveries to both end in one order
 //! each at TrackingTech, and a replica killed while holding leased orders has them finished by
-//! the other once the lease expires. Needs `TTWC_TEST_POSTGRES_URL` (skips loudly without it).
+//! the other once the lease expires. Needs `TTWC_TEST_POSTGRES_URL`: without it the tests are
+//! recorded as skipped, or fail under `TTWC_REQUIRE_POSTGRES=1`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::process::{Child, Command, Stdio};
@@ -8,15 +9,22 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde_json::{Value, json};
+use testkit::child::{Lines, address_after};
+use testkit::postgres::{PgSchema, postgres_url};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ttwc");
 
-struct Server(Child);
+/// A running `ttwc serve` replica, killed (SIGKILL) on drop; `addr` is where it listens.
+struct Server {
+    child: Child,
+    addr: String,
+    _lines: Lines,
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -24,66 +32,19 @@ struct Cluster {
     sandbox: sandbox::Handle,
     woo: woo_sim::Handle,
     dir: tempfile::TempDir,
-    database_url: String,
-    admin_url: String,
-    schema: String,
+    schema: PgSchema,
     key: String,
-    listens: [String; 2],
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        // Best effort: the schema of this test goes with it.
-        let (url, schema) = (self.admin_url.clone(), self.schema.clone());
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            if let Ok(rt) = rt {
-                rt.block_on(async {
-                    if let Ok(pool) = sqlx::PgPool::connect(&url).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                        )))
-                        .execute(&pool)
-                        .await;
-                    }
-                });
-            }
-        })
-        .join();
-    }
-}
-
-async fn cluster() -> Option<Cluster> {
-    let Ok(admin_url) = std::env::var("TTWC_TEST_POSTGRES_URL") else {
-        eprintln!(
-            "\n!!! SKIPPED (TTWC_TEST_POSTGRES_URL not set): the replica tests need PostgreSQL !!!\n"
-        );
-        return None;
-    };
-    let schema = format!("ttwc_rep_{}", rand::rng().random::<u32>());
-    let pool = sqlx::PgPool::connect(&admin_url)
-        .await
-        .expect("PostgreSQL reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&pool)
-        .await
-        .expect("schema");
-    let sep = if admin_url.contains('?') { '&' } else { '?' };
-    let database_url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+async fn cluster(test: &str) -> Option<Cluster> {
+    let server = postgres_url(test)?;
+    let schema = PgSchema::create(&server).await;
     let mut config = sandbox::Config::new(sandbox::Fixtures::builtin());
     config.advance_every = None;
     let sandbox = sandbox::spawn(config).await.expect("sandbox");
     let woo = woo_sim::spawn(woo_sim::Config::new(woo_sim::Seed::builtin()))
         .await
         .expect("woo-sim");
-    let port = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .to_string()
-    };
     let key: String = (0..32)
         .map(|_| format!("{:02x}", rand::rng().random::<u8>()))
         .collect();
@@ -91,21 +52,20 @@ async fn cluster() -> Option<Cluster> {
         sandbox,
         woo,
         dir: tempfile::tempdir().expect("dir"),
-        database_url,
-        admin_url,
         schema,
         key,
-        listens: [port(), port()],
     })
 }
 
 impl Cluster {
-    fn ttwc(&self, listen: &str) -> Command {
+    /// The binary with this cluster's settings. Replicas listen on ports the system gives; the
+    /// store's webhooks are paused in every test, so the public URL only has to be valid.
+    fn ttwc(&self) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.current_dir(self.dir.path())
-            .env("TTWC_LISTEN", listen)
-            .env("TTWC_PUBLIC_URL", format!("http://{}", self.listens[0]))
-            .env("TTWC_DATABASE_URL", &self.database_url)
+            .env("TTWC_LISTEN", "127.0.0.1:0")
+            .env("TTWC_PUBLIC_URL", "http://127.0.0.1:9")
+            .env("TTWC_DATABASE_URL", &self.schema.url)
             .env("TTWC_MASTER_KEY", &self.key)
             .env("TTWC_TRACKINGTECH_URL", self.sandbox.base_url())
             .env("TTWC_JOB_LEASE", "3")
@@ -121,16 +81,22 @@ impl Cluster {
             .expect("join")
     }
 
-    async fn start(&self, i: usize) -> Server {
-        let child = self
-            .ttwc(&self.listens[i])
+    async fn start(&self, name: &str) -> Server {
+        let mut child = self
+            .ttwc()
             .arg("serve")
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("serve");
-        let server = Server(child);
-        let ready = format!("http://{}/readyz", self.listens[i]);
+        let mut lines = Lines::of(&mut child);
+        let bound = lines.next_match(Duration::from_secs(30), |l| address_after(l, "serving on"));
+        let server = Server {
+            child,
+            addr: bound.unwrap_or_else(|why| panic!("replica {name} did not start: {why}")),
+            _lines: lines,
+        };
+        let ready = format!("http://{}/readyz", server.addr);
         let start = Instant::now();
         while reqwest::get(&ready)
             .await
@@ -139,7 +105,7 @@ impl Cluster {
         {
             assert!(
                 start.elapsed() < Duration::from_secs(30),
-                "replica {i} did not come up"
+                "replica {name} did not come up"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -147,7 +113,7 @@ impl Cluster {
     }
 
     async fn connect(&self) -> String {
-        let mut cmd = self.ttwc(&self.listens[0]);
+        let mut cmd = self.ttwc();
         cmd.args([
             "connect",
             "--store-url",
@@ -178,7 +144,7 @@ impl Cluster {
     }
 
     async fn orders(&self) -> Vec<Value> {
-        let mut cmd = self.ttwc(&self.listens[0]);
+        let mut cmd = self.ttwc();
         cmd.args(["orders", "--json", "--limit", "0"]);
         let out = self.run(cmd).await;
         serde_json::from_slice(&out.stdout).unwrap_or_default()
@@ -198,7 +164,7 @@ impl Cluster {
     }
 
     /// Orders paid in the store, delivered by us (signed like WooCommerce) to the given replicas.
-    async fn pay_and_deliver(&self, conn: &str, count: u32, replicas: &[usize]) -> HashSet<u64> {
+    async fn pay_and_deliver(&self, conn: &str, count: u32, replicas: &[&Server]) -> HashSet<u64> {
         let http = reqwest::Client::new();
         let ids: Value = http
             .post(format!("{}/_sim/orders", self.woo.base_url()))
@@ -239,10 +205,10 @@ impl Cluster {
             }
             let body = serde_json::to_vec(&order).expect("json");
             let signature = woocommerce::webhook::sign(secret.as_bytes(), &body);
-            let sends = replicas.iter().map(|&i| {
+            let sends = replicas.iter().map(|replica| {
                 http.post(format!(
                     "http://{}/webhooks/woocommerce/{conn}",
-                    self.listens[i]
+                    replica.addr
                 ))
                 .header("content-type", "application/json")
                 .header("x-wc-webhook-source", format!("{}/", self.woo.base_url()))
@@ -311,9 +277,13 @@ impl Cluster {
 
 #[tokio::test]
 async fn two_replicas_given_the_same_deliveries_send_each_order_once() {
-    let Some(c) = cluster().await else { return };
+    let Some(c) =
+        cluster("replicas::two_replicas_given_the_same_deliveries_send_each_order_once").await
+    else {
+        return;
+    };
     let conn = c.connect().await;
-    let (_a, _b) = (c.start(0).await, c.start(1).await);
+    let (a, b) = (c.start("A").await, c.start("B").await);
     // Only our deliveries: each goes to both replicas at the same time.
     reqwest::Client::new()
         .put(format!("{}/_sim/faults", c.woo.base_url()))
@@ -321,7 +291,7 @@ async fn two_replicas_given_the_same_deliveries_send_each_order_once() {
         .send()
         .await
         .expect("pause");
-    let ids = c.pay_and_deliver(&conn, 60, &[0, 1]).await;
+    let ids = c.pay_and_deliver(&conn, 60, &[&a, &b]).await;
     let rows = c.settled(ids.len(), Duration::from_secs(90)).await;
     assert_eq!(rows.len(), ids.len());
     assert!(
@@ -334,7 +304,11 @@ async fn two_replicas_given_the_same_deliveries_send_each_order_once() {
 
 #[tokio::test]
 async fn a_killed_replicas_leased_orders_are_finished_by_the_other() {
-    let Some(c) = cluster().await else { return };
+    let Some(c) =
+        cluster("replicas::a_killed_replicas_leased_orders_are_finished_by_the_other").await
+    else {
+        return;
+    };
     let conn = c.connect().await;
     reqwest::Client::new()
         .put(format!("{}/_sim/faults", c.woo.base_url()))
@@ -349,8 +323,8 @@ async fn a_killed_replicas_leased_orders_are_finished_by_the_other() {
         json!({"latency_ms": 1500}),
     )
     .await;
-    let a = c.start(0).await;
-    let ids = c.pay_and_deliver(&conn, 12, &[0]).await;
+    let a = c.start("A").await;
+    let ids = c.pay_and_deliver(&conn, 12, &[&a]).await;
     let start = Instant::now();
     while !c.orders().await.iter().any(|r| r["state"] == "sending") {
         assert!(
@@ -362,7 +336,7 @@ async fn a_killed_replicas_leased_orders_are_finished_by_the_other() {
     drop(a); // SIGKILL with leases held.
     c.sandbox(reqwest::Method::DELETE, "/_sandbox/faults", json!({}))
         .await;
-    let _b = c.start(1).await;
+    let _b = c.start("B").await;
     let rows = c.settled(ids.len(), Duration::from_secs(60)).await;
     assert!(
         rows.iter()

@@ -170,6 +170,32 @@ struct RawReply {
     body: Vec<u8>,
 }
 
+/// The query string of an order listing, oldest id first.
+fn order_params(query: &OrderQuery) -> Query {
+    let mut params = q(&[("orderby", "id"), ("order", "asc")]);
+    let statuses: Vec<&str> = query
+        .status
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !statuses.is_empty() {
+        // A comma list, not repeated `status=` keys: PHP keeps only the last of those.
+        params.push(("status".into(), statuses.join(",")));
+    }
+    if let Some(after) = query.modified_after {
+        params.push(("modified_after".into(), format_gmt(after)));
+    }
+    if let Some(after) = query.created_after {
+        params.push(("after".into(), format_gmt(after)));
+    }
+    if query.modified_after.is_some() || query.created_after.is_some() {
+        // Without it WooCommerce compares against the store's local time.
+        params.push(("dates_are_gmt".into(), "true".into()));
+    }
+    params
+}
+
 type Query = Vec<(String, String)>;
 
 fn q(pairs: &[(&str, &str)]) -> Query {
@@ -277,33 +303,30 @@ impl Client {
         &self,
         query: &OrderQuery,
     ) -> impl Stream<Item = Result<Order, Error>> + Send + 'static {
-        let mut params = q(&[("orderby", "id"), ("order", "asc")]);
-        let statuses: Vec<&str> = query
-            .status
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .collect();
-        if !statuses.is_empty() {
-            // A comma list, not repeated `status=` keys: PHP keeps only the last of those.
-            params.push(("status".into(), statuses.join(",")));
-        }
-        if let Some(after) = query.modified_after {
-            params.push(("modified_after".into(), format_gmt(after)));
-        }
-        if let Some(after) = query.created_after {
-            params.push(("after".into(), format_gmt(after)));
-        }
-        if query.modified_after.is_some() || query.created_after.is_some() {
-            // Without it WooCommerce compares against the store's local time.
-            params.push(("dates_are_gmt".into(), "true".into()));
-        }
         let per_page = query.per_page.filter(|n| (1..=MAX_PER_PAGE).contains(n));
         self.paged(
             format!("{V3}/orders"),
-            params,
+            order_params(query),
             per_page.unwrap_or(MAX_PER_PAGE),
         )
+    }
+
+    /// How many orders `query` matches, from the `X-WP-Total` header of a one-order page; None
+    /// when the store does not send it (a plugin stripped the paging headers).
+    pub async fn count_orders(&self, query: &OrderQuery) -> Result<Option<u64>, Error> {
+        let mut params = order_params(query);
+        params.push(("per_page".into(), "1".into()));
+        params.push(("page".into(), "1".into()));
+        let reply = self
+            .call(
+                Method::GET,
+                &format!("{V3}/orders"),
+                params,
+                None,
+                Auth::Keys,
+            )
+            .await?;
+        Ok(reply.header_u32("x-wp-total").map(u64::from))
     }
 
     pub async fn get_order(&self, id: u64) -> Result<Order, Error> {

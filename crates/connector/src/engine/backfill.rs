@@ -14,6 +14,9 @@ pub struct Progress {
     pub seen: u64,
     /// Of those, orders newly queued (the rest were already known to ttwc).
     pub queued: u64,
+    /// How many orders the store said match, when it said (`X-WP-Total`); orders paid during
+    /// the backfill can make `seen` pass it.
+    pub total: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +58,14 @@ pub async fn run(
         created_after: Some(since),
         ..woocommerce::OrderQuery::default()
     };
-    let mut done = Progress::default();
+    // The count only feeds the progress shown; if asking for it fails, the listing below
+    // meets the same failure and reports it.
+    let total = woo.count_orders(&query).await.ok().flatten();
+    let mut done = Progress {
+        total,
+        ..Progress::default()
+    };
+    progress(done);
     let mut orders = std::pin::pin!(woo.list_orders(&query));
     while let Some(order) = orders.next().await {
         let order = order?;

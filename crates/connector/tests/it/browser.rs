@@ -2,95 +2,23 @@
 //! and woo-sim, ending connected; a screenshot of the last page is kept in `artifacts/`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (scripts/test.sh installs them). Without
-//! them the test says loudly that it was skipped — unless `TTWC_REQUIRE_BROWSER=1` (set by
-//! scripts/test.sh), where their absence fails it.
+//! them the test is recorded as skipped (`testkit::skipped`) — unless `TTWC_REQUIRE_BROWSER=1`
+//! (set by scripts/test.sh), where their absence fails it.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use testkit::chromedriver::{self, Chromedriver};
 
 use crate::helpers::*;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn chromedriver_path() -> Option<PathBuf> {
-    let path = std::env::var_os("TTWC_CHROMEDRIVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
-    path.exists().then_some(path)
-}
-
-async fn start_driver() -> Option<Driver> {
-    let Some(path) = chromedriver_path() else {
-        if std::env::var("TTWC_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!(
-                "chromedriver is missing and TTWC_REQUIRE_BROWSER=1: install chromium and chromium-driver"
-            );
-        }
-        eprintln!(
-            "\n!!! SKIPPED: the browser test needs chromium-driver (run scripts/test.sh to install it) !!!\n"
-        );
-        return None;
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let child = Command::new(path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let status = format!("{}/status", driver.url);
-    eventually(
-        Duration::from_secs(20),
-        "chromedriver to answer",
-        || async {
-            reqwest::get(&status)
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())
-                .map(|_| ())
-        },
-    )
-    .await;
-    Some(driver)
-}
-
-async fn browser(driver: &Driver) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": std::env::var("TTWC_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-quic", "--no-first-run", "--window-size=1200,1400"],
-        }),
-    );
+async fn browser(driver: &Chromedriver) -> Client {
     ClientBuilder::rustls()
         .expect("tls")
-        .capabilities(caps)
+        .capabilities(driver.capabilities(1200, 1400))
         .connect(&driver.url)
         .await
         .expect("a browser session")
@@ -132,7 +60,8 @@ async fn text_of(c: &Client, css: &str) -> String {
 }
 
 async fn wizard_in(lang: &str, expected_title: &str, expected_done: &str) {
-    let Some(driver) = start_driver().await else {
+    let test = format!("browser::the_wizard_in_a_real_browser ({lang})");
+    let Some(driver) = chromedriver::start(&test) else {
         return;
     };
     let t = spawn_app().await;

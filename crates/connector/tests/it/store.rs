@@ -1,12 +1,11 @@
 //! The storage conformance suite: the same stories on every backend.
 //!
 //! Each story takes a database URL and runs twice: on SQLite always, and on PostgreSQL when
-//! `TTWC_TEST_POSTGRES_URL` names a server (CI sets it; without it the PostgreSQL variants say
-//! loudly that they were skipped). Every PostgreSQL test gets a fresh, empty schema of its own.
-//! PostgreSQL alone also shows that replicas sharing one database never claim a job twice.
+//! `TTWC_TEST_POSTGRES_URL` names a server (scripts/test.sh sets it when one answers; without it
+//! the PostgreSQL variants are recorded as skipped, or fail under `TTWC_REQUIRE_POSTGRES=1`).
+//! Every PostgreSQL test gets a fresh, empty schema of its own. PostgreSQL alone also shows that replicas sharing one database never claim a job twice.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::sync::Arc;
 
 use connector::store::{
@@ -16,81 +15,8 @@ use connector::store::{
 use sqlx::Connection;
 use time::Duration;
 
-/// The PostgreSQL server of `TTWC_TEST_POSTGRES_URL`, or None after a loud skip line.
-pub(crate) fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var("TTWC_TEST_POSTGRES_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            // Straight to the process's stderr: `eprintln!` would be captured by the test
-            // harness and hidden for a passing test.
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n!!! SKIPPED (TTWC_TEST_POSTGRES_URL not set): {test} on PostgreSQL !!!\n"
-            );
-            None
-        }
-    }
-}
-
-/// A fresh schema on the test server, dropped (best effort) when this goes out of scope, even
-/// when the test fails. `url` opens it: the server's URL with `search_path` set to the schema.
-pub(crate) struct PgSchema {
-    server: String,
-    name: String,
-    pub url: String,
-}
-
-impl PgSchema {
-    pub async fn create(server: &str) -> PgSchema {
-        let name = format!("ttwc_test_{:016x}", rand::random::<u64>());
-        let mut conn = sqlx::PgConnection::connect(server)
-            .await
-            .unwrap_or_else(|e| panic!("TTWC_TEST_POSTGRES_URL is set but unreachable: {e}"));
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}")))
-            .execute(&mut conn)
-            .await
-            .expect("create schema");
-        conn.close().await.ok();
-        let sep = if server.contains('?') { '&' } else { '?' };
-        let url = format!("{server}{sep}options=-c%20search_path%3D{name}");
-        PgSchema {
-            server: server.to_owned(),
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let server = self.server.clone();
-        let name = self.name.clone();
-        // Drop runs inside the test's runtime, which cannot block on itself: a thread of its own.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let mut conn = sqlx::PgConnection::connect(&server).await.ok()?;
-                sqlx::query("SET lock_timeout = '5s'")
-                    .execute(&mut conn)
-                    .await
-                    .ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP SCHEMA IF EXISTS {name} CASCADE"
-                )))
-                .execute(&mut conn)
-                .await
-                .ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(_))) {
-            eprintln!("could not drop the test schema {}", self.name);
-        }
-    }
-}
+// Shared with outage.rs and startup.rs, which reach them through this module.
+pub(crate) use testkit::postgres::{PgSchema, postgres_url};
 
 /// Runs each story on SQLite (`<story>::sqlite`) and on PostgreSQL (`<story>::postgres`).
 macro_rules! on_every_backend {
@@ -105,7 +31,7 @@ macro_rules! on_every_backend {
 
             #[tokio::test]
             async fn postgres() {
-                let Some(server) = super::postgres_url(concat!("store::", stringify!($story))) else {
+                let Some(server) = super::postgres_url(concat!("store::", stringify!($story), "::postgres")) else {
                     return;
                 };
                 let schema = super::PgSchema::create(&server).await;

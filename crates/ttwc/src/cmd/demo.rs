@@ -59,17 +59,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(format!("{DEMO_DB}{suffix}"));
     }
     let _ = std::fs::remove_file("ttwc-demo.key");
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (--listen)", args.listen))?;
+    // With port 0 the system chose one: the connector's URLs use the port it gave.
+    let listen = listener
+        .local_addr()
+        .with_context(|| format!("cannot listen on {} (--listen)", args.listen))?;
     let mut settings = Settings::defaults();
-    settings.listen = args.listen;
-    settings.public_url = url_of(args.listen)?;
+    settings.listen = listen;
+    settings.public_url = url_of(listen)?;
     settings.database_url = format!("sqlite://{DEMO_DB}");
     settings.trackingtech_url = sandbox.base_url();
     let app = App::open(settings, AppOptions::default())
         .await
         .context("cannot start the connector")?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {} (--listen)", args.listen))?;
     let (stop_web, stopped) = tokio::sync::oneshot::channel::<()>();
     let web = tokio::spawn(connector::web::serve(app.clone(), listener, async {
         let _ = stopped.await;

@@ -15,7 +15,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let app = super::serve::open(args.config.as_deref()).await?;
+    let app = super::serve::open_existing(args.config.as_deref()).await?;
     app.store()
         .connection(&args.connection)
         .await?

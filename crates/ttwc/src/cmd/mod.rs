@@ -7,6 +7,7 @@ pub mod orders;
 pub mod sandbox;
 pub mod serve;
 pub mod status;
+pub mod table;
 pub mod woo_sim;
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

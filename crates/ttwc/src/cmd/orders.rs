@@ -1,11 +1,14 @@
 //! `ttwc orders`, `ttwc resend` and `ttwc backfill`: the outbox, for operators.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
+use connector::engine::backfill::Progress;
 use connector::store::{OrderFilter, OrderState};
 use serde::Serialize;
+
+use super::table::{Column, Table};
 
 #[derive(Debug, clap::Args)]
 pub struct OrdersArgs {
@@ -45,7 +48,7 @@ struct Line {
 }
 
 pub async fn orders(args: OrdersArgs) -> anyhow::Result<()> {
-    let app = super::serve::open(args.config.as_deref()).await?;
+    let app = super::serve::open_existing(args.config.as_deref()).await?;
     if let Some(id) = &args.connection {
         known(&app, id).await?;
     }
@@ -78,22 +81,27 @@ pub async fn orders(args: OrdersArgs) -> anyhow::Result<()> {
         println!("No orders.");
         return Ok(());
     }
-    println!(
-        "{:<26} {:>8} {:<10} {:>4} {:<18} {:<16} LAST ERROR",
-        "CONNECTION", "ORDER", "STATE", "TRY", "TRACKING", "STATUS"
-    );
-    for l in lines {
-        println!(
-            "{:<26} {:>8} {:<10} {:>4} {:<18} {:<16} {}",
-            l.connection_id,
-            l.order_id,
+    let mut table = Table::new(vec![
+        Column::left("CONNECTION", 32),
+        Column::right("ORDER", 10),
+        Column::left("STATE", 10),
+        Column::right("TRY", 4),
+        Column::left("TRACKING", 24),
+        Column::left("STATUS", 20),
+        Column::left("LAST ERROR", 80),
+    ]);
+    for l in &lines {
+        table.row([
+            l.connection_id.as_str(),
+            &l.order_id.to_string(),
             l.state,
-            l.attempts,
+            &l.attempts.to_string(),
             l.tracking_id.as_deref().unwrap_or("-"),
             l.tt_status.as_deref().unwrap_or("-"),
-            l.last_error.as_deref().unwrap_or("")
-        );
+            l.last_error.as_deref().unwrap_or(""),
+        ]);
     }
+    print!("{}", table.render());
     Ok(())
 }
 
@@ -122,7 +130,7 @@ pub struct ResendArgs {
 }
 
 pub async fn resend(args: ResendArgs) -> anyhow::Result<()> {
-    let app = super::serve::open(args.config.as_deref()).await?;
+    let app = super::serve::open_existing(args.config.as_deref()).await?;
     known(&app, &args.connection).await?;
     let n = app.store().resend(&args.connection, args.order).await?;
     match (args.order, n) {
@@ -150,27 +158,29 @@ pub struct BackfillArgs {
     since: time::OffsetDateTime,
 }
 
+/// A day as `YYYY-MM-DD`, not after today (UTC), as the start of that day in UTC — the web's
+/// backfill form takes the same.
 fn parse_date(s: &str) -> Result<time::OffsetDateTime, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), &format)
-        .map(|d| d.midnight().assume_utc())
-        .map_err(|_| format!("{s:?} is not a date; expected YYYY-MM-DD, e.g. 2026-11-01"))
+    let date = time::Date::parse(s.trim(), &format)
+        .map_err(|_| format!("{s:?} is not a date; expected YYYY-MM-DD, e.g. 2026-11-01"))?;
+    if date > time::OffsetDateTime::now_utc().date() {
+        return Err(format!(
+            "{s:?} is in the future: choose today or an earlier day"
+        ));
+    }
+    Ok(date.midnight().assume_utc())
 }
 
 pub async fn backfill(args: BackfillArgs) -> anyhow::Result<()> {
-    let app = super::serve::open(args.config.as_deref()).await?;
-    let mut out = std::io::stderr();
+    let app = super::serve::open_existing(args.config.as_deref()).await?;
+    let mut meter = Meter::new(std::io::stderr().is_terminal());
     let done = connector::engine::backfill::run(&app, &args.connection, args.since, |p| {
-        let _ = write!(
-            out,
-            "\rbackfill: {} orders seen, {} queued",
-            p.seen, p.queued
-        );
-        let _ = out.flush();
+        meter.show(p);
     })
-    .await
-    .with_context(|| format!("backfill of {} failed", args.connection))?;
-    eprintln!();
+    .await;
+    meter.finish();
+    let done = done.with_context(|| format!("backfill of {} failed", args.connection))?;
     println!(
         "{} orders at the trigger status since {}; {} queued (the others were already known). A running `ttwc serve` sends them.",
         done.seen,
@@ -178,6 +188,85 @@ pub async fn backfill(args: BackfillArgs) -> anyhow::Result<()> {
         done.queued
     );
     Ok(())
+}
+
+/// Backfill's progress on stderr: a bar redrawn in place on a terminal; elsewhere (a log, a
+/// pipe) a plain line at every tenth of the way, or every 100 orders when the store gave no
+/// total, so a log holds a dozen lines rather than one per order.
+struct Meter {
+    terminal: bool,
+    drawn: bool,
+    /// The last step a plain line was written for.
+    step: Option<u64>,
+}
+
+impl Meter {
+    fn new(terminal: bool) -> Meter {
+        Meter {
+            terminal,
+            drawn: false,
+            step: None,
+        }
+    }
+
+    fn show(&mut self, p: Progress) {
+        let mut err = std::io::stderr();
+        if self.terminal {
+            let _ = write!(err, "\r{}", bar(p));
+            let _ = err.flush();
+            self.drawn = true;
+        } else if let Some(line) = self.plain(p) {
+            let _ = writeln!(err, "{line}");
+        }
+    }
+
+    /// The plain line for `p`, when it starts a new step.
+    fn plain(&mut self, p: Progress) -> Option<String> {
+        let step = match p.total {
+            Some(total) if total > 0 => p.seen.min(total) * 10 / total,
+            _ => p.seen / 100,
+        };
+        if self.step.is_some_and(|last| step <= last) {
+            return None;
+        }
+        self.step = Some(step);
+        Some(match p.total {
+            Some(total) if total > 0 => format!(
+                "backfill: {} % ({} of {total} orders seen, {} queued)",
+                step * 10,
+                p.seen,
+                p.queued
+            ),
+            _ => format!("backfill: {} orders seen, {} queued", p.seen, p.queued),
+        })
+    }
+
+    /// Ends the bar's line, so what follows starts on a line of its own.
+    fn finish(&self) {
+        if self.drawn {
+            eprintln!();
+        }
+    }
+}
+
+/// `backfill [#########-----------]  45 % 123 of 270 seen, 100 queued`
+fn bar(p: Progress) -> String {
+    const WIDTH: u64 = 20;
+    match p.total {
+        Some(total) if total > 0 => {
+            let seen = p.seen.min(total);
+            let filled = (seen * WIDTH / total) as usize;
+            format!(
+                "backfill [{}{}] {:>3} % {} of {total} seen, {} queued",
+                "#".repeat(filled),
+                "-".repeat(WIDTH as usize - filled),
+                seen * 100 / total,
+                p.seen,
+                p.queued
+            )
+        }
+        _ => format!("backfill: {} orders seen, {} queued", p.seen, p.queued),
+    }
 }
 
 #[cfg(test)]
@@ -188,7 +277,71 @@ mod tests {
     fn dates_and_states_are_checked() {
         assert!(parse_date("2026-11-01").is_ok());
         assert!(parse_date("01/11/2026").unwrap_err().contains("YYYY-MM-DD"));
+        let tomorrow = time::OffsetDateTime::now_utc().date() + time::Duration::days(1);
+        assert!(
+            parse_date(&tomorrow.to_string())
+                .unwrap_err()
+                .contains("is in the future")
+        );
         assert_eq!(parse_state("rejected"), Ok(OrderState::Rejected));
         assert!(parse_state("lost").unwrap_err().contains("queued"));
+    }
+
+    fn progress(seen: u64, queued: u64, total: Option<u64>) -> Progress {
+        Progress {
+            seen,
+            queued,
+            total,
+        }
+    }
+
+    #[test]
+    fn off_a_terminal_backfill_writes_a_line_per_tenth() {
+        let mut meter = Meter::new(false);
+        let lines: Vec<String> = (0..=270)
+            .filter_map(|seen| meter.plain(progress(seen, seen / 2, Some(270))))
+            .collect();
+        assert_eq!(lines.len(), 11, "{lines:#?}");
+        assert_eq!(lines[0], "backfill: 0 % (0 of 270 orders seen, 0 queued)");
+        assert_eq!(
+            lines[1],
+            "backfill: 10 % (27 of 270 orders seen, 13 queued)"
+        );
+        assert_eq!(
+            lines[10],
+            "backfill: 100 % (270 of 270 orders seen, 135 queued)"
+        );
+    }
+
+    #[test]
+    fn without_a_total_backfill_writes_a_line_per_hundred_orders() {
+        let mut meter = Meter::new(false);
+        let lines: Vec<String> = (0..=250)
+            .filter_map(|seen| meter.plain(progress(seen, 0, None)))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "backfill: 0 orders seen, 0 queued",
+                "backfill: 100 orders seen, 0 queued",
+                "backfill: 200 orders seen, 0 queued",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_bar_fills_with_the_orders_seen_and_stops_at_full() {
+        assert_eq!(
+            bar(progress(135, 100, Some(270))),
+            "backfill [##########----------]  50 % 135 of 270 seen, 100 queued"
+        );
+        assert_eq!(
+            bar(progress(300, 1, Some(270))),
+            "backfill [####################] 100 % 300 of 270 seen, 1 queued"
+        );
+        assert_eq!(
+            bar(progress(5, 1, None)),
+            "backfill: 5 orders seen, 1 queued"
+        );
     }
 }

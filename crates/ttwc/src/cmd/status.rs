@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::table::{Column, Table};
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Settings file (TOML), as for `serve`.
@@ -21,12 +23,13 @@ struct Line {
     state: &'static str,
     tenant_code: String,
     tt_store_id: serde_json::Value,
+    tt_store_name: String,
     queue_depth: u64,
     last_sent_at: Option<String>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let app = super::serve::open(args.config.as_deref()).await?;
+    let app = super::serve::open_existing(args.config.as_deref()).await?;
     let mut lines = Vec::new();
     for row in app.store().connections(None).await? {
         lines.push(Line {
@@ -36,6 +39,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 t.format(&time::format_description::well_known::Rfc3339)
                     .ok()
             }),
+            tt_store_name: row.tt_store_name,
             id: row.id,
             store_url: row.store_url,
             state: row.state.as_str(),
@@ -52,20 +56,31 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    println!(
-        "{:<26} {:<14} {:<8} {:>6} {:<22} STORE",
-        "ID", "STATE", "COURIER", "QUEUE", "LAST SENT"
-    );
-    for l in lines {
-        println!(
-            "{:<26} {:<14} {:<8} {:>6} {:<22} {}",
-            l.id,
+    let mut table = Table::new(vec![
+        Column::left("ID", 32),
+        Column::left("STATE", 14),
+        Column::left("COURIER", 12),
+        Column::left("TRACKINGTECH STORE", 32),
+        Column::right("QUEUE", 8),
+        Column::left("LAST SENT", 25),
+        Column::left("STORE URL", 60),
+    ]);
+    for l in &lines {
+        let store = match &l.tt_store_id {
+            serde_json::Value::String(id) => format!("{} ({id})", l.tt_store_name),
+            serde_json::Value::Null => l.tt_store_name.clone(),
+            id => format!("{} ({id})", l.tt_store_name),
+        };
+        table.row([
+            l.id.as_str(),
             l.state,
-            l.tenant_code,
-            l.queue_depth,
+            &l.tenant_code,
+            store.trim(),
+            &l.queue_depth.to_string(),
             l.last_sent_at.as_deref().unwrap_or("never"),
-            l.store_url
-        );
+            &l.store_url,
+        ]);
     }
+    print!("{}", table.render());
     Ok(())
 }

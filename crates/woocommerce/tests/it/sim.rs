@@ -252,6 +252,8 @@ async fn paging_through_250_orders_with_filters() {
     assert_eq!(ids.len(), 250, "no order twice, none missed");
     assert_eq!(ids.iter().copied().collect::<HashSet<_>>(), created);
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ascending by id");
+    // The count comes from one small page's X-WP-Total, with the same filters.
+    assert_eq!(client.count_orders(&query).await.expect("count"), Some(250));
 
     // A comma list of statuses; the seed's on-hold order comes along.
     let query = OrderQuery {
@@ -290,6 +292,7 @@ async fn paging_through_250_orders_with_filters() {
         modified_after: Some(OffsetDateTime::now_utc() + Duration::from_secs(3600)),
         ..OrderQuery::default()
     };
+    assert_eq!(client.count_orders(&future).await.expect("count"), Some(0));
     assert_eq!(
         client
             .list_orders(&future)
