@@ -1,18 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. Installs what the tests need and the machine lacks, then runs
-# `cargo test --workspace`. Extra arguments go to cargo test.
+# Runs every test of the workspace: installs what the tests need and the machine lacks, uses the
+# local PostgreSQL when one answers, runs `cargo test --workspace --no-fail-fast`, then lists every
+# test that was skipped and why. Extra arguments go to cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The WooCommerce samples the golden tests compare against live beside the repository
-# (../shared/reference/woocommerce-samples); say so early rather than failing deep in a test.
-if [ ! -d ../shared/reference/woocommerce-samples ]; then
-  echo "warning: ../shared/reference/woocommerce-samples is missing; the golden tests will fail" >&2
-fi
-
-# The browser test drives the wizard in Debian's headless Chromium through chromedriver.
+# The browser tests drive the wizard and the dashboard in Debian's headless Chromium through
+# chromedriver.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-  echo "installing chromium and chromium-driver for the browser test" >&2
+  echo "installing chromium and chromium-driver for the browser tests" >&2
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
   else
@@ -22,8 +18,39 @@ fi
 # From here on, a missing browser is a failure, not a skip.
 export TTWC_REQUIRE_BROWSER=1
 
+# The PostgreSQL tests run against the server of TTWC_TEST_POSTGRES_URL; when it is not set and
+# a server answers on the default address, that one.
+if [ -z "${TTWC_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/null 2>&1 \
+  && pg_isready -q -h 127.0.0.1 -p 5432; then
+  export TTWC_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test
+fi
 if [ -z "${TTWC_TEST_POSTGRES_URL:-}" ]; then
-  echo "note: TTWC_TEST_POSTGRES_URL is not set: tests that need PostgreSQL will say they were skipped" >&2
+  echo "note: no PostgreSQL answers on 127.0.0.1:5432 and TTWC_TEST_POSTGRES_URL is not set:" \
+    "the PostgreSQL tests will be skipped (listed at the end)" >&2
 fi
 
-exec cargo test --workspace --locked "$@"
+# Each skipped test writes one line here (crates/testkit); the list is printed at the end.
+mkdir -p target
+skips="$PWD/target/test-skips.txt"
+: >"$skips"
+export TTWC_TEST_SKIPS="$skips"
+
+status=0
+# --no-fail-fast: one failing test program must not hide the results of the others.
+cargo test --workspace --locked --no-fail-fast "$@" || status=$?
+
+echo
+if [ -s "$skips" ]; then
+  echo "=== $(wc -l <"$skips") test(s) SKIPPED — they did not run:"
+  sed 's/^/  /' "$skips"
+  if [ "${TTWC_NO_SKIPS:-0}" = 1 ]; then
+    echo "TTWC_NO_SKIPS=1: a skipped test fails the run" >&2
+    status=1
+  fi
+else
+  echo "=== no test was skipped"
+fi
+if [ "$status" -ne 0 ]; then
+  echo "=== some tests FAILED (see above)" >&2
+fi
+exit "$status"
