@@ -180,6 +180,16 @@ pub(crate) async fn deliveries(State(app): State<Arc<App>>) -> Response {
     Json(json!(store.deliveries)).into_response()
 }
 
+/// `GET /_sim/deliveries/pending`: deliveries queued by saves and not yet logged (waiting out
+/// the delivery delay, or sent and waiting for their answer). Zero means every save so far has
+/// been delivered and answered, which a test waits for before it counts what the receiver did.
+pub(crate) async fn pending_deliveries(State(app): State<Arc<App>>) -> Response {
+    let store = app.lock();
+    let (queued, in_flight) = (store.queued.len(), store.in_flight);
+    Json(json!({ "queued": queued, "in_flight": in_flight, "pending": queued + in_flight }))
+        .into_response()
+}
+
 /// `DELETE /_sim/deliveries`: forgets the log.
 pub(crate) async fn clear_deliveries(State(app): State<Arc<App>>) -> Response {
     app.lock().deliveries.clear();

@@ -97,6 +97,10 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             "/_sim/deliveries",
             get(crate::admin::deliveries).delete(crate::admin::clear_deliveries),
         )
+        .route(
+            "/_sim/deliveries/pending",
+            get(crate::admin::pending_deliveries),
+        )
         .route("/_sim/webhooks", get(crate::admin::webhooks))
         .route("/_sim/keys", get(crate::admin::keys))
         .route(

@@ -402,6 +402,8 @@ pub(crate) struct Store {
     pub faults: Faults,
     /// Deliveries queued and not yet started: the Action Scheduler de-duplication key.
     pub queued: HashSet<Trigger>,
+    /// Deliveries started and not yet logged (the request is out, its answer not in).
+    pub in_flight: usize,
     next_post: u64,
     next_item: u64,
     next_meta: u64,
@@ -509,6 +511,7 @@ impl Store {
             auth_nonces: HashSet::new(),
             faults: Faults::default(),
             queued: HashSet::new(),
+            in_flight: 0,
             next_post: 1,
             next_item: 1,
             next_meta: 1,

@@ -84,6 +84,9 @@ async fn deliver(app: &Arc<App>, trigger: Trigger) {
         let Some(w) = store.webhooks.get(&webhook_id).cloned() else {
             return;
         };
+        // Counted from the moment it leaves the queue until it is logged, so that no delivery
+        // is ever in neither place (`GET /_sim/deliveries/pending`).
+        store.in_flight += 1;
         let body = match store.orders.get(&order_id) {
             Some(o) => wp_json_encode(&wire::order(&store, o, &app.base_url)),
             None => wp_json_encode(
@@ -104,7 +107,9 @@ async fn deliver(app: &Arc<App>, trigger: Trigger) {
     let id = delivery_id(w.id, started.unix_timestamp());
     if paused {
         let (time, unix_ms) = record_time();
-        app.lock().deliveries.push(DeliveryRecord {
+        let mut store = app.lock();
+        store.in_flight = store.in_flight.saturating_sub(1);
+        store.deliveries.push(DeliveryRecord {
             webhook_id: w.id,
             topic: w.topic.clone(),
             order_id: Some(order_id),
@@ -146,6 +151,7 @@ async fn deliver(app: &Arc<App>, trigger: Trigger) {
     let ping_needed = {
         let mut store = app.lock();
         let (time, unix_ms) = stamp(started);
+        store.in_flight = store.in_flight.saturating_sub(1);
         store.deliveries.push(DeliveryRecord {
             webhook_id: w.id,
             topic: w.topic.clone(),

@@ -474,3 +474,89 @@ async fn webhook_crud() {
     );
     h.shutdown().await;
 }
+
+/// A receiver that answers pings at once and holds every delivery until the test lets one go:
+/// (its URL, how many deliveries arrived, the gate to open).
+async fn holding_receiver() -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<tokio::sync::Semaphore>,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (a, g) = (arrived.clone(), gate.clone());
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let (a, g) = (a.clone(), g.clone());
+        async move {
+            if headers.contains_key("x-wc-webhook-topic") {
+                a.fetch_add(1, Ordering::SeqCst);
+                if let Ok(permit) = g.acquire().await {
+                    permit.forget();
+                }
+            }
+            "ok"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, arrived, gate)
+}
+
+#[tokio::test]
+async fn pending_counts_each_delivery_until_it_is_logged() {
+    let h = sim_with(|c| c.delivery_delay = Duration::from_millis(1000)).await;
+    let (url, arrived, gate) = holding_receiver().await;
+    create_webhook(&h, "order.updated", &url, "abc").await;
+    let pending = || async { admin(&h, "GET", "/_sim/deliveries/pending", None).await.1 };
+    let logged = || async {
+        let (_, log) = admin(&h, "GET", "/_sim/deliveries", None).await;
+        log.as_array()
+            .map(|l| l.iter().filter(|d| d["ping"] == false).count())
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        pending().await,
+        json!({"queued": 0, "in_flight": 0, "pending": 0})
+    );
+    // One order's saves (created, saved again, paid) collapse into one queued delivery.
+    let (s, _) = admin(
+        &h,
+        "POST",
+        "/_sim/orders",
+        Some(json!({"count": 1, "status": "processing"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    assert_eq!(
+        pending().await,
+        json!({"queued": 1, "in_flight": 0, "pending": 1}),
+        "queued while the delivery delay runs"
+    );
+    // Sent, its answer held back: in flight, not yet logged.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while arrived.load(Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no delivery arrived");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        pending().await,
+        json!({"queued": 0, "in_flight": 1, "pending": 1})
+    );
+    assert_eq!(logged().await, 0);
+    // Answered: logged and no longer pending, in one step.
+    gate.add_permits(1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pending().await["pending"] != 0 {
+        assert!(std::time::Instant::now() < deadline, "still pending");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(logged().await, 1);
+    h.shutdown().await;
+}
