@@ -39,7 +39,10 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Same keys (recursively) and same JSON types. Arrays of equal length are compared element by
-/// element, otherwise every element of ours against the sample's first.
+/// element. Arrays of different lengths are compared only when both have elements: each of ours
+/// against the sample's first (a list holds one kind of element, and the store that answered had
+/// other data than ours). An empty array against a non-empty one is a difference either way:
+/// an empty list has no elements to check, so letting it pass would hide every shape inside.
 pub fn same_shape(path: &str, want: &Value, got: &Value, errors: &mut Vec<String>) {
     if kind(want) != kind(got) {
         errors.push(format!(
@@ -72,9 +75,15 @@ pub fn same_shape(path: &str, want: &Value, got: &Value, errors: &mut Vec<String
                 for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
                     same_shape(&format!("{path}[{i}]"), wv, gv, errors);
                 }
-            } else if let Some(first) = w.first() {
+            } else if w.is_empty() || g.is_empty() {
+                errors.push(format!(
+                    "{path}: sample has {} elements, sim has {}",
+                    w.len(),
+                    g.len()
+                ));
+            } else {
                 for (i, gv) in g.iter().enumerate() {
-                    same_shape(&format!("{path}[{i}]"), first, gv, errors);
+                    same_shape(&format!("{path}[{i}]"), &w[0], gv, errors);
                 }
             }
         }
