@@ -1,6 +1,7 @@
 //! `spawn_app()`: the connector on a random port with a fresh database, the sandbox and woo-sim
 //! in-process, and a cookie-keeping client that does not follow redirects.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -516,4 +517,350 @@ pub fn made_up_order(id: u64, lines: Vec<Value>, address: &str) -> Vec<u8> {
 /// A line item of a product the store does not have.
 pub fn line(name: &str, qty: i64) -> Value {
     json!({"id": 1, "name": name, "product_id": 999_001, "variation_id": 0, "quantity": qty, "sku": "X", "total": "1000", "price": 1000})
+}
+
+// ---- What must become of an order, decided from woo-sim's own data ----
+//
+// End-to-end tests compare ttwc's outbox and what TrackingTech received against these, so a
+// test fails when ttwc records the wrong fate for an order, not only when it records `failed`.
+// The rules are the product's (ARCHITECTURE.md, `mapping.rs`'s documentation) applied to the
+// simulated store's orders and catalogue; nothing here asks ttwc.
+
+/// The seed of a test's random orders: `TTWC_TEST_SEED` when set (to replay a failure), else a
+/// fresh one. Tests print it in their failure messages.
+pub fn test_seed() -> u64 {
+    match std::env::var("TTWC_TEST_SEED") {
+        Ok(s) => s.trim().parse().expect("TTWC_TEST_SEED is a u64"),
+        Err(_) => rand::random(),
+    }
+}
+
+/// How a failure message names a seed so that the failure can be replayed.
+pub fn replay(seed: u64) -> String {
+    format!("seed {seed}; TTWC_TEST_SEED={seed} replays these orders")
+}
+
+/// One product or variation of woo-sim's builtin catalogue.
+struct CatalogueItem {
+    is_virtual: bool,
+    /// As the seed writes it; empty when unset.
+    weight: String,
+    /// The variable product a variation belongs to.
+    parent: Option<u64>,
+}
+
+/// woo-sim's builtin catalogue, read from the simulator's own seed file.
+pub struct Catalogue {
+    items: std::collections::HashMap<u64, CatalogueItem>,
+    weight_unit: String,
+}
+
+impl Catalogue {
+    pub fn builtin() -> Catalogue {
+        let seed: Value = serde_json::from_str(include_str!("../../../woo-sim/seed/builtin.json"))
+            .expect("woo-sim's builtin seed is JSON");
+        let mut items = std::collections::HashMap::new();
+        for p in seed["products"].as_array().expect("products") {
+            let id = p["id"].as_u64().expect("product id");
+            let weight = |v: &Value| v["weight"].as_str().unwrap_or("").to_owned();
+            for v in p["variations"].as_array().into_iter().flatten() {
+                let item = CatalogueItem {
+                    is_virtual: false,
+                    weight: weight(v),
+                    parent: Some(id),
+                };
+                items.insert(v["id"].as_u64().expect("variation id"), item);
+            }
+            let item = CatalogueItem {
+                is_virtual: p["virtual"].as_bool().unwrap_or(false),
+                weight: weight(p),
+                parent: None,
+            };
+            items.insert(id, item);
+        }
+        let weight_unit = seed["settings"]["weight_unit"]
+            .as_str()
+            .expect("weight unit")
+            .to_owned();
+        Catalogue { items, weight_unit }
+    }
+
+    /// The line's product, or its variation when it has one.
+    fn item(&self, line: &Value) -> Option<&CatalogueItem> {
+        let variation = line["variation_id"].as_u64().unwrap_or(0);
+        let id = if variation != 0 {
+            variation
+        } else {
+            line["product_id"].as_u64().unwrap_or(0)
+        };
+        self.items.get(&id)
+    }
+
+    /// A product the store does not have needs shipping: skipping a parcel would lose it.
+    fn needs_shipping(&self, line: &Value) -> bool {
+        self.item(line).is_none_or(|i| !i.is_virtual)
+    }
+
+    /// The variation's own weight, else its product's; none when neither has one.
+    fn weight(&self, line: &Value) -> Option<String> {
+        let item = self.item(line)?;
+        if !item.weight.is_empty() {
+            return Some(item.weight.clone());
+        }
+        let parent = self.items.get(&item.parent?)?;
+        (!parent.weight.is_empty()).then(|| parent.weight.clone())
+    }
+}
+
+/// What must become of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Sent,
+    Skipped,
+    Rejected,
+}
+
+impl Fate {
+    /// The outbox state it ends in.
+    pub fn state(self) -> &'static str {
+        match self {
+            Fate::Sent => "sent",
+            Fate::Skipped => "skipped",
+            Fate::Rejected => "rejected",
+        }
+    }
+}
+
+fn lines_to_ship(order: &Value) -> Vec<&Value> {
+    order["line_items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["quantity"].as_i64().unwrap_or(0) >= 1)
+        .collect()
+}
+
+fn blank(v: &Value) -> bool {
+    v.as_str().unwrap_or("").trim().is_empty()
+}
+
+/// The shipping address, or the billing one when the shipping address is empty.
+fn chosen_address(order: &Value) -> &Value {
+    let shipping = &order["shipping"];
+    if blank(&shipping["address_1"]) && blank(&shipping["city"]) {
+        &order["billing"]
+    } else {
+        shipping
+    }
+}
+
+/// The fate of a paid WooCommerce order as the store holds it: skipped when there is nothing
+/// for a courier (every shipping line a local pickup, or only virtual products), rejected when
+/// a courier could not deliver it (no line with a quantity, no street, no city), sent otherwise.
+pub fn expected_fate(order: &Value, catalogue: &Catalogue) -> Fate {
+    let shipping_lines = order["shipping_lines"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let pickup = !shipping_lines.is_empty()
+        && shipping_lines.iter().all(|l| {
+            matches!(
+                l["method_id"].as_str(),
+                Some("local_pickup" | "pickup_location")
+            )
+        });
+    let lines = lines_to_ship(order);
+    let nothing_to_ship = !lines.is_empty() && !lines.iter().any(|l| catalogue.needs_shipping(l));
+    if pickup || nothing_to_ship {
+        return Fate::Skipped;
+    }
+    let address = chosen_address(order);
+    if lines.is_empty() || blank(&address["address_1"]) || blank(&address["city"]) {
+        return Fate::Rejected;
+    }
+    Fate::Sent
+}
+
+/// The TrackingTech order body a sent order must carry: the contract's fields, taken from the
+/// WooCommerce order and woo-sim's catalogue. Unit prices are line totals divided by
+/// quantities; the builtin store has no decimals and no discounts, which this checks.
+pub fn expected_body(
+    order: &Value,
+    catalogue: &Catalogue,
+    customer_id: &str,
+    store_url: &str,
+) -> Value {
+    let id = order["id"].as_u64().expect("order id");
+    assert!(
+        order["total"].as_str().is_some_and(|t| !t.contains('.')),
+        "order {id}: this oracle knows stores without decimals: {}",
+        order["total"]
+    );
+    let products: Vec<Value> = lines_to_ship(order)
+        .into_iter()
+        .map(|l| {
+            let quantity = l["quantity"].as_i64().expect("quantity");
+            let total: i64 = l["total"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .expect("a line total in whole pesos");
+            assert_eq!(total % quantity, 0, "order {id}: a discounted line {l}");
+            let mut p = json!({
+                "name": l["name"],
+                "sku": l["sku"].as_str().unwrap_or(""),
+                "quantity": quantity,
+                "price": (total / quantity).to_string(),
+            });
+            if let Some(weight) = catalogue.weight(l) {
+                p["weight"] = json!(weight);
+                p["weight_unit"] = json!(catalogue.weight_unit);
+            }
+            p
+        })
+        .collect();
+    let address = chosen_address(order);
+    let country = match address["country"].as_str().unwrap_or("") {
+        "" if address["state"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("CL-")) =>
+        {
+            "CL"
+        }
+        c => c,
+    };
+    let field = |name: &str| address[name].as_str().unwrap_or("").to_owned();
+    json!({
+        "order_id": id,
+        "customer_id": customer_id,
+        "store_url": store_url,
+        "products": products,
+        "shipping": {
+            "first_name": field("first_name"),
+            "last_name": field("last_name"),
+            "company": field("company"),
+            "address_1": field("address_1"),
+            "address_2": field("address_2"),
+            "city": field("city"),
+            "state": field("state"),
+            "postcode": field("postcode"),
+            "country": country,
+            "email": order["billing"]["email"],
+            "phone": order["billing"]["phone"],
+        },
+    })
+}
+
+impl TestApp {
+    /// Creates `count` orders in the simulated store from `seed` (see woo-sim's README).
+    pub async fn sim_orders_seeded(&self, count: u32, status: &str, seed: u64) -> Vec<u64> {
+        let v: Value = reqwest::Client::new()
+            .post(self.sim("/_sim/orders"))
+            .json(&json!({"count": count, "status": status, "seed": seed}))
+            .send()
+            .await
+            .expect("sim")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(v["seed"], json!(seed), "{v}");
+        v["ids"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .filter_map(Value::as_u64)
+            .collect()
+    }
+
+    /// The orders as the store holds them, read from the simulator, by id.
+    pub async fn sim_orders_by_id(&self, ids: &[u64]) -> BTreeMap<u64, Value> {
+        let mut orders = BTreeMap::new();
+        for &id in ids {
+            orders.insert(id, self.sim_order(id).await);
+        }
+        orders
+    }
+
+    /// Deliveries the simulator has queued or sent and not yet logged an answer for.
+    pub async fn sim_pending_deliveries(&self) -> u64 {
+        let v: Value = reqwest::Client::new()
+            .get(self.sim("/_sim/deliveries/pending"))
+            .send()
+            .await
+            .expect("sim")
+            .json()
+            .await
+            .expect("json");
+        v["pending"].as_u64().expect("pending")
+    }
+
+    /// Every order of the connection in the outbox and its state.
+    pub async fn outbox_states(&self, connection_id: &str) -> BTreeMap<u64, String> {
+        let filter = connector::store::OrderFilter {
+            connection_id: Some(connection_id.to_owned()),
+            ..Default::default()
+        };
+        self.app
+            .store()
+            .orders(&filter)
+            .await
+            .expect("orders")
+            .into_iter()
+            .map(|o| {
+                let id = u64::try_from(o.order_id).expect("order ids are positive");
+                (id, o.state.as_str().to_owned())
+            })
+            .collect()
+    }
+
+    /// Checks that the outbox holds exactly the orders of `expected`, each in the state of its
+    /// fate, and that TrackingTech holds each order to be sent exactly once and no other.
+    /// Returns what TrackingTech holds, by WooCommerce order id. `context` goes into every
+    /// failure message (a seed, a scenario).
+    pub async fn assert_final_states(
+        &self,
+        connection_id: &str,
+        expected: &BTreeMap<u64, Fate>,
+        context: &str,
+    ) -> BTreeMap<u64, Value> {
+        let outbox = self.outbox_states(connection_id).await;
+        let wrong: Vec<String> = expected
+            .iter()
+            .filter(|(id, fate)| outbox.get(id).map(String::as_str) != Some(fate.state()))
+            .map(|(id, fate)| format!("#{id}: {:?}, not {}", outbox.get(id), fate.state()))
+            .chain(
+                outbox
+                    .iter()
+                    .filter(|(id, _)| !expected.contains_key(id))
+                    .map(|(id, state)| format!("#{id}: {state}, yet no such order was made")),
+            )
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "orders in the wrong final state ({context}):\n{}",
+            wrong.join("\n")
+        );
+        let mut received: BTreeMap<u64, Value> = BTreeMap::new();
+        let mut twice = Vec::new();
+        for o in self.received().await {
+            let id = o["order"]["order_id"].as_u64().expect("order_id");
+            if received.insert(id, o).is_some() {
+                twice.push(id);
+            }
+        }
+        assert!(
+            twice.is_empty(),
+            "orders TrackingTech holds twice ({context}): {twice:?}"
+        );
+        let to_send: BTreeSet<u64> = expected
+            .iter()
+            .filter(|(_, fate)| **fate == Fate::Sent)
+            .map(|(id, _)| *id)
+            .collect();
+        let got: BTreeSet<u64> = received.keys().copied().collect();
+        assert_eq!(
+            got, to_send,
+            "TrackingTech holds exactly the orders to be sent ({context})"
+        );
+        received
+    }
 }
