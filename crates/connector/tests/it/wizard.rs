@@ -635,7 +635,18 @@ async fn disconnect_uninstalls_deletes_the_webhook_wipes_secrets_and_keeps_histo
         .post(&format!("/api/connections/{id}/disconnect"), json!({}))
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "needs confirmation");
-    assert_eq!(t.woo_webhooks().await.len(), 1);
+    let hooks = t.woo_webhooks().await;
+    assert_eq!(hooks.len(), 1);
+    // A delivery made the way WooCommerce makes one is taken while the store is connected:
+    // later, the same delivery after the disconnect can only be refused for the disconnect.
+    let hook = hooks[0].clone();
+    let before = t.sim_orders(1, "processing").await[0];
+    let order = t.sim_order(before).await;
+    assert_eq!(
+        woo_delivery(&t, &id, &hook, &serde_json::to_vec(&order).expect("json")).await,
+        StatusCode::OK
+    );
+    t.settled(&id, 1, Duration::from_secs(30)).await;
 
     let (s, v) = t
         .post(
@@ -673,19 +684,59 @@ async fn disconnect_uninstalls_deletes_the_webhook_wipes_secrets_and_keeps_histo
         activity.iter().any(|a| a.kind == "connected"),
         "history kept"
     );
-    // The store's deliveries are now refused as unknown.
-    let r = reqwest::Client::new()
-        .post(format!("{}/webhooks/woocommerce/{id}", t.base))
-        .header("x-wc-webhook-topic", "order.updated")
-        .body("{}")
+    // The store's deliveries are now refused as unknown: a delivery made like the one taken
+    // before the disconnect (above), signed with the old secret, of an order paid since (the
+    // store itself no longer delivers: its webhook is gone), is a 404 and queues nothing.
+    let later = t.sim_orders(1, "processing").await[0];
+    let order = t.sim_order(later).await;
+    let body = serde_json::to_vec(&order).expect("json");
+    assert_eq!(
+        woo_delivery(&t, &id, &hook, &body).await,
+        StatusCode::NOT_FOUND,
+        "a delivery for a disconnected store is refused as unknown"
+    );
+    assert!(
+        t.app
+            .store()
+            .order(&id, i64::try_from(later).expect("id"))
+            .await
+            .expect("read")
+            .is_none(),
+        "nothing queued for it"
+    );
+}
+
+/// A delivery of `body` for `conn` exactly as WooCommerce sends one for `hook` (a webhook as
+/// `/_sim/webhooks` lists it, with its secret): every `X-WC-*` header, the Hookshot user agent,
+/// the signature over the exact bytes. Returns the status.
+async fn woo_delivery(t: &TestApp, conn: &str, hook: &Value, body: &[u8]) -> StatusCode {
+    let secret = hook["secret"].as_str().expect("secret");
+    let topic = hook["topic"].as_str().expect("topic");
+    let (resource, event) = topic.split_once('.').expect("resource.event");
+    let url = format!("{}/webhooks/woocommerce/{conn}", t.base);
+    assert_eq!(hook["delivery_url"], json!(url), "where the store delivers");
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("user-agent", "WooCommerce/9.2.5 Hookshot (WordPress/7.0)")
+        .header("x-wc-webhook-source", format!("{}/", t.woo.base_url()))
+        .header("x-wc-webhook-topic", topic)
+        .header("x-wc-webhook-resource", resource)
+        .header("x-wc-webhook-event", event)
+        .header(
+            "x-wc-webhook-signature",
+            woocommerce::webhook::sign(secret.as_bytes(), body),
+        )
+        .header("x-wc-webhook-id", hook["id"].to_string())
+        .header(
+            "x-wc-webhook-delivery-id",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .body(body.to_vec())
         .send()
         .await
-        .expect("post");
-    assert_eq!(
-        r.status(),
-        StatusCode::BAD_REQUEST,
-        "headers missing is a bad request"
-    );
+        .expect("delivery")
+        .status()
 }
 
 #[tokio::test]
