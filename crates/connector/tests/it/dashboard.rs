@@ -38,6 +38,34 @@ fn rows(html: &str) -> Vec<(i64, String)> {
         .collect()
 }
 
+/// The HTML of the table row of order `id` (from its `<tr>` to its `</tr>`): what a row shows,
+/// without the filter links, headers and labels elsewhere on the page that use the same words.
+fn row_html(html: &str, id: i64) -> &str {
+    let start = html
+        .find(&format!("<tr class=\"order\" data-order=\"{id}\""))
+        .unwrap_or_else(|| panic!("no row for order {id}"));
+    let end = html[start..].find("</tr>").expect("the row ends") + start;
+    &html[start..end]
+}
+
+/// The state label a row shows (the text of its `span.state`).
+fn state_label(row: &str) -> &str {
+    let start = row.find("<span class=\"state ").expect("a state cell");
+    let start = row[start..].find('>').expect("the tag ends") + start + 1;
+    let end = row[start..].find("</span>").expect("the label ends") + start;
+    &row[start..end]
+}
+
+/// The text of the row's cell of class `class`.
+fn cell<'a>(row: &'a str, class: &str) -> &'a str {
+    let start = row
+        .find(&format!("<td class=\"{class}\">"))
+        .unwrap_or_else(|| panic!("no {class} cell in {row}"));
+    let start = row[start..].find('>').expect("the tag ends") + start + 1;
+    let end = row[start..].find("</td>").expect("the cell ends") + start;
+    &row[start..end]
+}
+
 async fn order(t: &TestApp, conn: &str, id: i64) -> OrderRow {
     t.app
         .store()
@@ -96,8 +124,20 @@ async fn the_orders_page_lists_filters_and_pages_the_outbox() {
     );
     assert!(page1.contains("href=\"?page=2\""), "a link to page 2");
     assert!(page1.contains("<span class=\"total\">60</span>"));
-    // Spanish by default: the state label, a tracking id.
-    assert!(page1.contains("Enviado"));
+    // Spanish by default: each row's state label is its state's name.
+    for (id, state) in &first {
+        let label = state_label(row_html(&page1, *id));
+        let want = match state.as_str() {
+            "sent" => "Enviado",
+            "skipped" => "Omitido",
+            other => panic!("order {id} ended {other}: {states:?}"),
+        };
+        assert_eq!(label, want, "order {id}, {state}");
+    }
+    assert!(
+        first.iter().any(|(_, s)| s == "sent"),
+        "page 1 shows a sent order"
+    );
     let page2 = t.get_page(&format!("{base}?page=2")).await;
     let second = rows(&page2);
     assert_eq!(second.len(), 10);
@@ -112,11 +152,26 @@ async fn the_orders_page_lists_filters_and_pages_the_outbox() {
     let listed = rows(&only_sent);
     assert_eq!(listed.len(), sent.len().min(50));
     assert!(listed.iter().all(|(_, s)| s == "sent"), "{listed:?}");
-    let one = &sent[0];
-    let tracking = one.tracking_id.as_deref().expect("tracking id");
-    assert!(tracking.starts_with("LMTCL"));
-    assert!(only_sent.contains(tracking), "the tracking id is shown");
-    assert!(only_sent.contains(">Sent<"), "English labels with ?lang=en");
+    // Each sent row shows its own tracking id, the one TrackingTech gave the order, and the
+    // English label.
+    let given: std::collections::HashMap<i64, String> = t
+        .received()
+        .await
+        .iter()
+        .map(|o| {
+            (
+                o["order"]["order_id"].as_i64().expect("order id"),
+                o["tracking_id"].as_str().expect("tracking id").to_owned(),
+            )
+        })
+        .collect();
+    for (id, _) in &listed {
+        let row = row_html(&only_sent, *id);
+        assert_eq!(state_label(row), "Sent", "English labels with ?lang=en");
+        let tracking = cell(row, "tracking");
+        assert!(tracking.starts_with("LMTCL"), "{row}");
+        assert_eq!(Some(tracking), given.get(id).map(String::as_str), "{row}");
+    }
     let skipped = rows(&t.get_page(&format!("{base}?state=skipped")).await);
     assert_eq!(
         skipped.len(),
