@@ -259,10 +259,25 @@ pub(crate) fn clients()
 mod tests {
     use super::*;
 
+    /// The known-answer vector of `testdata/woocommerce-samples/`: a real store signed this
+    /// delivery's body with the secret `sampleSecret123`.
     #[test]
     fn signature_matches_the_captured_delivery() {
-        // Known-answer vector from the golden samples is checked in the integration tests;
-        // here: the secret is HTML-decoded before use.
+        let captured: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../testdata/woocommerce-samples/webhook-deliveries-create-then-processing.json"
+        ))
+        .expect("the captured deliveries are JSON");
+        let delivery = &captured[0];
+        let body = delivery["body"].as_str().expect("the body as captured");
+        let want = delivery["headers"]["X-WC-Webhook-Signature"]
+            .as_str()
+            .expect("the signature header");
+        assert_eq!(signature("sampleSecret123", body.as_bytes()), want);
+        assert_ne!(signature("sampleSecret124", body.as_bytes()), want);
+    }
+
+    #[test]
+    fn the_secret_is_html_decoded_before_signing() {
         assert_eq!(signature("a&amp;b", b"x"), signature("a&b", b"x"));
         assert_ne!(signature("a&amp;b", b"x"), signature("a&amp;b", b"y"));
     }

@@ -517,16 +517,16 @@ async fn a_second_backfill_while_one_runs_is_refused() {
 
 mod browser {
     //! The dashboard's script in headless Chromium: backfill with its live progress, Resend and
-    //! Resend all. Like `browser.rs`, it needs `chromium` and `chromium-driver` and says loudly
-    //! when it is skipped, unless `TTWC_REQUIRE_BROWSER=1` makes their absence a failure.
+    //! Resend all. Like `browser.rs`, it needs `chromium` and `chromium-driver` and is recorded as
+    //! skipped without them, unless `TTWC_REQUIRE_BROWSER=1` makes their absence a failure.
 
     use std::path::PathBuf;
-    use std::process::{Child, Command, Stdio};
     use std::time::Duration;
 
     use fantoccini::{Client, ClientBuilder, Locator};
     use reqwest::StatusCode;
     use serde_json::json;
+    use testkit::chromedriver::{self, Chromedriver};
 
     use super::{deliver, line, made_up_order, order};
     use crate::helpers::*;
@@ -534,69 +534,10 @@ mod browser {
 
     const WAIT: Duration = Duration::from_secs(30);
 
-    struct Driver {
-        child: Child,
-        url: String,
-    }
-
-    impl Drop for Driver {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
-    async fn start_driver() -> Option<Driver> {
-        let path = std::env::var_os("TTWC_CHROMEDRIVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
-        if !path.exists() {
-            if std::env::var("TTWC_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-                panic!("chromedriver is missing and TTWC_REQUIRE_BROWSER=1");
-            }
-            eprintln!("\n!!! SKIPPED: the dashboard browser test needs chromium-driver !!!\n");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let driver = Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let status = format!("{}/status", driver.url);
-        eventually(Duration::from_secs(20), "chromedriver", || async {
-            reqwest::get(&status)
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())
-                .map(|_| ())
-        })
-        .await;
-        Some(driver)
-    }
-
-    async fn browser(driver: &Driver) -> Client {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": std::env::var("TTWC_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--disable-quic", "--no-first-run", "--window-size=1300,1400"],
-            }),
-        );
+    async fn browser(driver: &Chromedriver) -> Client {
         ClientBuilder::rustls()
             .expect("tls")
-            .capabilities(caps)
+            .capabilities(driver.capabilities(1300, 1400))
             .connect(&driver.url)
             .await
             .expect("a browser session")
@@ -635,7 +576,9 @@ mod browser {
 
     #[tokio::test]
     async fn backfill_and_resend_from_the_dashboard_in_a_real_browser() {
-        let Some(driver) = start_driver().await else {
+        let Some(driver) = chromedriver::start(
+            "dashboard::browser::backfill_and_resend_from_the_dashboard_in_a_real_browser",
+        ) else {
             return;
         };
         let mut t = spawn_app().await;

@@ -233,10 +233,13 @@ async fn each_first_step_failure_says_why_in_the_merchants_language() {
     let mut t = spawn_app().await;
     let woo = t.woo.base_url();
     let sandbox = t.sandbox.base_url();
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        format!("http://{}", l.local_addr().expect("addr"))
-    };
+    // A port that refuses connections for as long as the test runs: bound (so no other process
+    // can take it) but never listening.
+    let refuser = tokio::net::TcpSocket::new_v4().expect("socket");
+    refuser
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let closed = format!("http://{}", refuser.local_addr().expect("addr"));
     let cases: Vec<(Value, &str, &str)> = vec![
         (
             json!({"store_url": "not a url", "code": "DEMO"}),

@@ -1,5 +1,5 @@
 //! Golden test: the simulator's answers against answers captured from a real WooCommerce 9.2.5
-//! store (`shared/reference/woocommerce-samples/`): same keys recursively, same JSON types, same
+//! store (`testdata/woocommerce-samples/` at the workspace root): same keys recursively, same JSON types, same
 //! error codes and messages, same headers.
 
 use std::path::PathBuf;
@@ -9,12 +9,10 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 fn samples_dir() -> PathBuf {
-    // crates/woo-sim -> workspace root -> its parent, where shared/ sits beside the repo.
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/woocommerce-samples");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/woocommerce-samples");
     assert!(
         dir.join("README.md").is_file(),
-        "golden samples not found at {}: shared/reference/woocommerce-samples must sit beside the repository",
+        "golden samples not found at {}: testdata/woocommerce-samples is part of the repository",
         dir.display()
     );
     dir
