@@ -35,13 +35,21 @@ skips="$PWD/target/test-skips.txt"
 : >"$skips"
 export TTWC_TEST_SKIPS="$skips"
 
-status=0
-# --no-fail-fast: one failing test program must not hide the results of the others.
-cargo test --workspace --locked --no-fail-fast "$@" || status=$?
+# --no-fail-fast: one failing test program must not hide the results of the others. The output
+# is kept (target/test-output.txt) to add up every program's "test result" line at the end.
+log="$PWD/target/test-output.txt"
+set +e
+cargo test --workspace --locked --no-fail-fast "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
 
 echo
-if [ -s "$skips" ]; then
-  echo "=== $(wc -l <"$skips") test(s) SKIPPED — they did not run:"
+skipped=$(wc -l <"$skips")
+awk -v skipped="$skipped" '/^test result:/ { programs++; passed += $4; failed += $6; ignored += $8 }
+  END { printf "=== %d test programs: %d passed, %d skipped, %d failed, %d ignored\n",
+        programs, passed - skipped, skipped, failed, ignored }' "$log"
+if [ "$skipped" -gt 0 ]; then
+  echo "=== $skipped test(s) SKIPPED — they did not run:"
   sed 's/^/  /' "$skips"
   if [ "${TTWC_NO_SKIPS:-0}" = 1 ]; then
     echo "TTWC_NO_SKIPS=1: a skipped test fails the run" >&2
@@ -51,6 +59,6 @@ else
   echo "=== no test was skipped"
 fi
 if [ "$status" -ne 0 ]; then
-  echo "=== some tests FAILED (see above)" >&2
+  echo "=== the run FAILED (see above)" >&2
 fi
 exit "$status"

@@ -44,6 +44,9 @@ impl Need {
 pub fn skipped(test: &str, need: Need, reason: &str) {
     let file = std::env::var_os("TTWC_TEST_SKIPS").map(std::path::PathBuf::from);
     record(test, need, reason, need.required(), file.as_deref());
+    // Straight to the process's stderr: `eprintln!` is captured by the test harness and shown
+    // only for failing tests.
+    let _ = writeln!(std::io::stderr(), "\n!!! SKIPPED {test}: {reason} !!!\n");
 }
 
 fn record(test: &str, need: Need, reason: &str, required: bool, file: Option<&Path>) {
@@ -53,9 +56,6 @@ fn record(test: &str, need: Need, reason: &str, required: bool, file: Option<&Pa
             need.required_by()
         );
     }
-    // Straight to the process's stderr: `eprintln!` is captured by the test harness and shown
-    // only for failing tests.
-    let _ = writeln!(std::io::stderr(), "\n!!! SKIPPED {test}: {reason} !!!\n");
     if let Some(path) = file {
         // One short append per skip: O_APPEND keeps the lines of concurrent test processes whole.
         let line = format!("{test} — {reason}\n");
