@@ -1,0 +1,92 @@
+//! The JSON actions the pages call, the wc-auth callback and return, and the webhook receiver,
+//! one file per concern: `wizard` (the steps and wc-auth), `signin` (signing in and out),
+//! `connections` (the dashboard's actions on a connection) and `webhook` (the receiver).
+//!
+//! Every action that changes state needs the session's CSRF token (`X-CSRF-Token`) and answers
+//! 403 without it, before touching anything; actions on a connection answer 404 unless the
+//! session's TrackingTech user owns it.
+
+mod connections;
+mod signin;
+mod webhook;
+mod wizard;
+
+pub use connections::*;
+pub use signin::*;
+pub use webhook::*;
+pub use wizard::*;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderMap, StatusCode};
+
+use super::i18n::{self, Lang};
+use super::session::{self, Session};
+use super::{ApiError, lang};
+use crate::app::App;
+use crate::connection::StepError;
+
+/// How long keys WooCommerce delivered wait for their wizard.
+pub(super) const GRANT_TTL: time::Duration = time::Duration::hours(1);
+
+pub(super) type Body<T> = Result<Json<T>, JsonRejection>;
+
+pub(super) fn body<T>(b: Body<T>) -> Result<T, ApiError> {
+    b.map(|Json(v)| v).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid request body: {}", e.body_text()),
+        )
+    })
+}
+
+pub(super) fn step_error(lang: Lang, e: StepError) -> ApiError {
+    let (status, field) = match &e {
+        StepError::InvalidStoreUrl(_) | StepError::StoreRedirects(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("store_url"))
+        }
+        StepError::StoreUnreachable | StepError::NotWooCommerce => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("store_url"))
+        }
+        StepError::InvalidCode(_) | StepError::UnknownCode | StepError::CourierInactive => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("code"))
+        }
+        StepError::WrongCredentials => (StatusCode::UNPROCESSABLE_ENTITY, Some("password")),
+        StepError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, None),
+        StepError::UnknownStore => (StatusCode::UNPROCESSABLE_ENTITY, Some("store_id")),
+        StepError::InvalidKeys(_) | StepError::WooAccessDenied | StepError::KeysReadOnly => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("consumer_key"))
+        }
+        StepError::NoStores | StepError::TrackingTechRefused(_) | StepError::WebhookRefused(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, None)
+        }
+        StepError::SessionExpired | StepError::OutOfOrder => (StatusCode::CONFLICT, None),
+        StepError::TrackingTechUnavailable => (StatusCode::SERVICE_UNAVAILABLE, None),
+        StepError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, None),
+    };
+    let mut err = ApiError::new(status, i18n::step_error(lang, &e));
+    if let Some(field) = field {
+        err = err.field(field);
+    }
+    err
+}
+
+/// The session of a state-changing action, CSRF checked.
+pub(super) async fn guarded(
+    app: &App,
+    headers: &HeaderMap,
+    lang: Lang,
+) -> Result<Session, ApiError> {
+    let session = session::load(app, headers).await?;
+    match session {
+        Some(s) if s.csrf_ok(headers) => Ok(s),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            lang.t().session_expired,
+        )),
+    }
+}
+
+pub(super) fn req_lang(headers: &HeaderMap) -> Lang {
+    lang(headers, None)
+}
