@@ -17,7 +17,13 @@ use super::{
     WritebackEnd, WritebackRow,
 };
 
+mod times;
 mod writer;
+
+#[cfg(test)]
+mod time_tests;
+
+use times::Stored;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -226,7 +232,19 @@ macro_rules! connection_columns {
     };
 }
 
+/// Time column `column` of a row read from `table`: never NULL (see `times`).
+fn time_at(row: &SqliteRow, table: &str, column: &str) -> Result<OffsetDateTime> {
+    times::decode_required(table, column, row.try_get(column)?)
+}
+
+/// Time column `column` of a row read from `table`, or NULL.
+fn time_or_none(row: &SqliteRow, table: &str, column: &str) -> Result<Option<OffsetDateTime>> {
+    times::decode_or_none(table, column, row.try_get(column)?)
+}
+
 fn connection_from_row(row: &SqliteRow) -> Result<ConnectionRow> {
+    let time_at = |column| time_at(row, "connections", column);
+    let time_or_none = |column| time_or_none(row, "connections", column);
     let state: String = row.try_get("state")?;
     Ok(ConnectionRow {
         id: row.try_get("id")?,
@@ -251,13 +269,13 @@ fn connection_from_row(row: &SqliteRow) -> Result<ConnectionRow> {
         trigger_status: row.try_get("trigger_status")?,
         mark_completed: row.try_get("mark_completed")?,
         notify_customer: row.try_get("notify_customer")?,
-        created_at: row.try_get("created_at")?,
-        connected_at: row.try_get("connected_at")?,
-        disconnected_at: row.try_get("disconnected_at")?,
-        updated_at: row.try_get("updated_at")?,
-        last_sent_at: row.try_get("last_sent_at")?,
+        created_at: time_at("created_at")?,
+        connected_at: time_or_none("connected_at")?,
+        disconnected_at: time_or_none("disconnected_at")?,
+        updated_at: time_at("updated_at")?,
+        last_sent_at: time_or_none("last_sent_at")?,
         last_error: row.try_get("last_error")?,
-        last_error_at: row.try_get("last_error_at")?,
+        last_error_at: time_or_none("last_error_at")?,
     })
 }
 
@@ -273,6 +291,8 @@ macro_rules! order_columns {
 mod engine;
 
 fn order_from_row(row: &SqliteRow) -> Result<OrderRow> {
+    let time_at = |column| time_at(row, "orders", column);
+    let time_or_none = |column| time_or_none(row, "orders", column);
     let state: String = row.try_get("state")?;
     Ok(OrderRow {
         connection_id: row.try_get("connection_id")?,
@@ -280,22 +300,22 @@ fn order_from_row(row: &SqliteRow) -> Result<OrderRow> {
         order_number: row.try_get("order_number")?,
         state: OrderState::stored(&state)?,
         attempts: row.try_get("attempts")?,
-        run_at: row.try_get("run_at")?,
+        run_at: time_at("run_at")?,
         lease_owner: row.try_get("lease_owner")?,
-        lease_until: row.try_get("lease_until")?,
+        lease_until: time_or_none("lease_until")?,
         source: row.try_get("source")?,
         payload: row.try_get("payload")?,
         last_error: row.try_get("last_error")?,
-        last_error_at: row.try_get("last_error_at")?,
+        last_error_at: time_or_none("last_error_at")?,
         tt_id: row.try_get("tt_id")?,
         tracking_id: row.try_get("tracking_id")?,
         tt_status: row.try_get("tt_status")?,
         tt_status_name: row.try_get("tt_status_name")?,
         tt_updated_at: row.try_get("tt_updated_at")?,
         woo_status: row.try_get("woo_status")?,
-        created_at: row.try_get("created_at")?,
-        first_attempt_at: row.try_get("first_attempt_at")?,
-        sent_at: row.try_get("sent_at")?,
+        created_at: time_at("created_at")?,
+        first_attempt_at: time_or_none("first_attempt_at")?,
+        sent_at: time_or_none("sent_at")?,
     })
 }
 
@@ -303,8 +323,8 @@ fn session_from_row(row: &SqliteRow) -> Result<SessionRow> {
     Ok(SessionRow {
         id_hash: row.try_get("id_hash")?,
         csrf_token: row.try_get("csrf_token")?,
-        created_at: row.try_get("created_at")?,
-        last_seen_at: row.try_get("last_seen_at")?,
+        created_at: time_at(row, "sessions", "created_at")?,
+        last_seen_at: time_at(row, "sessions", "last_seen_at")?,
         owner: row.try_get("owner")?,
         user_json: row.try_get("user_json")?,
         tt_token: row.try_get("tt_token")?,
@@ -326,7 +346,7 @@ impl Store for SqliteStore {
         sqlx::query("INSERT INTO installation (id, salt, key_id, created_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
             .bind(&candidate.salt)
             .bind(&candidate.key_id)
-            .bind(candidate.created_at)
+            .bind(Stored(candidate.created_at))
             .execute(writes)
             .await?;
         let row = sqlx::query("SELECT salt, key_id, created_at FROM installation WHERE id = 1")
@@ -335,7 +355,7 @@ impl Store for SqliteStore {
         Ok(Installation {
             salt: row.try_get("salt")?,
             key_id: row.try_get("key_id")?,
-            created_at: row.try_get("created_at")?,
+            created_at: time_at(&row, "installation", "created_at")?,
         })
     }
 
@@ -354,8 +374,8 @@ impl Store for SqliteStore {
         )
         .bind(&s.id_hash)
         .bind(&s.csrf_token)
-        .bind(s.created_at)
-        .bind(s.last_seen_at)
+        .bind(Stored(s.created_at))
+        .bind(Stored(s.last_seen_at))
         .bind(&s.owner)
         .bind(&s.user_json)
         .bind(&s.tt_token)
@@ -380,7 +400,7 @@ impl Store for SqliteStore {
              WHERE id_hash = ?",
         )
         .bind(&s.csrf_token)
-        .bind(s.last_seen_at)
+        .bind(Stored(s.last_seen_at))
         .bind(&s.owner)
         .bind(&s.user_json)
         .bind(&s.tt_token)
@@ -403,7 +423,7 @@ impl Store for SqliteStore {
     async fn purge_sessions(&self, idle_before: OffsetDateTime) -> Result<u64> {
         let (_writing, writes) = self.write().await;
         let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ?")
-            .bind(idle_before)
+            .bind(Stored(idle_before))
             .execute(writes)
             .await?;
         Ok(done.rows_affected())
@@ -525,7 +545,7 @@ impl Store for SqliteStore {
         )
         .bind(grant_hash)
         .bind(sealed)
-        .bind(super::now())
+        .bind(Stored(super::now()))
         .execute(writes)
         .await?;
         Ok(())
@@ -541,7 +561,7 @@ impl Store for SqliteStore {
             "DELETE FROM granted_keys WHERE grant_hash = ? RETURNING CASE WHEN created_at > ? THEN sealed END",
         )
         .bind(grant_hash)
-        .bind(newer_than)
+        .bind(Stored(newer_than))
         .fetch_optional(writes)
         .await?
         .flatten();
@@ -552,7 +572,7 @@ impl Store for SqliteStore {
         let (_writing, writes) = self.write().await;
         sqlx::query("INSERT INTO activity (connection_id, at, kind, message) VALUES (?, ?, ?, ?)")
             .bind(connection_id)
-            .bind(super::now())
+            .bind(Stored(super::now()))
             .bind(kind)
             .bind(message)
             .execute(writes)
@@ -571,7 +591,7 @@ impl Store for SqliteStore {
                 Ok(ActivityRow {
                     id: r.try_get("id")?,
                     connection_id: r.try_get("connection_id")?,
-                    at: r.try_get("at")?,
+                    at: time_at(r, "activity", "at")?,
                     kind: r.try_get("kind")?,
                     message: r.try_get("message")?,
                 })
@@ -690,10 +710,12 @@ impl Store for SqliteStore {
             let state = OrderState::stored(&state)?;
             by_state.push((state, u64::try_from(n).unwrap_or(0)));
         }
-        let oldest_queued: Option<OffsetDateTime> =
+        let oldest_queued: Option<String> =
             sqlx::query_scalar("SELECT MIN(created_at) FROM orders WHERE state = 'queued'")
                 .fetch_one(&self.pool)
                 .await?;
+        let oldest_queued =
+            times::decode_or_none("orders", "created_at", oldest_queued.as_deref())?;
         Ok(OutboxSummary {
             by_state,
             oldest_queued,
@@ -785,8 +807,8 @@ impl Store for SqliteStore {
         .bind(connection_id)
         .bind(order_id)
         .bind(writeback)
-        .bind(now)
-        .bind(now)
+        .bind(Stored(now))
+        .bind(Stored(now))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -811,14 +833,14 @@ impl Store for SqliteStore {
                 " WHERE rowid IN (SELECT rowid FROM orders INDEXED BY orders_due",
                 " WHERE state IN ('failed', 'rejected') AND connection_id = ?2)"
             ))
-            .bind(now)
+            .bind(Stored(now))
             .bind(connection_id),
             Some(order_id) => sqlx::query(concat!(
                 requeue!(),
                 " WHERE connection_id = ?2 AND order_id = ?3",
                 " AND state IN ('failed', 'rejected', 'skipped', 'cancelled')"
             ))
-            .bind(now)
+            .bind(Stored(now))
             .bind(connection_id)
             .bind(order_id),
         };
@@ -879,12 +901,12 @@ impl Store for SqliteStore {
     }
 
     async fn reconcile_cursor(&self, connection_id: &str) -> Result<Option<OffsetDateTime>> {
-        let v: Option<Option<OffsetDateTime>> =
+        let v: Option<Option<String>> =
             sqlx::query_scalar("SELECT reconcile_cursor FROM connections WHERE id = ?")
                 .bind(connection_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(v.flatten())
+        times::decode_or_none("connections", "reconcile_cursor", v.flatten().as_deref())
     }
 
     async fn release_retries(&self, api_base_url: &str) -> Result<u64> {
@@ -903,7 +925,7 @@ impl Store for SqliteStore {
                        AND connection_id IN (SELECT id FROM connections WHERE api_base_url = ?2 AND state = 'connected') \
                        LIMIT ?3)",
                 )
-                .bind(now)
+                .bind(Stored(now))
                 .bind(api_base_url)
                 .bind(RELEASE_CHUNK)
                 .execute(writes)
@@ -924,7 +946,7 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         let (_writing, writes) = self.write().await;
         sqlx::query("UPDATE connections SET reconcile_cursor = ? WHERE id = ?")
-            .bind(cursor)
+            .bind(Stored(cursor))
             .bind(connection_id)
             .execute(writes)
             .await?;
@@ -941,8 +963,8 @@ impl Store for SqliteStore {
         )
         .bind(name)
         .bind(owner)
-        .bind(now + ttl)
-        .bind(now)
+        .bind(Stored(now + ttl))
+        .bind(Stored(now))
         .execute(writes)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -1012,13 +1034,13 @@ fn bind_connection<'q>(
         .bind(&c.trigger_status)
         .bind(c.mark_completed)
         .bind(c.notify_customer)
-        .bind(c.created_at)
-        .bind(c.connected_at)
-        .bind(c.disconnected_at)
-        .bind(c.updated_at)
-        .bind(c.last_sent_at)
+        .bind(Stored(c.created_at))
+        .bind(c.connected_at.map(Stored))
+        .bind(c.disconnected_at.map(Stored))
+        .bind(Stored(c.updated_at))
+        .bind(c.last_sent_at.map(Stored))
         .bind(&c.last_error)
-        .bind(c.last_error_at)
+        .bind(c.last_error_at.map(Stored))
 }
 
 #[cfg(test)]

@@ -9,33 +9,20 @@ use std::collections::BTreeSet;
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-use crate::store::{
-    OrderRow, OrderState, Recording, Result, SendOutcome, StoreError, WritebackRow,
-};
+use super::times;
+use crate::store::{OrderRow, OrderState, Recording, Result, SendOutcome, WritebackRow};
 
-/// A time as sqlx stores an `OffsetDateTime` in SQLite (RFC 3339), so that what either writes
-/// compares with, and reads as, what the other wrote.
-pub(super) fn text(t: OffsetDateTime) -> Result<String> {
-    t.format(&Rfc3339)
-        .map_err(|e| StoreError::Corrupt(format!("a time that cannot be written: {e}")))
-}
-
-/// Column `name` of `row`, a time written by [`text`] (or sqlx), or NULL.
+/// Column `name` of an `orders` row, a time, or NULL.
 fn time_or_none(row: &Row<'_>, name: &str) -> Result<Option<OffsetDateTime>> {
     let value: Option<String> = row.get(name)?;
-    value
-        .map(|v| {
-            OffsetDateTime::parse(&v, &Rfc3339)
-                .map_err(|e| StoreError::Corrupt(format!("orders.{name} is not a time: {e}")))
-        })
-        .transpose()
+    times::decode_or_none("orders", name, value.as_deref())
 }
 
-/// Column `name` of `row`, a time that is never NULL.
+/// Column `name` of an `orders` row, a time that is never NULL.
 fn time_at(row: &Row<'_>, name: &str) -> Result<OffsetDateTime> {
-    time_or_none(row, name)?.ok_or_else(|| StoreError::Corrupt(format!("orders.{name} is NULL")))
+    let value: Option<String> = row.get(name)?;
+    times::decode_required("orders", name, value.as_deref())
 }
 
 fn order_from_row(row: &Row<'_>) -> Result<OrderRow> {
@@ -113,10 +100,10 @@ pub(super) fn claim_sends(c: &mut Connection, claim: &Claim) -> Result<Vec<Order
         order_columns!()
     ))?;
     let mut rows = claiming.query(params![
-        text(claim.now)?,
+        times::encode(claim.now)?,
         claim.limit,
         claim.owner,
-        text(claim.lease_until)?,
+        times::encode(claim.lease_until)?,
         claim.per_connection,
     ])?;
     let mut claimed = Vec::new();
@@ -179,7 +166,7 @@ pub(super) fn finish_sends(
     now: OffsetDateTime,
     items: &[Outcome],
 ) -> Result<Vec<bool>> {
-    let now = text(now)?;
+    let now = times::encode(now)?;
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut recorded = Vec::with_capacity(items.len());
     let mut sent_by = BTreeSet::new();
@@ -231,14 +218,14 @@ pub(super) fn finish_sends(
                         "UPDATE connections SET send_not_before = MAX(COALESCE(send_not_before, ''), ?1) \
                          WHERE id = ?2",
                     )?
-                    .execute(params![text(until)?, cid])?;
+                    .execute(params![times::encode(until)?, cid])?;
                 }
                 tx.prepare_cached(
                     "UPDATE orders SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
                      run_at = ?1, last_error = ?2, last_error_at = ?3 \
                      WHERE connection_id = ?4 AND order_id = ?5 AND state = 'sending' AND lease_owner = ?6",
                 )?
-                .execute(params![text(run_at)?, error, now, cid, oid, owner])?
+                .execute(params![times::encode(run_at)?, error, now, cid, oid, owner])?
                     == 1
             }
             Recording::Relogin { error } => {
@@ -329,15 +316,23 @@ pub(super) fn claim_writebacks(
          RETURNING id, connection_id, order_id, body, attempts",
     )?;
     let claimed = claiming
-        .query_map(params![owner, text(lease_until)?, text(now)?, limit], |r| {
-            Ok(WritebackRow {
-                id: r.get("id")?,
-                connection_id: r.get("connection_id")?,
-                order_id: r.get("order_id")?,
-                body: r.get("body")?,
-                attempts: r.get("attempts")?,
-            })
-        })?
+        .query_map(
+            params![
+                owner,
+                times::encode(lease_until)?,
+                times::encode(now)?,
+                limit
+            ],
+            |r| {
+                Ok(WritebackRow {
+                    id: r.get("id")?,
+                    connection_id: r.get("connection_id")?,
+                    order_id: r.get("order_id")?,
+                    body: r.get("body")?,
+                    attempts: r.get("attempts")?,
+                })
+            },
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(claimed)
 }
@@ -359,10 +354,10 @@ pub(super) fn finish_writebacks(
     now: OffsetDateTime,
     ends: &[WritebackDone],
 ) -> Result<()> {
-    let now = text(now)?;
+    let now = times::encode(now)?;
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for end in ends {
-        let retry_at = end.retry_at.map(text).transpose()?;
+        let retry_at = end.retry_at.map(times::encode).transpose()?;
         let connection_id: Option<String> = tx
             .prepare_cached(
                 "UPDATE writebacks SET state = ?1, run_at = COALESCE(?2, run_at), last_error = ?3, \

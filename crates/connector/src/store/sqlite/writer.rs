@@ -158,7 +158,8 @@ impl Thread {
 /// The batch in one transaction, one cached single-row statement per order. An order delivered
 /// twice within one batch counts as inserted for its first delivery only.
 fn insert(connection: &mut rusqlite::Connection, batch: &[Pending]) -> Result<Vec<bool>> {
-    let now = super::engine::text(crate::store::now())?;
+    // Bound as text in the stored form (`times`), as every time this thread writes.
+    let now = super::times::encode(crate::store::now())?;
     let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut inserted = Vec::with_capacity(batch.len());
     {
