@@ -52,6 +52,7 @@ on_every_backend!(
     an_outage_worth_of_retries_is_released_whole,
     deliveries_at_once_queue_each_order_once,
     orders_due_together_are_claimed_across_connections,
+    times_within_one_second,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -1664,6 +1665,185 @@ async fn mixed_batches_record_only_what_is_still_leased(url: &str) {
     assert_eq!(
         again.iter().map(|w| (w.id, w.attempts)).collect::<Vec<_>>(),
         [(wbs[1].id, 2)]
+    );
+}
+
+/// Times compare as times, also within one second. (SQLite keeps times as text, and RFC 3339
+/// trimmed of its trailing zeros sorts `…:05Z` after `…:05.3Z`, since '.' < 'Z', and
+/// `…:05.12Z` after `…:05.123Z`.) Sessions idle before an instant, connections newest first,
+/// orders and write-backs due at a whole second or inside it, and a connection's hold
+/// (Retry-After) ending at a whole second or inside it.
+async fn times_within_one_second(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let s = &*store;
+    let ms = Duration::milliseconds;
+
+    // What does not depend on the clock, at a whole second of the past.
+    let second = time::macros::datetime!(2024-05-01 12:00:05 UTC);
+    let seen = [
+        ("whole", second),
+        ("in-it", second + ms(300)),
+        ("twelve", second + ms(120)),
+        ("one-two-four", second + ms(124)),
+    ];
+    for (id, at) in seen {
+        let session = SessionRow {
+            id_hash: id.into(),
+            csrf_token: "c".into(),
+            created_at: at,
+            last_seen_at: at,
+            owner: None,
+            user_json: None,
+            tt_token: None,
+            wizard: None,
+        };
+        s.insert_session(&session).await.expect("insert session");
+        assert_eq!(s.session(id).await.expect("read"), Some(session));
+    }
+    let left = || async {
+        let mut left = Vec::new();
+        for (id, _) in seen {
+            if s.session(id).await.expect("read").is_some() {
+                left.push(id);
+            }
+        }
+        left
+    };
+    assert_eq!(s.purge_sessions(second + ms(100)).await.expect("purge"), 1);
+    assert_eq!(left().await, ["in-it", "twelve", "one-two-four"]);
+    assert_eq!(s.purge_sessions(second + ms(123)).await.expect("purge"), 1);
+    assert_eq!(left().await, ["in-it", "one-two-four"]);
+
+    for (id, at) in [
+        ("con_whole", second),
+        ("con_300", second + ms(300)),
+        ("con_120", second + ms(120)),
+        ("con_123", second + ms(123)),
+    ] {
+        let mut row = connection(id, "DEMO:times", &format!("https://{id}.example"));
+        row.created_at = at;
+        s.upsert_connection(&row).await.expect("connection");
+    }
+    let listed = s.connections(Some("DEMO:times")).await.expect("list");
+    assert_eq!(
+        listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["con_300", "con_123", "con_120", "con_whole"],
+        "newest first"
+    );
+    let cursor = second + Duration::microseconds(123_456);
+    s.set_reconcile_cursor("con_whole", cursor)
+        .await
+        .expect("cursor");
+    assert_eq!(
+        s.reconcile_cursor("con_whole").await.expect("cursor"),
+        Some(cursor)
+    );
+
+    // What is due, against the clock: everything is set up for a whole second about to come,
+    // and claimed just after the clock enters it.
+    connections(s, &["a", "b", "c"]).await;
+    for (c, id) in [
+        ("con_a", 1),
+        ("con_a", 2),
+        ("con_b", 1),
+        ("con_c", 1),
+        ("con_c", 2),
+    ] {
+        assert!(enqueue(s, c, id).await);
+    }
+    assert_eq!(
+        s.claim_sends("w1", MINUTE, 10, 10)
+            .await
+            .expect("claim")
+            .len(),
+        5
+    );
+    s.update_tracking("con_a", 1, "created", "Creado", "t", "wb-inside")
+        .await
+        .expect("write-back");
+    s.update_tracking("con_a", 2, "created", "Creado", "t", "wb-whole")
+        .await
+        .expect("write-back");
+    let wbs = s.claim_writebacks("w1", MINUTE, 10).await.expect("claim");
+    assert_eq!(wbs.len(), 2);
+
+    let now = store::now();
+    let ahead = now + Duration::seconds(2);
+    let due = ahead - Duration::nanoseconds(i64::from(ahead.nanosecond()));
+    let retry = |run_at, hold_connection_until| SendOutcome::Retry {
+        run_at,
+        error: "429".into(),
+        hold_connection_until,
+    };
+    let outcomes = [
+        // Inside the second: not due yet.
+        ("con_a", 1, retry(due + ms(900), None)),
+        // At the whole second: due.
+        ("con_a", 2, retry(due, None)),
+        // Due now, its connection held until the whole second: free again.
+        ("con_b", 1, retry(now, Some(due))),
+        // Due now, its connection held until inside the second…
+        ("con_c", 1, retry(now, Some(due + ms(900)))),
+        // … and a shorter hold does not shorten it.
+        ("con_c", 2, retry(now, Some(due))),
+    ];
+    let items: Vec<_> = outcomes
+        .iter()
+        .map(|(c, id, outcome)| finished(c, *id, outcome, None))
+        .collect();
+    let recorded = s.finish_sends("w1", &items).await.expect("retries");
+    assert!(recorded.iter().all(|r| *r));
+    assert_eq!(order(s, "con_a", 1).await.run_at, due + ms(900));
+    assert_eq!(order(s, "con_a", 2).await.run_at, due);
+    let wb_retry = |id, retry_at| store::WritebackEnd {
+        id,
+        retry_at: Some(retry_at),
+        error: Some("503"),
+        warning: None,
+    };
+    let by_body = |body: &str| {
+        wbs.iter()
+            .find(|w| w.body == body)
+            .expect("write-back claimed")
+            .id
+    };
+    s.finish_writebacks(
+        "w1",
+        &[
+            wb_retry(by_body("wb-inside"), due + ms(900)),
+            wb_retry(by_body("wb-whole"), due),
+        ],
+    )
+    .await
+    .expect("write-backs retried");
+
+    let set_up = store::now();
+    assert!(
+        set_up < due,
+        "the setup took until {set_up}, past {due}: too slow to tell"
+    );
+    let wait = (due + ms(50)) - set_up;
+    tokio::time::sleep(std::time::Duration::try_from(wait).expect("ahead")).await;
+    let claimed = s.claim_sends("w2", MINUTE, 10, 10).await.expect("claim");
+    let writebacks = s.claim_writebacks("w2", MINUTE, 10).await.expect("claim");
+    let done = store::now();
+    assert!(
+        done < due + ms(900),
+        "the claims took until {done}, past {}: too slow to tell",
+        due + ms(900)
+    );
+    assert_eq!(
+        keys(&claimed),
+        [key("con_a", 2), key("con_b", 1)],
+        "claimed between {due} and {done}"
+    );
+    assert_eq!(
+        writebacks
+            .iter()
+            .map(|w| w.body.as_str())
+            .collect::<Vec<_>>(),
+        ["wb-whole"],
+        "claimed between {due} and {done}"
     );
 }
 
