@@ -160,7 +160,8 @@ async fn every_write_stores_the_sortable_form() {
     s.update_session(&session).await.unwrap();
     s.purge_sessions(whole).await.unwrap();
 
-    // A connection as the old schema's tests made it, then written through the store.
+    // A connection inserted in SQL (a ConnectionRow written out here would follow every change
+    // of its fields), then written through the store.
     let mut c = connect(&url).await;
     sqlx::query(
         "INSERT INTO connections (id, owner, owner_email, tenant_code, tenant_name, api_base_url, \
