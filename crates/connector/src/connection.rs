@@ -6,6 +6,7 @@
 //! step leaves nothing behind: a webhook created for a link that then fails is deleted again,
 //! and an existing connection of the same store is only replaced once the new one is linked.
 
+use crate::text::{Code, Text};
 use std::time::Duration;
 
 use rand::Rng;
@@ -463,19 +464,19 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
     {
         tracing::warn!(connection_id = %id, error = %e, "could not delete the previous webhook");
     }
-    let what = if existing.is_some() {
-        "reconnected"
+    let (what, code) = if existing.is_some() {
+        ("reconnected", Code::Reconnected)
     } else {
-        "connected"
+        ("connected", Code::Connected)
     };
     app.store()
         .add_activity(
             &stored.id,
             what,
-            &format!(
-                "{} → {} ({})",
-                stored.store_url, stored.tt_store_name, stored.tenant_code
-            ),
+            &Text::new(code)
+                .with("store_url", &stored.store_url)
+                .with("tt_store", &stored.tt_store_name)
+                .with("courier", &stored.tenant_code),
         )
         .await?;
     tracing::info!(connection_id = %stored.id, tenant = %stored.tenant_code, "store {what}");
@@ -532,7 +533,7 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
                         .add_activity(
                             &row.id,
                             "warning",
-                            &format!("TrackingTech uninstall failed: {e}"),
+                            &Text::new(Code::UninstallFailed).with("detail", e.to_string()),
                         )
                         .await?;
                 }
@@ -552,7 +553,11 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
             Err(e) => {
                 tracing::warn!(connection_id = %row.id, error = %e, "deleting the webhook failed");
                 app.store()
-                    .add_activity(&row.id, "warning", &format!("Webhook deletion failed: {e}"))
+                    .add_activity(
+                        &row.id,
+                        "warning",
+                        &Text::new(Code::WebhookDeleteFailed).with("detail", e.to_string()),
+                    )
                     .await?;
             }
         }
@@ -572,7 +577,7 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
         .add_activity(
             &row.id,
             "disconnected",
-            &format!("Desconectada; claves borradas; {cancelled} pedidos en cola cancelados | Disconnected; secrets wiped; {cancelled} queued orders cancelled"),
+            &Text::new(Code::Disconnected).with("cancelled", cancelled),
         )
         .await?;
     tracing::info!(connection_id = %row.id, "store disconnected");

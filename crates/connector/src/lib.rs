@@ -14,6 +14,7 @@ pub mod mapping;
 pub mod metrics;
 pub mod store;
 pub mod targets;
+pub mod text;
 pub mod web;
 
 pub use app::{App, AppOptions, StartError};

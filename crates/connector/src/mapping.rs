@@ -15,9 +15,10 @@
 //!    Skips come before refusals: a pickup order without an address is skipped, not refused.
 //! 2. **Refuse** (recorded as `rejected` before any call; TrackingTech could not deliver it):
 //!    no line with a quantity ≥ 1; no street address or no city/comuna in the chosen address; a
-//!    line whose `total` is not a decimal; a quantity too large for the contract. Each
-//!    [`Reason`] is in Spanish and English, names the order by its `number` (its `id` when the
-//!    number is empty), says what to fix, and never holds the customer's personal data.
+//!    line whose `total` is not a decimal; a quantity too large for the contract. Each reason is
+//!    a coded [`Text`] (rendered in the reader's language) that names the order by its `number`
+//!    (its `id` when the number is empty), says what to fix, and never holds the customer's
+//!    personal data.
 //! 3. **Send** the [`OrderBody`], which holds exactly the contract's fields:
 //!    - `order_id` is the WooCommerce `id`; `customer_id` and `store_url` come from the context.
 //!    - `products`: every line with a quantity ≥ 1, in order (lines with quantity ≤ 0 are left
@@ -42,6 +43,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use trackingtech::{OrderBody, Shipping};
 use woocommerce::{Address, LineItem, Order, Product, ShippingLine, Variation};
 
+use crate::text::{Code, Text};
+
 /// What ttwc knows of a product or variation id that appears in an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductInfo {
@@ -64,32 +67,6 @@ pub struct Context<'a> {
     pub products: &'a HashMap<u64, ProductInfo>,
 }
 
-/// Why an order is not sent, in Spanish and English, plus a stable machine code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reason {
-    /// One of the `Reason::*` code constants.
-    pub code: &'static str,
-    pub es: String,
-    pub en: String,
-}
-
-impl Reason {
-    /// Skip: every shipping line is a local pickup.
-    pub const PICKUP: &'static str = "pickup";
-    /// Skip: no line needs shipping (only virtual products).
-    pub const NOTHING_TO_SHIP: &'static str = "nothing_to_ship";
-    /// Refuse: no line with a quantity of 1 or more.
-    pub const NO_QUANTITY: &'static str = "no_quantity";
-    /// Refuse: the address has no street (`address_1`).
-    pub const NO_STREET: &'static str = "no_street";
-    /// Refuse: the address has no city (comuna).
-    pub const NO_CITY: &'static str = "no_city";
-    /// Refuse: a line's total is not a decimal, so it has no price.
-    pub const BAD_PRICE: &'static str = "bad_price";
-    /// Refuse: a line's quantity does not fit the contract's quantity.
-    pub const QUANTITY_TOO_LARGE: &'static str = "quantity_too_large";
-}
-
 /// What to do with an order.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(
@@ -101,11 +78,11 @@ pub enum Outcome {
     Send(OrderBody),
     /// Nothing to ship (recorded as `skipped`): no line needs shipping, or every shipping line is
     /// local pickup.
-    Skip(Reason),
+    Skip(Text),
     /// TrackingTech could not deliver it (recorded as `rejected` before any call): no street
     /// address, no city/comuna, no line with a quantity ≥ 1, a line whose total is not a decimal
     /// or whose quantity is too large.
-    Refuse(Reason),
+    Refuse(Text),
 }
 
 /// Maps one order; see the module documentation for the rules.
@@ -120,70 +97,22 @@ pub fn map_order(order: &Order, ctx: &Context<'_>) -> Outcome {
 
     if !order.shipping_lines.is_empty() && order.shipping_lines.iter().all(ShippingLine::is_pickup)
     {
-        return Outcome::Skip(Reason {
-            code: Reason::PICKUP,
-            es: format!(
-                "El pedido #{label} es con retiro en tienda: no hay nada que enviar por courier."
-            ),
-            en: format!(
-                "Order #{label} is a local pickup: there is nothing for a courier to deliver."
-            ),
-        });
+        return Outcome::Skip(Text::new(Code::Pickup).with("number", label.as_str()));
     }
     if !lines.is_empty() && !lines.iter().any(|(_, line)| needs_shipping(line, ctx)) {
-        return Outcome::Skip(Reason {
-            code: Reason::NOTHING_TO_SHIP,
-            es: format!(
-                "El pedido #{label} solo tiene productos que no requieren envío (virtuales): \
-                 no hay nada que enviar por courier."
-            ),
-            en: format!(
-                "Order #{label} only has products that need no shipping (virtual ones): there \
-                 is nothing for a courier to deliver."
-            ),
-        });
+        return Outcome::Skip(Text::new(Code::NothingToShip).with("number", label.as_str()));
     }
 
     if lines.is_empty() {
-        return Outcome::Refuse(Reason {
-            code: Reason::NO_QUANTITY,
-            es: format!(
-                "El pedido #{label} no tiene ningún producto con cantidad 1 o más. Corrígelo en \
-                 WooCommerce y reenvíalo."
-            ),
-            en: format!(
-                "Order #{label} has no product with a quantity of 1 or more. Fix it in \
-                 WooCommerce and send it again."
-            ),
-        });
+        return Outcome::Refuse(Text::new(Code::NoQuantity).with("number", label.as_str()));
     }
 
     let address = chosen_address(order);
     if address.address_1.trim().is_empty() {
-        return Outcome::Refuse(Reason {
-            code: Reason::NO_STREET,
-            es: format!(
-                "El pedido #{label} no tiene dirección de envío (calle y número). Corrígelo en \
-                 WooCommerce y reenvíalo."
-            ),
-            en: format!(
-                "Order #{label} has no shipping address (street and number). Fix it in \
-                 WooCommerce and send it again."
-            ),
-        });
+        return Outcome::Refuse(Text::new(Code::NoStreet).with("number", label.as_str()));
     }
     if address.city.trim().is_empty() {
-        return Outcome::Refuse(Reason {
-            code: Reason::NO_CITY,
-            es: format!(
-                "El pedido #{label} no tiene ciudad o comuna de envío. Corrígelo en WooCommerce \
-                 y reenvíalo."
-            ),
-            en: format!(
-                "Order #{label} has no shipping city (comuna). Fix it in WooCommerce and send \
-                 it again."
-            ),
-        });
+        return Outcome::Refuse(Text::new(Code::NoCity).with("number", label.as_str()));
     }
 
     let mut products = Vec::with_capacity(lines.len());
@@ -191,35 +120,22 @@ pub fn map_order(order: &Order, ctx: &Context<'_>) -> Outcome {
         let position = index + 1;
         let Some(price) = unit_price(&line.total, line.quantity, &order.total) else {
             let name = short_name(&line.name);
-            return Outcome::Refuse(Reason {
-                code: Reason::BAD_PRICE,
-                es: format!(
-                    "La línea {position} («{name}») del pedido #{label} tiene un total que no es \
-                     un número, así que no tiene precio. Corrígela en WooCommerce y reenvía el \
-                     pedido."
-                ),
-                en: format!(
-                    "Line {position} (\u{201c}{name}\u{201d}) of order #{label} has a total that \
-                     is not a number, so it has no price. Fix it in WooCommerce and send the \
-                     order again."
-                ),
-            });
+            return Outcome::Refuse(
+                Text::new(Code::BadPrice)
+                    .with("number", label.as_str())
+                    .with("line", position as i64)
+                    .with("name", name),
+            );
         };
         let Ok(quantity) = u32::try_from(line.quantity) else {
             let name = short_name(&line.name);
-            return Outcome::Refuse(Reason {
-                code: Reason::QUANTITY_TOO_LARGE,
-                es: format!(
-                    "La línea {position} («{name}») del pedido #{label} tiene una cantidad \
-                     demasiado grande ({}). Corrígela en WooCommerce y reenvía el pedido.",
-                    line.quantity
-                ),
-                en: format!(
-                    "Line {position} (\u{201c}{name}\u{201d}) of order #{label} has too large a \
-                     quantity ({}). Fix it in WooCommerce and send the order again.",
-                    line.quantity
-                ),
-            });
+            return Outcome::Refuse(
+                Text::new(Code::QuantityTooLarge)
+                    .with("number", label.as_str())
+                    .with("line", position as i64)
+                    .with("name", name)
+                    .with("quantity", line.quantity),
+            );
         };
         let weight = line_weight(line, ctx);
         products.push(trackingtech::Product {
@@ -473,6 +389,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::text::Lang;
 
     const SAMPLES: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -551,14 +468,14 @@ mod tests {
         }
     }
 
-    fn skipped(outcome: Outcome) -> Reason {
+    fn skipped(outcome: Outcome) -> Text {
         match outcome {
             Outcome::Skip(reason) => reason,
             other => panic!("expected Skip, got {other:?}"),
         }
     }
 
-    fn refused(outcome: Outcome) -> Reason {
+    fn refused(outcome: Outcome) -> Text {
         match outcome {
             Outcome::Refuse(reason) => reason,
             other => panic!("expected Refuse, got {other:?}"),
@@ -576,8 +493,8 @@ mod tests {
     }
 
     /// Asserts that no customer data of `base()` appears in a reason.
-    fn assert_no_personal_data(reason: &Reason) {
-        for text in [&reason.es, &reason.en] {
+    fn assert_no_personal_data(reason: &Text) {
+        for text in [reason.render(Lang::Es), reason.render(Lang::En)] {
             for private in [
                 "Josefa",
                 "Pérez",
@@ -810,10 +727,18 @@ mod tests {
              "price": 29990, "total": "29.990,00"}
         ]);
         let reason = refused(map(v, &HashMap::new()));
-        assert_eq!(reason.code, Reason::BAD_PRICE);
-        assert!(reason.es.contains("línea 2") && reason.es.contains("Manta chilota"));
-        assert!(reason.en.contains("Line 2") && reason.en.contains("Manta chilota"));
-        assert!(reason.es.contains("#1234") && reason.en.contains("#1234"));
+        assert_eq!(reason.code, Code::BadPrice);
+        assert!(
+            reason.render(Lang::Es).contains("línea 2")
+                && reason.render(Lang::Es).contains("Manta chilota")
+        );
+        assert!(
+            reason.render(Lang::En).contains("Line 2")
+                && reason.render(Lang::En).contains("Manta chilota")
+        );
+        assert!(
+            reason.render(Lang::Es).contains("#1234") && reason.render(Lang::En).contains("#1234")
+        );
         assert_no_personal_data(&reason);
     }
 
@@ -822,8 +747,9 @@ mod tests {
         let mut v = base();
         v["line_items"][0]["quantity"] = json!(5_000_000_000_i64);
         let reason = refused(map(v, &HashMap::new()));
-        assert_eq!(reason.code, Reason::QUANTITY_TOO_LARGE);
-        assert!(reason.en.contains("5000000000"));
+        assert_eq!(reason.code, Code::QuantityTooLarge);
+        assert!(reason.render(Lang::En).contains("(5,000,000,000)"));
+        assert!(reason.render(Lang::Es).contains("(5.000.000.000)"));
     }
 
     fn two_lines_with_variation() -> Value {
@@ -971,7 +897,7 @@ mod tests {
         // An address with a street but no city is not "empty": it is refused, not replaced.
         let mut v = base();
         v["shipping"]["city"] = json!("");
-        assert_eq!(refused(map(v, &HashMap::new())).code, Reason::NO_CITY);
+        assert_eq!(refused(map(v, &HashMap::new())).code, Code::NoCity);
     }
 
     #[test]
@@ -1031,14 +957,17 @@ mod tests {
             let mut v = base();
             v["line_items"] = lines.clone();
             let reason = refused(map(v, &HashMap::new()));
-            assert_eq!(reason.code, Reason::NO_QUANTITY, "{lines}");
-            assert!(reason.es.contains("#1234") && reason.en.contains("#1234"));
+            assert_eq!(reason.code, Code::NoQuantity, "{lines}");
+            assert!(
+                reason.render(Lang::Es).contains("#1234")
+                    && reason.render(Lang::En).contains("#1234")
+            );
         }
         // Even when every such line is virtual: there is nothing to decide a skip on.
         let mut v = base();
         v["line_items"][0]["quantity"] = json!(0);
         let known = infos(&[(10, None, false)]);
-        assert_eq!(refused(map(v, &known)).code, Reason::NO_QUANTITY);
+        assert_eq!(refused(map(v, &known)).code, Code::NoQuantity);
     }
 
     #[test]
@@ -1058,8 +987,10 @@ mod tests {
             (10, None, true),
         ]);
         let reason = skipped(map(v.clone(), &known));
-        assert_eq!(reason.code, Reason::NOTHING_TO_SHIP);
-        assert!(reason.es.contains("#1234") && reason.en.contains("#1234"));
+        assert_eq!(reason.code, Code::NothingToShip);
+        assert!(
+            reason.render(Lang::Es).contains("#1234") && reason.render(Lang::En).contains("#1234")
+        );
         // An unknown (deleted) product counts as needing shipping: the order is sent, virtual
         // lines included.
         v["line_items"][2]["product_id"] = json!(99);
@@ -1082,9 +1013,13 @@ mod tests {
             v["billing"]["address_1"] = json!("");
             v["billing"]["city"] = json!("");
             let reason = skipped(map(v, &HashMap::new()));
-            assert_eq!(reason.code, Reason::PICKUP, "{method}");
-            assert!(reason.es.contains("retiro en tienda"), "{}", reason.es);
-            assert!(reason.en.contains("#1234"));
+            assert_eq!(reason.code, Code::Pickup, "{method}");
+            assert!(
+                reason.render(Lang::Es).contains("retiro en tienda"),
+                "{}",
+                reason.render(Lang::Es)
+            );
+            assert!(reason.render(Lang::En).contains("#1234"));
             assert_no_personal_data(&reason);
         }
         // One pickup line beside a delivery line: it ships.
@@ -1105,18 +1040,18 @@ mod tests {
         let mut v = base();
         v["shipping"]["address_1"] = json!("   ");
         let reason = refused(map(v, &HashMap::new()));
-        assert_eq!(reason.code, Reason::NO_STREET);
+        assert_eq!(reason.code, Code::NoStreet);
         assert_eq!(
-            reason.es,
+            reason.render(Lang::Es),
             "El pedido #1234 no tiene dirección de envío (calle y número). Corrígelo en \
              WooCommerce y reenvíalo."
         );
+        let en = reason.render(Lang::En);
         assert!(
-            reason.en.starts_with("Order #1234 has no shipping address"),
-            "{}",
-            reason.en
+            en.starts_with("Order #1234 has no shipping address"),
+            "{en}"
         );
-        assert!(reason.en.contains("WooCommerce"));
+        assert!(reason.render(Lang::En).contains("WooCommerce"));
         assert_no_personal_data(&reason);
     }
 
@@ -1127,16 +1062,23 @@ mod tests {
         v["shipping"] = json!({});
         v["billing"]["city"] = json!("");
         let reason = refused(map(v, &HashMap::new()));
-        assert_eq!(reason.code, Reason::NO_CITY);
-        assert!(reason.es.contains("#1234") && reason.es.contains("comuna"));
-        assert!(reason.en.contains("#1234") && reason.en.contains("city"));
+        assert_eq!(reason.code, Code::NoCity);
+        assert!(
+            reason.render(Lang::Es).contains("#1234") && reason.render(Lang::Es).contains("comuna")
+        );
+        assert!(
+            reason.render(Lang::En).contains("#1234") && reason.render(Lang::En).contains("city")
+        );
         assert_no_personal_data(&reason);
         // A plugin's order number is what the merchant sees, so it is the one named.
         let mut v = base();
         v["number"] = json!("WEB-0042");
         v["shipping"]["city"] = json!("");
         let reason = refused(map(v, &HashMap::new()));
-        assert!(reason.es.contains("#WEB-0042") && reason.en.contains("#WEB-0042"));
+        assert!(
+            reason.render(Lang::Es).contains("#WEB-0042")
+                && reason.render(Lang::En).contains("#WEB-0042")
+        );
     }
 
     #[test]
@@ -1168,8 +1110,9 @@ mod tests {
         v["line_items"][0]["name"] = json!(huge);
         v["line_items"][0]["total"] = json!("n/a");
         let reason = refused(map(v, &HashMap::new()));
-        assert!(reason.es.chars().count() < 400, "{}", reason.es.len());
-        assert!(reason.es.contains("ñññ…"));
+        let es = reason.render(Lang::Es);
+        assert!(es.chars().count() < 400, "{}", es.len());
+        assert!(reason.render(Lang::Es).contains("ñññ…"));
     }
 
     #[test]

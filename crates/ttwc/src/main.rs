@@ -7,6 +7,7 @@ mod cmd;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use connector::text::Lang;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -18,6 +19,10 @@ struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "TTWC_LOG_FORMAT")]
     log_format: LogFormat,
+    /// Language of the texts shown (order errors, activity): es or en. Default: the language
+    /// of LANG when it is Spanish or English, else Spanish.
+    #[arg(long, global = true, value_name = "es|en", value_parser = parse_lang)]
+    lang: Option<Lang>,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,6 +43,8 @@ enum Command {
     Status(cmd::status::Args),
     /// Disconnect a store: uninstall at TrackingTech, delete ttwc's webhook, wipe its secrets.
     Disconnect(cmd::disconnect::Args),
+    /// Show a connection's activity, newest first.
+    Activity(cmd::activity::Args),
     /// List orders with their state, attempts, last error, tracking id and TrackingTech status.
     Orders(cmd::orders::OrdersArgs),
     /// Queue failed or rejected orders again (built afresh from the store).
@@ -56,6 +63,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    let lang = Lang::for_cli(cli.lang, std::env::var("LANG").ok().as_deref());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -69,7 +77,8 @@ fn main() -> ExitCode {
             Command::Connect(args) => cmd::connect::run(args).await,
             Command::Status(args) => cmd::status::run(args).await,
             Command::Disconnect(args) => cmd::disconnect::run(args).await,
-            Command::Orders(args) => cmd::orders::orders(args).await,
+            Command::Activity(args) => cmd::activity::run(args, lang).await,
+            Command::Orders(args) => cmd::orders::orders(args, lang).await,
             Command::Resend(args) => cmd::orders::resend(args).await,
             Command::Backfill(args) => cmd::orders::backfill(args).await,
             Command::Demo(args) => cmd::demo::run(args).await,
@@ -83,6 +92,14 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    match s.trim() {
+        "es" => Ok(Lang::Es),
+        "en" => Ok(Lang::En),
+        other => Err(format!("unknown language {other:?}; one of: es, en")),
     }
 }
 

@@ -41,6 +41,8 @@ impl Env {
             .env("TTWC_PUBLIC_URL", "http://127.0.0.1:9")
             .env_remove("TTWC_MASTER_KEY")
             .env("TTWC_LOG", "warn")
+            // Texts render in LANG's language: the tests say which they expect.
+            .env("LANG", "C.UTF-8")
             .stdin(Stdio::null());
         cmd
     }
@@ -280,6 +282,63 @@ async fn connect_status_and_disconnect_from_the_command_line() {
     );
     let out = e.run(&["status", "--json"], None).await;
     assert_eq!(stdout_json(&out)[0]["state"], "disconnected");
+
+    // The activity, newest first, in one language: --lang, else LANG, else Spanish.
+    let activity = |lang_env: &'static str, flag: Option<&'static str>| {
+        let mut args = vec!["activity", "--connection", id.as_str(), "--json"];
+        if let Some(flag) = flag {
+            args.extend(["--lang", flag]);
+        }
+        let mut cmd = e.ttwc(&args);
+        cmd.env("LANG", lang_env);
+        async move {
+            let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
+                .await
+                .expect("join");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            stdout_json(&out)
+        }
+    };
+    let es = activity("C.UTF-8", None).await;
+    assert_eq!(es[0]["kind"], "disconnected");
+    assert_eq!(es[0]["code"], "connection.disconnected");
+    assert_eq!(es[0]["params"], serde_json::json!({"cancelled": 0}));
+    assert_eq!(
+        es[0]["message"],
+        "Tienda desconectada: claves borradas; 0 pedidos en cola cancelados."
+    );
+    assert_eq!(es[1]["code"], "connection.connected");
+    assert!(
+        es[1]["at"].as_str().is_some_and(|at| at.ends_with('Z')),
+        "{es}"
+    );
+    let en = activity("en_US.UTF-8", None).await;
+    assert_eq!(
+        en[0]["message"],
+        "Store disconnected: secrets wiped; 0 queued orders cancelled."
+    );
+    assert_eq!(activity("en_US.UTF-8", Some("es")).await, es, "--lang wins");
+    assert_eq!(activity("C", Some("en")).await, en);
+    let out = e
+        .run(&["activity", "--connection", &id, "--lang", "fr"], None)
+        .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"fr\""));
+    let out = e.run(&["activity", "--connection", "con_nope"], None).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("con_nope"));
+    let out = e
+        .run(&["activity", "--connection", &id, "--lang", "en"], None)
+        .await;
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.starts_with("AT (UTC)") && table.contains("Store disconnected: secrets wiped"),
+        "{table}"
+    );
 }
 
 #[tokio::test]
@@ -536,6 +595,8 @@ async fn orders_resend_and_backfill_from_the_command_line() {
         "state",
         "attempts",
         "last_error",
+        "last_error_code",
+        "last_error_params",
         "tracking_id",
         "tt_status",
     ] {
@@ -607,6 +668,20 @@ async fn orders_resend_and_backfill_from_the_command_line() {
         e.sandbox_orders().await.is_empty(),
         "nothing reached TrackingTech"
     );
+    // Each failure says why in one language, with its code and parameters for programs.
+    for row in e.orders_json().await {
+        if row["state"] == "failed" {
+            assert_eq!(row["last_error_code"], "error.gave_up", "{row}");
+            assert_eq!(row["last_error_params"]["hours"], 0, "{row}");
+            let message = row["last_error"].as_str().expect("a message");
+            assert!(
+                message.starts_with(
+                    "Se dejó de reintentar después de 0 horas: TrackingTech no respondió bien"
+                ),
+                "{message}"
+            );
+        }
+    }
 
     // ...and once TrackingTech answers again, a resend of one order sends that one alone...
     e.sandbox_faults(serde_json::json!({})).await;

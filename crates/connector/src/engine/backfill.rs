@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use crate::app::App;
 use crate::connection::Secrets;
 use crate::store::{ConnectionState, NewOrder};
+use crate::text::{Code, Text};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Progress {
@@ -84,7 +85,9 @@ pub async fn run(
         .add_activity(
             &conn.id,
             "backfill",
-            &format!("Carga de pedidos anteriores: {} revisados, {} en cola | Backfill: {} seen, {} queued", done.seen, done.queued, done.seen, done.queued),
+            &Text::new(Code::BackfillDone)
+                .with("seen", done.seen)
+                .with("queued", done.queued),
         )
         .await?;
     Ok(done)

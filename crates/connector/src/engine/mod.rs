@@ -33,7 +33,7 @@ use tokio::sync::{Mutex, Semaphore, watch};
 use crate::app::App;
 use crate::config::Settings;
 
-pub use send::{activity_reason, source_context};
+pub use send::source_context;
 pub use writeback::Writeback;
 
 /// Tunables of the engine.

@@ -2,6 +2,7 @@
 //! ttwc) and the job tables' planner statistics. Each run takes a named lease first, so among
 //! replicas one does it.
 
+use crate::text::{Code, Text};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -148,9 +149,12 @@ pub(crate) async fn poll_statuses(
             Err(e) if e.class() == ErrorClass::Auth => {
                 let mut row = conn.clone();
                 row.state = ConnectionState::NeedsRelogin;
-                row.last_error = Some(e.to_string());
+                row.last_error =
+                    Some(Text::new(Code::TrackingTechError).with("detail", e.to_string()));
                 app.update_connection(&row).await?;
-                app.store().add_activity(&conn.id, "needs_relogin", "TrackingTech no acepta la sesión de la tienda: vuelve a conectarla | TrackingTech refused the store's token: reconnect it").await?;
+                app.store()
+                    .add_activity(&conn.id, "needs_relogin", &Text::new(Code::NeedsRelogin))
+                    .await?;
                 return Ok(());
             }
             Err(e) => return Err(e.into()),
@@ -183,10 +187,11 @@ pub(crate) async fn poll_statuses(
                 .add_activity(
                     &conn.id,
                     "status",
-                    &format!(
-                        "Pedido #{}: {} ({})",
-                        row.order_number, s.status_name, s.status
-                    ),
+                    // TrackingTech's label for the merchant; its machine status stays in the
+                    // order's meta and the JSON.
+                    &Text::new(Code::OrderStatus)
+                        .with("number", &row.order_number)
+                        .with("status_name", &s.status_name),
                 )
                 .await?;
         }
@@ -246,7 +251,11 @@ pub(crate) async fn reconcile(shared: &Shared, conn: &ConnectionRow) -> anyhow_l
     if found > 0 {
         app.wakeup().notify_one();
         app.store()
-            .add_activity(&conn.id, "reconcile", &format!("Reconciliación: {found} pedidos que no llegaron por webhook quedaron en cola | Reconcile queued {found} orders the webhook missed"))
+            .add_activity(
+                &conn.id,
+                "reconcile",
+                &Text::new(Code::ReconcileFound).with("count", found),
+            )
             .await?;
     }
     check_webhook(shared, conn, &woo, &secrets).await
@@ -271,7 +280,11 @@ async fn check_webhook(
             )
             .await?;
             app.store()
-                .add_activity(&conn.id, "webhook", &format!("WooCommerce había desactivado el webhook ({}); ttwc lo reactivó | WooCommerce had set the webhook {}; ttwc re-enabled it", hook.status.as_str(), hook.status.as_str()))
+                .add_activity(
+                    &conn.id,
+                    "webhook",
+                    &Text::new(Code::WebhookReenabled).with("status", hook.status.as_str()),
+                )
                 .await?;
             Ok(())
         }
@@ -296,7 +309,7 @@ async fn check_webhook(
             );
             app.update_connection(&row).await?;
             app.store()
-                .add_activity(&conn.id, "webhook", "El webhook de ttwc fue borrado en la tienda; ttwc creó uno nuevo | ttwc's webhook was deleted in the store; ttwc created a new one")
+                .add_activity(&conn.id, "webhook", &Text::new(Code::WebhookRecreated))
                 .await?;
             Ok(())
         }

@@ -13,14 +13,15 @@ use super::{Shared, backoff, to_time};
 use crate::connection::Secrets;
 use crate::mapping::{self, Context, Outcome};
 use crate::store::{self, ConnectionRow, ConnectionState, Finished, OrderRow, SendOutcome};
+use crate::text::{Code, Text};
+
+/// A failure of ttwc's own (its database, a lost lease): named for operators, not translated.
+fn internal(detail: String) -> Text {
+    Text::new(Code::Internal).with("detail", detail)
+}
 
 /// WooCommerce statuses after which an order must not be shipped any more.
 const NOT_SHIPPABLE: [&str; 5] = ["cancelled", "refunded", "failed", "trash", "checkout-draft"];
-
-/// Why, in both languages, for the activity and `last_error`.
-pub fn activity_reason(es: &str, en: &str) -> String {
-    format!("{es} | {en}")
-}
 
 /// A connection as the sends of one claimed batch see it: read and opened once per batch.
 pub(super) struct Prepared {
@@ -120,7 +121,7 @@ pub(super) struct ToRecord {
     connection_id: String,
     order_id: i64,
     outcome: SendOutcome,
-    activity: Option<(&'static str, String)>,
+    activity: Option<(&'static str, Text)>,
 }
 
 /// A first attempt's sealed payload on its way to the saver.
@@ -176,7 +177,7 @@ async fn record_batch(shared: &Shared, batch: &[ToRecord]) -> Result<Vec<bool>, 
             connection_id: &r.connection_id,
             order_id: r.order_id,
             outcome: &r.outcome,
-            activity: r.activity.as_ref().map(|(k, m)| (*k, m.as_str())),
+            activity: r.activity.as_ref().map(|(k, m)| (*k, m)),
         })
         .collect();
     let give_up = tokio::time::Instant::now() + shared.config.lease;
@@ -205,16 +206,24 @@ pub(super) async fn attempt(
     let outcome = decide(shared, &job, conn.clone(), &writers.save)
         .instrument(span)
         .await;
-    let number = &job.order_number;
+    let order = |code: Code| Text::new(code).with("number", &job.order_number);
     let activity = match &outcome {
-        SendOutcome::Sent { tracking_id, .. } => Some(("sent", format!("Pedido #{number} enviado a TrackingTech — tracking {tracking_id}"))),
-        SendOutcome::Rejected { error } => Some(("rejected", format!("Pedido #{number} rechazado: {error}"))),
-        SendOutcome::Skipped { reason } => Some(("skipped", format!("Pedido #{number} omitido: {reason}"))),
-        SendOutcome::Failed { error } => Some(("failed", format!("Pedido #{number} no se pudo enviar: {error}"))),
-        SendOutcome::NeedsRelogin { .. } => Some((
-            "needs_relogin",
-            "TrackingTech no acepta la sesión de la tienda: vuelve a conectar la tienda para reanudar los envíos | TrackingTech refused the store's token: reconnect the store to resume sending".to_owned(),
+        SendOutcome::Sent { tracking_id, .. } => {
+            Some(("sent", order(Code::OrderSent).with("tracking", tracking_id)))
+        }
+        SendOutcome::Rejected { error } => Some((
+            "rejected",
+            order(Code::OrderRejected).with("reason", error.clone()),
         )),
+        SendOutcome::Skipped { reason } => Some((
+            "skipped",
+            order(Code::OrderSkipped).with("reason", reason.clone()),
+        )),
+        SendOutcome::Failed { error } => Some((
+            "failed",
+            order(Code::OrderFailed).with("error", error.clone()),
+        )),
+        SendOutcome::NeedsRelogin { .. } => Some(("needs_relogin", Text::new(Code::NeedsRelogin))),
         SendOutcome::Retry { .. } => None,
     };
     let kind = kind_of(&outcome);
@@ -282,14 +291,13 @@ async fn decide(
     save: &mpsc::Sender<Queued<ToSave>>,
 ) -> SendOutcome {
     let app = &shared.app;
-    let retry = |error: String, floor: Option<Duration>, hold: bool| -> SendOutcome {
+    let retry = |error: Text, floor: Option<Duration>, hold: bool| -> SendOutcome {
         let now = store::now();
         if now - job.created_at > to_time(shared.config.max_age) {
             return SendOutcome::Failed {
-                error: format!(
-                    "gave up after {} h: {error}",
-                    shared.config.max_age.as_secs() / 3600
-                ),
+                error: Text::new(Code::GaveUp)
+                    .with("hours", shared.config.max_age.as_secs() / 3600)
+                    .with("error", error),
             };
         }
         let wait = backoff(&shared.config, job.attempts, floor);
@@ -307,22 +315,22 @@ async fn decide(
         Ok(Some(c)) => c,
         Ok(None) => {
             return SendOutcome::Failed {
-                error: "the connection no longer exists".into(),
+                error: Text::new(Code::ConnectionGone),
             };
         }
-        Err(e) => return retry(format!("database: {e}"), None, false),
+        Err(e) => return retry(internal(format!("database: {e}")), None, false),
     };
     let Prepared { row: conn, secrets } = conn.as_ref();
     if conn.state != ConnectionState::Connected {
         return SendOutcome::NeedsRelogin {
-            error: format!("the connection is {}", conn.state.as_str()),
+            error: Text::new(Code::ConnectionNotConnected).with("state", conn.state.as_str()),
         };
     }
     let (Some(token), Some(customer_id)) =
         (secrets.integration_token.clone(), conn.customer_id.clone())
     else {
         return SendOutcome::NeedsRelogin {
-            error: "the connection has no usable TrackingTech token".into(),
+            error: Text::new(Code::NoToken),
         };
     };
 
@@ -331,7 +339,7 @@ async fn decide(
             Ok(bytes) => OrderPayload::from_stored(bytes),
             Err(e) => {
                 return SendOutcome::Failed {
-                    error: format!("the stored payload does not open: {e}"),
+                    error: Text::new(Code::PayloadUnreadable).with("detail", e.to_string()),
                 };
             }
         },
@@ -350,8 +358,8 @@ async fn decide(
                 .await;
                 match saved {
                     Ok(true) => payload,
-                    Ok(false) => return retry("lost the lease".into(), None, false),
-                    Err(e) => return retry(format!("database: {e}"), None, false),
+                    Ok(false) => return retry(internal("lost the lease".into()), None, false),
+                    Err(e) => return retry(internal(format!("database: {e}")), None, false),
                 }
             }
             Err(outcome) => return outcome,
@@ -362,7 +370,7 @@ async fn decide(
         Ok(tt) => tt,
         Err(e) => {
             return SendOutcome::Failed {
-                error: e.to_string(),
+                error: Text::new(Code::TrackingTechError).with("detail", e.to_string()),
             };
         }
     };
@@ -393,10 +401,14 @@ async fn decide(
                     if !throttled {
                         shared.trackingtech_failed(&conn.api_base_url).await;
                     }
-                    retry(e.to_string(), retry_after, throttled)
+                    retry(
+                        Text::new(Code::TrackingTechError).with("detail", e.to_string()),
+                        retry_after,
+                        throttled,
+                    )
                 }
                 ErrorClass::Auth => SendOutcome::NeedsRelogin {
-                    error: e.to_string(),
+                    error: Text::new(Code::TrackingTechError).with("detail", e.to_string()),
                 },
                 ErrorClass::Rejected => {
                     let mut message = e.message().unwrap_or("rejected").to_owned();
@@ -408,7 +420,9 @@ async fn decide(
                         message = format!("{message} ({})", details.join("; "));
                     }
                     SendOutcome::Rejected {
-                        error: format!("TrackingTech HTTP {}: {message}", e.status().unwrap_or(0)),
+                        error: Text::new(Code::TrackingTechRefused)
+                            .with("status", i64::from(e.status().unwrap_or(0)))
+                            .with("message", message),
                     }
                 }
             }
@@ -442,18 +456,18 @@ async fn build(
         let wait = backoff(&shared.config, job.attempts, floor);
         SendOutcome::Retry {
             run_at: now + to_time(wait),
-            error: format!("WooCommerce: {e}"),
+            error: Text::new(Code::WooCommerceError).with("detail", e.to_string()),
             hold_connection_until: None,
         }
     };
     let Some(credentials) = secrets.woo.clone() else {
         return Err(SendOutcome::NeedsRelogin {
-            error: "the connection has no usable WooCommerce keys".into(),
+            error: Text::new(Code::NoKeys),
         });
     };
     let Some(woo) = app.woo_client(&conn.store_url, credentials) else {
         return Err(SendOutcome::Failed {
-            error: "invalid store URL".into(),
+            error: Text::new(Code::BadStoreUrl),
         });
     };
     let order = match job.source.as_ref().and_then(|s| {
@@ -474,10 +488,7 @@ async fn build(
     if NOT_SHIPPABLE.contains(&order.status.as_str()) {
         let status = order.status.as_str();
         return Err(SendOutcome::Skipped {
-            reason: activity_reason(
-                &format!("el pedido está en estado {status}"),
-                &format!("the order is now {status}"),
-            ),
+            reason: Text::new(Code::NotShippable).with("status", status),
         });
     }
     let products = mapping::load_products(&woo, &[&order])
@@ -492,12 +503,8 @@ async fn build(
     };
     match mapping::map_order(&order, &ctx) {
         Outcome::Send(body) => Ok(OrderPayload::new(&body)),
-        Outcome::Skip(reason) => Err(SendOutcome::Skipped {
-            reason: activity_reason(&reason.es, &reason.en),
-        }),
-        Outcome::Refuse(reason) => Err(SendOutcome::Rejected {
-            error: activity_reason(&reason.es, &reason.en),
-        }),
+        Outcome::Skip(reason) => Err(SendOutcome::Skipped { reason }),
+        Outcome::Refuse(reason) => Err(SendOutcome::Rejected { error: reason }),
     }
 }
 
@@ -514,10 +521,7 @@ fn skip_or_retry(
 ) -> SendOutcome {
     if e.is_not_found() {
         SendOutcome::Skipped {
-            reason: activity_reason(
-                "el pedido ya no existe en WooCommerce",
-                "the order no longer exists in WooCommerce",
-            ),
+            reason: Text::new(Code::OrderGone),
         }
     } else {
         retry(e)

@@ -16,13 +16,15 @@ use tokio::sync::watch;
 use super::send::ConnectionView;
 use super::{Shared, backoff, to_time};
 use crate::store::{self, ConnectionRow, WritebackEnd};
+use crate::text::{Code, Lang, Text};
 
 /// Give up on a write-back after this many attempts.
 const MAX_ATTEMPTS: i64 = 15;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Writeback {
-    pub note: String,
+    /// Rendered in the store's language when it is written.
+    pub note: Note,
     pub customer_note: bool,
     pub meta: Vec<(String, Value)>,
     /// Add this tracking number to the order's shipment tracking.
@@ -39,8 +41,37 @@ fn meta(tracking_id: &str, status: &str, status_name: &str) -> Vec<(String, Valu
     ]
 }
 
-fn note(tracking_id: &str, status_name: &str) -> String {
-    format!("TrackingTech: {status_name} — tracking {tracking_id}")
+/// A queued note: a coded text, or a finished string queued before notes were coded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Note {
+    Coded(Text),
+    Written(String),
+}
+
+impl Note {
+    pub fn render(&self, lang: Lang) -> String {
+        match self {
+            Note::Coded(text) => text.render(lang),
+            Note::Written(text) => text.clone(),
+        }
+    }
+}
+
+/// TrackingTech's label of the status (its machine status goes in the meta).
+fn note(tracking_id: &str, status_name: &str) -> Note {
+    Note::Coded(
+        Text::new(Code::NoteStatus)
+            .with("status_name", status_name)
+            .with("tracking", tracking_id),
+    )
+}
+
+/// The language notes are written in: the store's. ttwc does not read it from the store yet
+/// (WooCommerce shows it only in the heavy system-status report), so Spanish, the language of
+/// the Chilean stores ttwc serves.
+pub fn store_lang(_conn: &ConnectionRow) -> Lang {
+    Lang::Es
 }
 
 /// The write-back after a successful send (JSON for the queue).
@@ -121,7 +152,9 @@ pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
                     }
                     Err((e, _)) => {
                         tracing::warn!(connection_id = %job.connection_id, order_id = job.order_id, error = %e, "write-back failed for good");
-                        let warning = format!("No se pudo anotar el pedido {} en WooCommerce | Could not write back to order {}: {e}", job.order_id, job.order_id);
+                        let warning = Text::new(Code::WritebackFailed)
+                            .with("number", job.order_id.to_string())
+                            .with("detail", e.clone());
                         (None, Some(e), Some(warning))
                     }
                 };
@@ -140,7 +173,7 @@ pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
                 id: *id,
                 retry_at: *retry_at,
                 error: error.as_deref(),
-                warning: warning.as_deref(),
+                warning: warning.as_ref(),
             })
             .collect();
         if let Err(e) = shared
@@ -213,7 +246,7 @@ async fn apply(
             .await
             .map_err(woo_err)?;
     }
-    woo.add_order_note(id, &wb.note, wb.customer_note)
+    woo.add_order_note(id, &wb.note.render(store_lang(conn)), wb.customer_note)
         .await
         .map_err(woo_err)?;
     Ok(())

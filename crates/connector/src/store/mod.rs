@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+pub use crate::text::Text;
+
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -138,7 +140,7 @@ pub struct ConnectionRow {
     pub disconnected_at: Option<OffsetDateTime>,
     pub updated_at: OffsetDateTime,
     pub last_sent_at: Option<OffsetDateTime>,
-    pub last_error: Option<String>,
+    pub last_error: Option<Text>,
     pub last_error_at: Option<OffsetDateTime>,
 }
 
@@ -148,7 +150,8 @@ pub struct ActivityRow {
     pub connection_id: String,
     pub at: OffsetDateTime,
     pub kind: String,
-    pub message: String,
+    /// What happened, as a coded text rendered for the reader.
+    pub message: Text,
 }
 
 /// Where an order stands in the outbox.
@@ -211,7 +214,7 @@ pub struct OrderRow {
     pub lease_until: Option<OffsetDateTime>,
     pub source: Option<Vec<u8>>,
     pub payload: Option<Vec<u8>>,
-    pub last_error: Option<String>,
+    pub last_error: Option<Text>,
     pub last_error_at: Option<OffsetDateTime>,
     pub tt_id: Option<String>,
     pub tracking_id: Option<String>,
@@ -311,21 +314,21 @@ pub enum SendOutcome {
     },
     Retry {
         run_at: OffsetDateTime,
-        error: String,
+        error: Text,
         hold_connection_until: Option<OffsetDateTime>,
     },
     /// 401: the connection needs a new login; the order waits, nothing is lost.
     NeedsRelogin {
-        error: String,
+        error: Text,
     },
     Failed {
-        error: String,
+        error: Text,
     },
     Rejected {
-        error: String,
+        error: Text,
     },
     Skipped {
-        reason: String,
+        reason: Text,
     },
 }
 
@@ -345,13 +348,16 @@ pub(crate) enum Recording<'o> {
     /// `hold_connection_until`.
     Retried {
         run_at: OffsetDateTime,
-        error: &'o str,
+        error: &'o Text,
         hold_connection_until: Option<OffsetDateTime>,
     },
     /// Back to the queue, the attempt not counted, the connection parked for a new login.
-    Relogin { error: &'o str },
+    Relogin { error: &'o Text },
     /// Ended for good in `state` (`failed`, `rejected` or `skipped`).
-    Final { state: &'static str, error: &'o str },
+    Final {
+        state: &'static str,
+        error: &'o Text,
+    },
 }
 
 impl SendOutcome {
@@ -425,7 +431,7 @@ pub(crate) fn recorded(
 pub(crate) fn recorded_activity<'a>(
     items: &[Finished<'a>],
     recorded: &[bool],
-) -> Vec<(&'a str, &'a str, &'a str)> {
+) -> Vec<(&'a str, &'a str, &'a Text)> {
     items
         .iter()
         .zip(recorded)
@@ -448,7 +454,7 @@ pub struct Finished<'a> {
     pub order_id: i64,
     pub outcome: &'a SendOutcome,
     /// The activity entry (kind, message) to add with it.
-    pub activity: Option<(&'a str, &'a str)>,
+    pub activity: Option<(&'a str, &'a Text)>,
 }
 
 /// A first attempt's payload (sealed), for [`Store::save_payloads`].
@@ -467,7 +473,7 @@ pub struct WritebackEnd<'a> {
     pub retry_at: Option<OffsetDateTime>,
     pub error: Option<&'a str>,
     /// A warning for the connection's activity, recorded with this end (and only if it is).
-    pub warning: Option<&'a str>,
+    pub warning: Option<&'a Text>,
 }
 
 impl WritebackEnd<'_> {
@@ -560,7 +566,7 @@ pub trait Store: Send + Sync + 'static {
         newer_than: OffsetDateTime,
     ) -> Result<Option<Vec<u8>>>;
 
-    async fn add_activity(&self, connection_id: &str, kind: &str, message: &str) -> Result<()>;
+    async fn add_activity(&self, connection_id: &str, kind: &str, message: &Text) -> Result<()>;
     async fn activity(&self, connection_id: &str, limit: u32) -> Result<Vec<ActivityRow>>;
 
     /// Orders of the connection waiting to be sent or being sent.

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use super::{
     ActivityRow, Changed, ConnectionRow, ConnectionState, Finished, Installation, NewOrder,
     OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Pending, Recording, Result,
-    SendOutcome, SessionRow, Store, StoreError, WritebackEnd, WritebackRow, changed,
+    SendOutcome, SessionRow, Store, StoreError, Text, WritebackEnd, WritebackRow, changed,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -393,7 +393,7 @@ async fn finish_retried(
             cids.push(item.connection_id);
             order_ids.push(item.order_id);
             run_ats.push(*run_at);
-            errors.push(error.as_str());
+            errors.push(error.stored());
         }
     }
     let rows = sqlx::query(
@@ -421,7 +421,7 @@ async fn finish_relogin(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     owner: &str,
     item: &Finished<'_>,
-    error: &str,
+    error: &Text,
     now: OffsetDateTime,
 ) -> Result<bool> {
     let done = sqlx::query(concat!(
@@ -455,7 +455,7 @@ async fn finish_final(
     owner: &str,
     item: &Finished<'_>,
     state: &str,
-    error: &str,
+    error: &Text,
     now: OffsetDateTime,
 ) -> Result<bool> {
     let done = sqlx::query(concat!(
@@ -687,7 +687,7 @@ impl Store for PostgresStore {
         Ok(sealed)
     }
 
-    async fn add_activity(&self, connection_id: &str, kind: &str, message: &str) -> Result<()> {
+    async fn add_activity(&self, connection_id: &str, kind: &str, message: &Text) -> Result<()> {
         sqlx::query(
             "INSERT INTO activity (connection_id, at, kind, message) VALUES ($1, $2, $3, $4)",
         )
@@ -921,7 +921,7 @@ impl Store for PostgresStore {
         let activities = super::recorded_activity(items, &recorded);
         let cids: Vec<&str> = activities.iter().map(|a| a.0).collect();
         let kinds: Vec<&str> = activities.iter().map(|a| a.1).collect();
-        let messages: Vec<&str> = activities.iter().map(|a| a.2).collect();
+        let messages: Vec<String> = activities.iter().map(|a| a.2.stored()).collect();
         if !cids.is_empty() {
             sqlx::query(
                 "INSERT INTO activity (connection_id, at, kind, message) \
@@ -1135,7 +1135,8 @@ impl Store for PostgresStore {
         let states: Vec<&str> = ends.iter().map(|e| e.state()).collect();
         let retry_ats: Vec<Option<OffsetDateTime>> = ends.iter().map(|e| e.retry_at).collect();
         let errors: Vec<Option<&str>> = ends.iter().map(|e| e.error).collect();
-        let warnings: Vec<Option<&str>> = ends.iter().map(|e| e.warning).collect();
+        let warnings: Vec<Option<String>> =
+            ends.iter().map(|e| e.warning.map(Text::stored)).collect();
         // One statement: the ends, and the warnings of those recorded.
         sqlx::query(
             "WITH v AS ( \

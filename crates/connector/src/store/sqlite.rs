@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use super::{
     ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
     OrderRow, OrderState, OutboxSummary, PayloadToSave, Result, SessionRow, Store, StoreError,
-    WritebackEnd, WritebackRow,
+    Text, WritebackEnd, WritebackRow,
 };
 
 mod times;
@@ -568,7 +568,7 @@ impl Store for SqliteStore {
         Ok(sealed)
     }
 
-    async fn add_activity(&self, connection_id: &str, kind: &str, message: &str) -> Result<()> {
+    async fn add_activity(&self, connection_id: &str, kind: &str, message: &Text) -> Result<()> {
         let (_writing, writes) = self.write().await;
         sqlx::query("INSERT INTO activity (connection_id, at, kind, message) VALUES (?, ?, ?, ?)")
             .bind(connection_id)
@@ -692,7 +692,7 @@ impl Store for SqliteStore {
                 connection_id: i.connection_id.to_owned(),
                 order_id: i.order_id,
                 outcome: i.outcome.clone(),
-                activity: i.activity.map(|(k, m)| (k.to_owned(), m.to_owned())),
+                activity: i.activity.map(|(k, m)| (k.to_owned(), m.clone())),
             })
             .collect();
         self.writer
@@ -892,7 +892,7 @@ impl Store for SqliteStore {
                 state: e.state(),
                 retry_at: e.retry_at,
                 error: e.error.map(str::to_owned),
-                warning: e.warning.map(str::to_owned),
+                warning: e.warning.cloned(),
             })
             .collect();
         self.writer

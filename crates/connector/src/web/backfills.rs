@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use crate::app::App;
 use crate::engine::backfill::{self, BackfillError, Progress};
+use crate::text::{Code, Text};
 
 /// Where a connection's latest backfill stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +19,8 @@ pub struct BackfillStatus {
     pub running: bool,
     pub seen: u64,
     pub queued: u64,
-    /// Why it stopped early, "español | English".
-    pub error: Option<String>,
+    /// Why it stopped early.
+    pub error: Option<Text>,
     pub since: OffsetDateTime,
     pub started_at: OffsetDateTime,
     pub finished_at: Option<OffsetDateTime>,
@@ -81,7 +82,10 @@ impl Backfills {
                 }
                 Err(e) => {
                     tracing::error!(connection_id = %id, error = %e, "backfill task died");
-                    Some("ttwc falló internamente | ttwc failed internally".to_owned())
+                    Some(
+                        Text::new(Code::Internal)
+                            .with("detail", "the backfill stopped unexpectedly"),
+                    )
                 }
             };
             if let Some(status) = me.map().get_mut(&id) {
@@ -101,23 +105,17 @@ impl Backfills {
     }
 }
 
-/// A backfill failure for the merchant, "español | English".
-fn describe(e: &BackfillError) -> String {
+/// A backfill failure for the merchant.
+fn describe(e: &BackfillError) -> Text {
     match e {
-        BackfillError::UnknownConnection(_) => {
-            "la conexión ya no existe | the connection no longer exists".to_owned()
+        BackfillError::UnknownConnection(_) => Text::new(Code::ConnectionGone),
+        BackfillError::NotConnected(state) => {
+            Text::new(Code::ConnectionNotConnected).with("state", *state)
         }
-        BackfillError::NotConnected(state) => format!(
-            "la tienda no está conectada ({state}): vuelve a conectarla | the store is not connected ({state}): reconnect it"
-        ),
-        BackfillError::NoKeys => {
-            "la conexión no tiene claves de WooCommerce utilizables: vuelve a conectarla | the connection has no usable WooCommerce keys: reconnect it".to_owned()
+        BackfillError::NoKeys => Text::new(Code::NoKeys),
+        BackfillError::Store(_) => Text::new(Code::DatabaseUnavailable),
+        BackfillError::WooCommerce(e) => {
+            Text::new(Code::WooCommerceError).with("detail", e.to_string())
         }
-        BackfillError::Store(_) => {
-            "la base de datos de ttwc no respondió; inténtalo de nuevo | ttwc's database did not answer; try again".to_owned()
-        }
-        BackfillError::WooCommerce(e) => format!(
-            "WooCommerce no respondió bien ({e}); inténtalo de nuevo | WooCommerce did not answer properly ({e}); try again"
-        ),
     }
 }

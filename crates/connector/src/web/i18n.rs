@@ -4,59 +4,10 @@
 use crate::connection::{CodeProblem, StepError};
 use crate::store::OrderState;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Es,
-    En,
-}
+pub use crate::text::Lang;
 
 impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Es => "es",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "es" => Some(Lang::Es),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// The first of `es`/`en` in an Accept-Language header, by quality; Spanish otherwise
-    /// (ttwc's merchants are Chilean).
-    pub fn from_accept_language(header: &str) -> Lang {
-        let mut best: Option<(f32, Lang)> = None;
-        for part in header.split(',') {
-            let mut pieces = part.split(';');
-            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = pieces
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
-            let primary = tag.split('-').next().unwrap_or("");
-            if let Some(lang) = Lang::parse(primary)
-                && best.is_none_or(|(bq, _)| q > bq)
-            {
-                best = Some((q, lang));
-            }
-        }
-        best.map(|(_, l)| l).unwrap_or(Lang::Es)
-    }
-
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Es => Lang::En,
-            Lang::En => Lang::Es,
-        }
-    }
-
+    /// The pages' fixed texts in this language.
     pub fn t(self) -> &'static Texts {
         match self {
             Lang::Es => &ES,
@@ -420,18 +371,6 @@ impl Texts {
     }
 }
 
-/// The half of a two-language text ("español | English", as the engine writes errors and
-/// reasons) in `lang`; a text without the separator is shown whole.
-pub fn localized(lang: Lang, text: &str) -> &str {
-    match text.split_once(" | ") {
-        Some((es, en)) => match lang {
-            Lang::Es => es.trim(),
-            Lang::En => en.trim(),
-        },
-        None => text,
-    }
-}
-
 /// The answers of the dashboard's actions that a merchant reads.
 pub mod actions {
     use super::Lang;
@@ -704,16 +643,6 @@ mod tests {
         assert_eq!(Lang::from_accept_language("fr-FR"), Lang::Es);
         assert_eq!(Lang::from_accept_language("en;q=0.2, es;q=0.7"), Lang::Es);
         assert_eq!(Lang::from_accept_language(""), Lang::Es);
-    }
-
-    #[test]
-    fn two_language_texts_show_the_pages_half() {
-        let text = "el pedido ya no existe | the order no longer exists";
-        assert_eq!(localized(Lang::Es, text), "el pedido ya no existe");
-        assert_eq!(localized(Lang::En, text), "the order no longer exists");
-        assert_eq!(localized(Lang::En, "database: locked"), "database: locked");
-        assert_eq!(EN.order_state(OrderState::Rejected), "Rejected");
-        assert_eq!(ES.order_state(OrderState::Queued), "En cola");
     }
 
     #[test]

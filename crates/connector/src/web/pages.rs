@@ -8,7 +8,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use super::backfills::BackfillStatus;
-use super::i18n::{self, Lang, Texts};
+use super::i18n::{Lang, Texts};
 use super::session::{self, Session};
 use super::{ApiError, WebState, api, lang};
 use crate::app::App;
@@ -212,7 +212,7 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
                     @if let Some(err) = &row.last_error {
                         dt { (t.last_error) }
                         dd.error.last-error {
-                            (i18n::localized(lang, err))
+                            (err.render(lang))
                             @if let Some(at) = row.last_error_at {
                                 " " small.inline { "(" (t.last_error_at) " " (when(at)) ")" }
                             }
@@ -260,7 +260,7 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
                     h3 { (t.recent_activity) }
                     ul.activity {
                         @for a in activity {
-                            li { time { (date(Some(a.at)).unwrap_or_default()) } " " (a.message) }
+                            li { time { (date(Some(a.at)).unwrap_or_default()) } " " (a.message.render(lang)) }
                         }
                     }
                 }
@@ -277,11 +277,7 @@ fn backfill_line(t: &Texts, lang: Lang, b: &BackfillStatus) -> String {
     );
     match (&b.error, b.running) {
         (_, true) => format!("{} {counts}", t.backfill_running),
-        (Some(e), false) => format!(
-            "{} {} ({counts})",
-            t.backfill_failed,
-            i18n::localized(lang, e)
-        ),
+        (Some(e), false) => format!("{} {} ({counts})", t.backfill_failed, e.render(lang)),
         (None, false) => format!("{} {counts}", t.backfill_done),
     }
 }
@@ -410,7 +406,7 @@ pub async fn orders(
                                     td.tracking { (o.tracking_id.as_deref().unwrap_or("")) }
                                     td.tt-status { (o.tt_status_name.as_deref().or(o.tt_status.as_deref()).unwrap_or("")) }
                                     td.error {
-                                        @if let Some(e) = &o.last_error { (i18n::localized(lang, e)) }
+                                        @if let Some(e) = &o.last_error { (e.render(lang)) }
                                     }
                                     td { (when(o.created_at)) }
                                     td { (when_opt(o.sent_at)) }

@@ -1,5 +1,6 @@
 //! The dashboard's orders page, resend and backfill, over HTTP.
 
+use connector::text::{Code, Lang, Text};
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
@@ -279,9 +280,9 @@ async fn resend_requeues_one_order_or_every_failed_and_rejected_one() {
     assert_eq!(page.matches("class=\"resend\"").count(), 3);
     assert!(page.contains("id=\"resend-all\""));
     let reason = rejected.last_error.clone().expect("a reason");
-    let (es, _) = reason.split_once(" | ").expect("two languages");
-    assert!(page.contains(es.trim()), "the Spanish half of {reason:?}");
-    assert!(!page.contains(&reason), "not both halves");
+    let (es, en) = (reason.render(Lang::Es), reason.render(Lang::En));
+    assert!(page.contains(&es), "the Spanish text of {reason:?}");
+    assert!(!page.contains(&en), "not the English one");
 
     // Without the CSRF token (or with a wrong one): 403 and nothing changes.
     let path = format!("/api/connections/{conn}/resend");
@@ -318,11 +319,9 @@ async fn resend_requeues_one_order_or_every_failed_and_rejected_one() {
     .await;
     assert_eq!(again.attempts, 1, "attempts counted afresh");
     assert!(again.created_at > rejected.created_at, "queued again");
-    assert!(
-        again
-            .last_error
-            .unwrap_or_default()
-            .contains("no longer exists"),
+    assert_eq!(
+        again.last_error,
+        Some(Text::new(Code::OrderGone)),
         "fetched afresh from the store"
     );
 
@@ -361,9 +360,10 @@ async fn the_card_shows_the_last_error_and_its_time_in_the_pages_language() {
     let (Some(error), Some(at)) = (row.last_error, row.last_error_at) else {
         panic!("a rejected order leaves the connection's last error");
     };
-    let (es, en) = error.split_once(" | ").expect("two languages");
+    let (es, en) = (error.render(Lang::Es), error.render(Lang::En));
+    assert_ne!(es, en);
     let minute = format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute());
-    // The card's last-error entry (the activity list below it keeps both halves).
+    // The card's last-error entry.
     let last_error = |html: &str| -> String {
         let start = html.find("last-error\">").expect("a last error");
         let end = html[start..].find("</dd>").expect("ends") + start;
@@ -381,7 +381,25 @@ async fn the_card_shows_the_last_error_and_its_time_in_the_pages_language() {
         "{english}"
     );
     let (_, list) = t.get_json("/api/connections").await;
-    assert!(list["connections"][0]["last_error_at"].is_string());
+    let card = &list["connections"][0];
+    assert!(card["last_error_at"].is_string());
+    // JSON: the text rendered for the reader (English: the language switch above left its
+    // cookie), with its code and parameters; every activity entry likewise, never both.
+    assert_eq!(card["last_error"], json!(en));
+    assert_eq!(card["last_error_code"], json!(error.code.as_str()));
+    assert_eq!(card["last_error_params"], error.params_json());
+    let activity = card["activity"].as_array().expect("activity");
+    assert!(!activity.is_empty());
+    for entry in activity {
+        let message = entry["message"].as_str().expect("message");
+        let code = entry["code"].as_str().expect("code");
+        assert!(Code::parse(code).is_some(), "{entry}");
+        assert!(
+            entry["params"].is_object() && entry["at"].is_string() && entry["kind"].is_string(),
+            "{entry}"
+        );
+        assert!(!message.contains(" | "), "one language: {entry}");
+    }
 }
 
 /// Polls the backfill's status until it stops.

@@ -4,6 +4,7 @@ mod browser;
 mod dashboard;
 mod full_disk;
 mod helpers;
+mod legacy_texts;
 mod observability;
 mod outage;
 mod startup;

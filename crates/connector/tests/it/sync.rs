@@ -1,6 +1,7 @@
 //! The sync engine end to end: woo-sim deliveries → ttwc's outbox → the sandbox, and statuses
 //! back into the WooCommerce orders.
 
+use connector::text::{Code, Lang, Param, Text};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
@@ -22,9 +23,13 @@ async fn activity_entry(
         &format!("a {kind} entry about {text}"),
         || async {
             let activity = t.app.store().activity(conn, 50).await.ok()?;
-            activity
-                .into_iter()
-                .find(|a| a.kind == kind && a.message.contains(text))
+            activity.into_iter().find(|a| {
+                a.kind == kind
+                    && a.message
+                        .render(Lang::En)
+                        .to_lowercase()
+                        .contains(&text.to_lowercase())
+            })
         },
     )
     .await
@@ -184,7 +189,8 @@ async fn every_delivery_twice_and_ttwcs_own_write_backs_still_send_once() {
     let written_back = |order: &Value, tt: &Value| -> bool {
         let tracking = &tt["tracking_id"];
         let note = format!(
-            "TrackingTech: {} — tracking {}",
+            // In the store's language: Spanish, as ttwc does not know it.
+            "TrackingTech: {} — seguimiento {}",
             tt["status_name"].as_str().unwrap_or("?"),
             tracking.as_str().unwrap_or("?")
         );
@@ -544,7 +550,8 @@ async fn statuses_come_back_as_notes_meta_tracking_and_completed() {
         StatusCode::OK
     );
     // The note is the write-back's last step (it is the one a retry could duplicate).
-    let expected_note = format!("TrackingTech: En tránsito — tracking {tracking}");
+    // In the store's language (Spanish when ttwc does not know it), with TrackingTech's label.
+    let expected_note = format!("TrackingTech: En tránsito — seguimiento {tracking}");
     let order = eventually(Duration::from_secs(30), "the in-transit note", || async {
         let o = t.sim_order(id).await;
         let has_note = o["notes"]
@@ -725,9 +732,14 @@ async fn bad_deliveries_are_refused_and_absurd_orders_never_crash_a_worker() {
     );
     let no_address = state(90_006).await;
     assert_eq!(no_address.state.as_str(), "rejected");
+    let reason = no_address.last_error.expect("a reason");
     assert!(
-        no_address.last_error.unwrap_or_default().contains("90006"),
-        "the reason names the order"
+        matches!(reason.code, Code::NoStreet | Code::NoCity),
+        "{reason:?}"
+    );
+    assert!(
+        reason.render(Lang::Es).contains("#90006") && reason.render(Lang::En).contains("#90006"),
+        "the reason names the order: {reason:?}"
     );
     let faithful = state(90_001).await;
     assert_eq!(faithful.state.as_str(), "sent");
@@ -774,8 +786,9 @@ async fn a_delivery_whose_head_reads_is_queued_and_the_rest_read_from_the_store(
         .expect("row");
     // Only the store's copy says cancelled: the delivered body said processing.
     assert_eq!(order.state.as_str(), "skipped");
-    assert!(
-        order.last_error.unwrap_or_default().contains("cancelled"),
+    assert_eq!(
+        order.last_error,
+        Some(Text::new(Code::NotShippable).with("status", "cancelled")),
         "skipped for the status the store gave"
     );
     assert!(t.received().await.is_empty(), "nothing sent");
@@ -793,9 +806,11 @@ async fn a_sent_order_cancelled_in_woocommerce_warns_in_the_activity() {
         .expect("a sent order");
     t.sim_set_status(id, "cancelled").await;
     let warning = activity_entry(&t, &conn, "warning", "cancelled", Duration::from_secs(30)).await;
-    assert!(
-        warning.message.contains(&format!("#{id}")),
-        "{}",
+    assert_eq!(warning.message.code, Code::SentThenCancelled);
+    assert_eq!(
+        warning.message.params.get("number"),
+        Some(&Param::Str(id.to_string())),
+        "{:?}",
         warning.message
     );
     assert_eq!(

@@ -35,16 +35,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "{} disconnected: uninstalled at TrackingTech: {}; webhook deleted in the store: {}; secrets wiped.",
         args.connection,
-        if report.uninstalled {
-            "yes"
-        } else {
-            "no (see the activity)"
-        },
-        if report.webhook_deleted {
-            "yes"
-        } else {
-            "no (see the activity)"
-        },
+        if report.uninstalled { "yes" } else { "no" },
+        if report.webhook_deleted { "yes" } else { "no" },
     );
+    if !(report.uninstalled && report.webhook_deleted) {
+        println!("Why: ttwc activity --connection {}", args.connection);
+    }
     Ok(())
 }

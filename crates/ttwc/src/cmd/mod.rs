@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod activity;
 pub mod connect;
 pub mod demo;
 pub mod disconnect;

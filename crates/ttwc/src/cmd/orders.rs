@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use connector::engine::backfill::Progress;
 use connector::store::{OrderFilter, OrderState};
+use connector::text::Lang;
 use serde::Serialize;
 
 use super::table::{Column, Table};
@@ -43,11 +44,13 @@ struct Line {
     state: &'static str,
     attempts: i64,
     last_error: Option<String>,
+    last_error_code: Option<&'static str>,
+    last_error_params: Option<serde_json::Value>,
     tracking_id: Option<String>,
     tt_status: Option<String>,
 }
 
-pub async fn orders(args: OrdersArgs) -> anyhow::Result<()> {
+pub async fn orders(args: OrdersArgs, lang: Lang) -> anyhow::Result<()> {
     let app = super::serve::open_existing(args.config.as_deref()).await?;
     if let Some(id) = &args.connection {
         known(&app, id).await?;
@@ -68,7 +71,9 @@ pub async fn orders(args: OrdersArgs) -> anyhow::Result<()> {
             order_id: o.order_id,
             state: o.state.as_str(),
             attempts: o.attempts,
-            last_error: o.last_error,
+            last_error: o.last_error.as_ref().map(|t| t.render(lang)),
+            last_error_code: o.last_error.as_ref().map(|t| t.code.as_str()),
+            last_error_params: o.last_error.as_ref().map(|t| t.params_json()),
             tracking_id: o.tracking_id,
             tt_status: o.tt_status,
         })

@@ -154,7 +154,7 @@ pub(super) struct Outcome {
     pub order_id: i64,
     pub outcome: SendOutcome,
     /// The activity entry (kind, message) to add with it.
-    pub activity: Option<(String, String)>,
+    pub activity: Option<(String, crate::text::Text)>,
 }
 
 /// Records the outcomes of orders still leased to `owner`, with what comes with each (a
@@ -282,7 +282,7 @@ fn add_activity(
     connection_id: &str,
     now: &str,
     kind: &str,
-    message: &str,
+    message: &crate::text::Text,
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO activity (connection_id, at, kind, message) VALUES (?1, ?2, ?3, ?4)",
@@ -343,7 +343,7 @@ pub(super) struct WritebackDone {
     pub state: &'static str,
     pub retry_at: Option<OffsetDateTime>,
     pub error: Option<String>,
-    pub warning: Option<String>,
+    pub warning: Option<crate::text::Text>,
 }
 
 /// Records the ends of write-backs still leased to `owner`, with their warnings, in one

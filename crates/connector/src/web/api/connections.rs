@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::connection::{self};
 use crate::store::{self, ConnectionRow, ConnectionState};
+use crate::text::{Code, Text};
 use crate::web::i18n::{self, Lang};
 use crate::web::session::{self, Session};
 use crate::web::{ApiError, WebState};
@@ -18,7 +19,8 @@ use super::{Body, body, guarded, req_lang, step_error};
 
 // ---- Connections ----
 
-pub async fn summary(app: &App, row: &ConnectionRow) -> Result<Value, ApiError> {
+/// A connection as the dashboard's script reads it, its texts rendered in `lang`.
+pub async fn summary(app: &App, row: &ConnectionRow, lang: Lang) -> Result<Value, ApiError> {
     let activity = app.store().activity(&row.id, 10).await?;
     let fmt = |t: Option<time::OffsetDateTime>| {
         t.and_then(|t| {
@@ -37,13 +39,20 @@ pub async fn summary(app: &App, row: &ConnectionRow) -> Result<Value, ApiError> 
         "connected_at": fmt(row.connected_at),
         "disconnected_at": fmt(row.disconnected_at),
         "last_sent_at": fmt(row.last_sent_at),
-        "last_error": row.last_error,
+        "last_error": row.last_error.as_ref().map(|t| t.render(lang)),
+        "last_error_code": row.last_error.as_ref().map(|t| t.code.as_str()),
+        "last_error_params": row.last_error.as_ref().map(Text::params_json),
         "last_error_at": fmt(row.last_error_at),
         "queue_depth": app.store().queue_depth(&row.id).await?,
         "trigger_status": row.trigger_status,
         "mark_completed": row.mark_completed,
         "notify_customer": row.notify_customer,
-        "activity": activity.iter().map(|a| json!({"at": fmt(Some(a.at)), "kind": a.kind, "message": a.message})).collect::<Vec<_>>(),
+        "activity": activity.iter().map(|a| {
+            let mut entry = a.message.json(lang);
+            entry["at"] = json!(fmt(Some(a.at)));
+            entry["kind"] = json!(a.kind);
+            entry
+        }).collect::<Vec<_>>(),
     }))
 }
 
@@ -58,7 +67,7 @@ pub async fn list_connections(
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, lang.t().session_expired))?;
     let mut out = Vec::new();
     for row in st.app.store().connections(Some(&owner)).await? {
-        out.push(summary(&st.app, &row).await?);
+        out.push(summary(&st.app, &row, lang).await?);
     }
     Ok(Json(json!({"connections": out})).into_response())
 }
@@ -124,13 +133,13 @@ pub async fn update_settings(
         .add_activity(
             &row.id,
             "settings",
-            &format!(
-                "Trigger status: {}; mark completed: {}; notify customer: {}",
-                row.trigger_status, row.mark_completed, row.notify_customer
-            ),
+            &Text::new(Code::SettingsChanged)
+                .with("trigger_status", &row.trigger_status)
+                .with("mark_completed", row.mark_completed)
+                .with("notify_customer", row.notify_customer),
         )
         .await?;
-    Ok(Json(json!({"connection": summary(&st.app, &row).await?})).into_response())
+    Ok(Json(json!({"connection": summary(&st.app, &row, lang).await?})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -159,7 +168,7 @@ pub async fn disconnect(
         .map_err(|e| step_error(lang, e))?;
     let row = st.app.store().connection(&row.id).await?.unwrap_or(row);
     Ok(
-        Json(json!({"report": report, "connection": summary(&st.app, &row).await?}))
+        Json(json!({"report": report, "connection": summary(&st.app, &row, lang).await?}))
             .into_response(),
     )
 }
@@ -230,9 +239,7 @@ pub async fn resend(
             .add_activity(
                 &row.id,
                 "resend",
-                &format!(
-                    "{queued} pedidos puestos en cola de nuevo desde el panel | {queued} orders queued again from the dashboard"
-                ),
+                &Text::new(Code::ResendQueued).with("count", queued),
             )
             .await?;
     }
@@ -329,7 +336,8 @@ pub(crate) fn backfill_view(lang: Lang, s: &crate::web::backfills::BackfillStatu
         "running": s.running,
         "seen": s.seen,
         "queued": s.queued,
-        "error": s.error.as_deref().map(|e| i18n::localized(lang, e)),
+        "error": s.error.as_ref().map(|e| e.render(lang)),
+        "error_code": s.error.as_ref().map(|e| e.code.as_str()),
         "since": s.since.date().to_string(),
         "started_at": fmt(s.started_at),
         "finished_at": s.finished_at.and_then(fmt),

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::connection::{self};
 use crate::store::ConnectionState;
+use crate::text::{Code, Text};
 use crate::web::{ApiError, WebState};
 
 // ---- Webhooks ----
@@ -166,12 +167,10 @@ async fn receive(
             .add_activity(
                 &row.id,
                 "warning",
-                &format!(
-                    "El pedido #{} ya enviado a TrackingTech quedó {status} en WooCommerce: avisa al courier (tracking {}) | Order #{} was already sent and is now {status}: tell the courier",
-                    o.order_number,
-                    o.tracking_id.unwrap_or_default(),
-                    o.order_number
-                ),
+                &Text::new(Code::SentThenCancelled)
+                    .with("number", &o.order_number)
+                    .with("status", status)
+                    .with("tracking", o.tracking_id.unwrap_or_default()),
             )
             .await;
     }

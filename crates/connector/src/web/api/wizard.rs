@@ -256,10 +256,10 @@ pub async fn wizard_keys(
     if let Some(done) = &wizard.done
         && let Some(row) = st.app.store().connection(done).await?
     {
-        return Ok(
-            Json(json!({"step": "done", "connection": summary(&st.app, &row).await?}))
-                .into_response(),
-        );
+        return Ok(Json(
+            json!({"step": "done", "connection": summary(&st.app, &row, lang).await?}),
+        )
+        .into_response());
     }
     let (Some(started), Some(chosen), Some(user), Some(token)) = (
         wizard.started.clone(),
@@ -323,7 +323,10 @@ pub async fn wizard_keys(
     wizard.grant = None;
     session.set_wizard(&st.app, &wizard);
     session.save(&st.app).await?;
-    Ok(Json(json!({"step": "done", "connection": summary(&st.app, &row).await?})).into_response())
+    Ok(
+        Json(json!({"step": "done", "connection": summary(&st.app, &row, lang).await?}))
+            .into_response(),
+    )
 }
 
 pub async fn wizard_reset(

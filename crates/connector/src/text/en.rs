@@ -1,0 +1,175 @@
+//! The English table: every code's wording.
+
+use super::{Code, Lang, Params, webhook_status, woo_status};
+
+const L: Lang = Lang::En;
+
+pub(super) fn render(code: Code, p: &Params<'_>) -> String {
+    let number = || p.s("number");
+    match code {
+        Code::Legacy => p.s("text"),
+        Code::Connected => format!(
+            "Store {} connected to {} ({}).",
+            p.s("store_url"),
+            p.s("tt_store"),
+            p.s("courier")
+        ),
+        Code::Reconnected => format!(
+            "Store {} connected again to {} ({}).",
+            p.s("store_url"),
+            p.s("tt_store"),
+            p.s("courier")
+        ),
+        Code::Disconnected => format!(
+            "Store disconnected: secrets wiped; {}.",
+            L.count(
+                p.n("cancelled"),
+                "queued order cancelled",
+                "queued orders cancelled"
+            )
+        ),
+        Code::SettingsChanged => format!(
+            "Settings saved: orders are sent when they reach “{}”; on delivery the order {} marked completed; the customer {} the tracking notes.",
+            woo_status(L, &p.s("trigger_status")),
+            if p.b("mark_completed") {
+                "is"
+            } else {
+                "is not"
+            },
+            if p.b("notify_customer") {
+                "gets"
+            } else {
+                "does not get"
+            },
+        ),
+        Code::NeedsRelogin => {
+            "TrackingTech refused the store's token: reconnect the store to resume sending."
+                .to_owned()
+        }
+        Code::UninstallFailed => format!(
+            "Could not uninstall the integration at TrackingTech ({}); the store is disconnected all the same.",
+            p.s("detail")
+        ),
+        Code::WebhookDeleteFailed => format!(
+            "Could not delete the webhook in WooCommerce ({}): delete it in WooCommerce › Settings › Advanced › Webhooks.",
+            p.s("detail")
+        ),
+        Code::WebhookReenabled => format!(
+            "WooCommerce had set the webhook {}; it was re-enabled.",
+            webhook_status(L, &p.s("status"))
+        ),
+        Code::WebhookRecreated => {
+            "The webhook was deleted in the store; a new one was created.".to_owned()
+        }
+        Code::OrderSent => format!(
+            "Order #{} sent to TrackingTech — tracking {}.",
+            number(),
+            p.s("tracking")
+        ),
+        Code::OrderRejected => format!("Order #{} rejected: {}", number(), p.t("reason")),
+        Code::OrderSkipped => format!("Order #{} skipped: {}", number(), p.t("reason")),
+        Code::OrderFailed => format!("Order #{} could not be sent: {}", number(), p.t("error")),
+        Code::OrderStatus => format!("Order #{}: {}.", number(), p.s("status_name")),
+        Code::SentThenCancelled => format!(
+            "Order #{} was already sent to TrackingTech and is now “{}” in WooCommerce: tell the courier (tracking {}).",
+            number(),
+            woo_status(L, &p.s("status")),
+            p.s("tracking")
+        ),
+        Code::WritebackFailed => format!(
+            "Could not write back to order #{} in WooCommerce: {}",
+            number(),
+            p.s("detail")
+        ),
+        Code::BackfillDone => format!(
+            "Backfill: {} seen, {} queued.",
+            L.count(p.n("seen"), "order", "orders"),
+            p.num("queued")
+        ),
+        Code::ReconcileFound => format!(
+            "Reconcile queued {} the webhook missed.",
+            L.count(p.n("count"), "order", "orders")
+        ),
+        Code::ResendQueued => format!(
+            "{} again from the dashboard.",
+            L.count(p.n("count"), "order queued", "orders queued")
+        ),
+        Code::Pickup => format!(
+            "Order #{} is a local pickup: there is nothing for a courier to deliver.",
+            number()
+        ),
+        Code::NothingToShip => format!(
+            "Order #{} only has products that need no shipping (virtual ones): there is nothing for a courier to deliver.",
+            number()
+        ),
+        Code::NoQuantity => format!(
+            "Order #{} has no product with a quantity of 1 or more. Fix it in WooCommerce and send it again.",
+            number()
+        ),
+        Code::NoStreet => format!(
+            "Order #{} has no shipping address (street and number). Fix it in WooCommerce and send it again.",
+            number()
+        ),
+        Code::NoCity => format!(
+            "Order #{} has no shipping city (comuna). Fix it in WooCommerce and send it again.",
+            number()
+        ),
+        Code::BadPrice => format!(
+            "Line {} (“{}”) of order #{} has a total that is not a number, so it has no price. Fix it in WooCommerce and send the order again.",
+            p.num("line"),
+            p.s("name"),
+            number()
+        ),
+        Code::QuantityTooLarge => format!(
+            "Line {} (“{}”) of order #{} has too large a quantity ({}). Fix it in WooCommerce and send the order again.",
+            p.num("line"),
+            p.s("name"),
+            number(),
+            p.num("quantity")
+        ),
+        Code::NotShippable => format!(
+            "The order is now “{}” in WooCommerce: it is not sent any more.",
+            woo_status(L, &p.s("status"))
+        ),
+        Code::OrderGone => "The order no longer exists in WooCommerce.".to_owned(),
+        Code::WooCommerceError => {
+            format!("WooCommerce did not answer properly: {}", p.s("detail"))
+        }
+        Code::TrackingTechError => {
+            format!("TrackingTech did not answer properly: {}", p.s("detail"))
+        }
+        Code::TrackingTechRefused => format!(
+            "TrackingTech refused the order (HTTP {}): {}",
+            p.n("status"),
+            p.s("message")
+        ),
+        Code::GaveUp => format!(
+            "Gave up retrying after {}: {}",
+            L.count(p.n("hours"), "hour", "hours"),
+            p.t("error")
+        ),
+        Code::ConnectionGone => "The connection no longer exists.".to_owned(),
+        Code::ConnectionNotConnected => match p.s("state").as_str() {
+            "disconnected" => "The store is disconnected.".to_owned(),
+            _ => "The store must be reconnected.".to_owned(),
+        },
+        Code::NoToken => {
+            "The connection has no valid TrackingTech session: reconnect the store.".to_owned()
+        }
+        Code::NoKeys => {
+            "The connection has no valid WooCommerce keys: reconnect the store.".to_owned()
+        }
+        Code::BadStoreUrl => "The store URL is not valid.".to_owned(),
+        Code::PayloadUnreadable => format!(
+            "The order's stored data cannot be read ({}).",
+            p.s("detail")
+        ),
+        Code::DatabaseUnavailable => "The database did not answer; try again.".to_owned(),
+        Code::Internal => format!("Internal error: {}", p.s("detail")),
+        Code::NoteStatus => format!(
+            "TrackingTech: {} — tracking {}",
+            p.s("status_name"),
+            p.s("tracking")
+        ),
+    }
+}

@@ -1,0 +1,178 @@
+//! The Spanish table: every code's wording.
+
+use super::{Code, Lang, Params, webhook_status, woo_status};
+
+const L: Lang = Lang::Es;
+
+pub(super) fn render(code: Code, p: &Params<'_>) -> String {
+    let number = || p.s("number");
+    match code {
+        Code::Legacy => p.s("text"),
+        Code::Connected => format!(
+            "Tienda {} conectada a {} ({}).",
+            p.s("store_url"),
+            p.s("tt_store"),
+            p.s("courier")
+        ),
+        Code::Reconnected => format!(
+            "Tienda {} conectada de nuevo a {} ({}).",
+            p.s("store_url"),
+            p.s("tt_store"),
+            p.s("courier")
+        ),
+        Code::Disconnected => format!(
+            "Tienda desconectada: claves borradas; {}.",
+            L.count(
+                p.n("cancelled"),
+                "pedido en cola cancelado",
+                "pedidos en cola cancelados"
+            )
+        ),
+        Code::SettingsChanged => format!(
+            "Ajustes guardados: se envían los pedidos que llegan a «{}»; al entregarse, el pedido {} como completado; el cliente {} las notas de seguimiento.",
+            woo_status(L, &p.s("trigger_status")),
+            if p.b("mark_completed") { "se marca" } else { "no se marca" },
+            if p.b("notify_customer") { "recibe" } else { "no recibe" },
+        ),
+        Code::NeedsRelogin => {
+            "TrackingTech no acepta la sesión de la tienda: vuelve a conectarla para reanudar los envíos.".to_owned()
+        }
+        Code::UninstallFailed => format!(
+            "No se pudo desinstalar la integración en TrackingTech ({}); la tienda quedó desconectada igual.",
+            p.s("detail")
+        ),
+        Code::WebhookDeleteFailed => format!(
+            "No se pudo borrar el webhook en WooCommerce ({}): bórralo en WooCommerce › Ajustes › Avanzado › Webhooks.",
+            p.s("detail")
+        ),
+        Code::WebhookReenabled => format!(
+            "WooCommerce había dejado el webhook {}; se reactivó.",
+            webhook_status(L, &p.s("status"))
+        ),
+        Code::WebhookRecreated => {
+            "El webhook fue borrado en la tienda; se creó uno nuevo.".to_owned()
+        }
+        Code::OrderSent => format!(
+            "Pedido #{} enviado a TrackingTech — seguimiento {}.",
+            number(),
+            p.s("tracking")
+        ),
+        Code::OrderRejected => format!("Pedido #{} rechazado: {}", number(), p.t("reason")),
+        Code::OrderSkipped => format!("Pedido #{} omitido: {}", number(), p.t("reason")),
+        Code::OrderFailed => format!(
+            "No se pudo enviar el pedido #{}: {}",
+            number(),
+            p.t("error")
+        ),
+        Code::OrderStatus => format!("Pedido #{}: {}.", number(), p.s("status_name")),
+        Code::SentThenCancelled => format!(
+            "El pedido #{}, ya enviado a TrackingTech, quedó «{}» en WooCommerce: avisa al courier (seguimiento {}).",
+            number(),
+            woo_status(L, &p.s("status")),
+            p.s("tracking")
+        ),
+        Code::WritebackFailed => format!(
+            "No se pudo anotar el pedido #{} en WooCommerce: {}",
+            number(),
+            p.s("detail")
+        ),
+        Code::BackfillDone => format!(
+            "Carga de pedidos anteriores: {} y {} en cola.",
+            L.count(p.n("seen"), "pedido revisado", "pedidos revisados"),
+            p.num("queued")
+        ),
+        Code::ReconcileFound => format!(
+            "Reconciliación: {}.",
+            L.count(
+                p.n("count"),
+                "pedido que no llegó por webhook quedó en cola",
+                "pedidos que no llegaron por webhook quedaron en cola"
+            )
+        ),
+        Code::ResendQueued => format!(
+            "{} desde el panel.",
+            L.count(
+                p.n("count"),
+                "pedido puesto en cola de nuevo",
+                "pedidos puestos en cola de nuevo"
+            )
+        ),
+        Code::Pickup => format!(
+            "El pedido #{} es con retiro en tienda: no hay nada que enviar por courier.",
+            number()
+        ),
+        Code::NothingToShip => format!(
+            "El pedido #{} solo tiene productos que no requieren envío (virtuales): no hay nada que enviar por courier.",
+            number()
+        ),
+        Code::NoQuantity => format!(
+            "El pedido #{} no tiene ningún producto con cantidad 1 o más. Corrígelo en WooCommerce y reenvíalo.",
+            number()
+        ),
+        Code::NoStreet => format!(
+            "El pedido #{} no tiene dirección de envío (calle y número). Corrígelo en WooCommerce y reenvíalo.",
+            number()
+        ),
+        Code::NoCity => format!(
+            "El pedido #{} no tiene ciudad o comuna de envío. Corrígelo en WooCommerce y reenvíalo.",
+            number()
+        ),
+        Code::BadPrice => format!(
+            "La línea {} («{}») del pedido #{} tiene un total que no es un número, así que no tiene precio. Corrígela en WooCommerce y reenvía el pedido.",
+            p.num("line"),
+            p.s("name"),
+            number()
+        ),
+        Code::QuantityTooLarge => format!(
+            "La línea {} («{}») del pedido #{} tiene una cantidad demasiado grande ({}). Corrígela en WooCommerce y reenvía el pedido.",
+            p.num("line"),
+            p.s("name"),
+            number(),
+            p.num("quantity")
+        ),
+        Code::NotShippable => format!(
+            "El pedido está «{}» en WooCommerce: ya no se envía.",
+            woo_status(L, &p.s("status"))
+        ),
+        Code::OrderGone => "El pedido ya no existe en WooCommerce.".to_owned(),
+        Code::WooCommerceError => format!("WooCommerce no respondió bien: {}", p.s("detail")),
+        Code::TrackingTechError => {
+            format!("TrackingTech no respondió bien: {}", p.s("detail"))
+        }
+        Code::TrackingTechRefused => format!(
+            "TrackingTech rechazó el pedido (HTTP {}): {}",
+            p.n("status"),
+            p.s("message")
+        ),
+        Code::GaveUp => format!(
+            "Se dejó de reintentar después de {}: {}",
+            L.count(p.n("hours"), "hora", "horas"),
+            p.t("error")
+        ),
+        Code::ConnectionGone => "La conexión ya no existe.".to_owned(),
+        Code::ConnectionNotConnected => match p.s("state").as_str() {
+            "disconnected" => "La tienda está desconectada.".to_owned(),
+            _ => "La tienda debe volver a conectarse.".to_owned(),
+        },
+        Code::NoToken => {
+            "La conexión no tiene una sesión de TrackingTech válida: vuelve a conectar la tienda.".to_owned()
+        }
+        Code::NoKeys => {
+            "La conexión no tiene claves de WooCommerce válidas: vuelve a conectar la tienda.".to_owned()
+        }
+        Code::BadStoreUrl => "La URL de la tienda no es válida.".to_owned(),
+        Code::PayloadUnreadable => format!(
+            "Los datos guardados del pedido no se pueden leer ({}).",
+            p.s("detail")
+        ),
+        Code::DatabaseUnavailable => {
+            "La base de datos no respondió; inténtalo de nuevo.".to_owned()
+        }
+        Code::Internal => format!("Error interno: {}", p.s("detail")),
+        Code::NoteStatus => format!(
+            "TrackingTech: {} — seguimiento {}",
+            p.s("status_name"),
+            p.s("tracking")
+        ),
+    }
+}
