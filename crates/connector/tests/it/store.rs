@@ -1769,7 +1769,7 @@ async fn times_within_one_second(url: &str) {
     let due = ahead - Duration::nanoseconds(i64::from(ahead.nanosecond()));
     let retry = |run_at, hold_connection_until| SendOutcome::Retry {
         run_at,
-        error: "429".into(),
+        error: t("429"),
         hold_connection_until,
     };
     let outcomes = [

@@ -14,6 +14,7 @@ use super::{MIGRATOR, SqliteStore, engine, times};
 use crate::store::{
     Finished, Installation, NewOrder, SendOutcome, SessionRow, Store, WritebackEnd,
 };
+use crate::text::Text;
 
 /// Every time column of the SQLite schema: (table, column).
 const TIME_COLUMNS: [(&str, &str); 22] = [
@@ -188,7 +189,9 @@ async fn every_write_stores_the_sortable_form() {
     s.set_reconcile_cursor("con_a", whole).await.unwrap();
 
     s.put_granted_keys("g", &[1]).await.unwrap();
-    s.add_activity("con_a", "k", "m").await.unwrap();
+    s.add_activity("con_a", "k", &Text::legacy("m"))
+        .await
+        .unwrap();
     for id in 1..=4 {
         assert!(
             s.enqueue_order(NewOrder {
@@ -218,18 +221,21 @@ async fn every_write_stores_the_sortable_form() {
     };
     let retry = SendOutcome::Retry {
         run_at: now + Duration::HOUR,
-        error: "429".into(),
+        error: Text::legacy("429"),
         hold_connection_until: Some(whole),
     };
-    let failed = SendOutcome::Failed { error: "x".into() };
-    let relogin = SendOutcome::NeedsRelogin {
-        error: "401".into(),
+    let failed = SendOutcome::Failed {
+        error: Text::legacy("x"),
     };
+    let relogin = SendOutcome::NeedsRelogin {
+        error: Text::legacy("401"),
+    };
+    let m = Text::legacy("m");
     let finished = |order_id, outcome| Finished {
         connection_id: "con_a",
         order_id,
         outcome,
-        activity: Some(("k", "m")),
+        activity: Some(("k", &m)),
     };
     s.finish_sends(
         "w",
@@ -258,7 +264,7 @@ async fn every_write_stores_the_sortable_form() {
             id: wbs[0].id,
             retry_at: Some(now),
             error: Some("503"),
-            warning: Some("warned"),
+            warning: Some(&Text::legacy("warned")),
         }],
     )
     .await
