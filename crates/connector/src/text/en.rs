@@ -86,6 +86,11 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             L.count(p.n("seen"), "order", "orders"),
             p.num("queued")
         ),
+        Code::BackfillProgress => format!(
+            "{} seen, {} queued",
+            L.count(p.n("seen"), "order", "orders"),
+            p.num("queued")
+        ),
         Code::ReconcileFound => format!(
             "Reconcile queued {} the webhook missed.",
             L.count(p.n("count"), "order", "orders")

@@ -81,6 +81,11 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             L.count(p.n("seen"), "pedido revisado", "pedidos revisados"),
             p.num("queued")
         ),
+        Code::BackfillProgress => format!(
+            "{}, {} en cola",
+            L.count(p.n("seen"), "pedido revisado", "pedidos revisados"),
+            p.num("queued")
+        ),
         Code::ReconcileFound => format!(
             "Reconciliación: {}.",
             L.count(

@@ -162,6 +162,7 @@ codes! {
     SentThenCancelled = "order.sent_then_cancelled",
     WritebackFailed = "order.writeback_failed",
     BackfillDone = "backfill.done",
+    BackfillProgress = "backfill.progress",
     ReconcileFound = "reconcile.found",
     ResendQueued = "resend.queued",
     // Why an order was not sent (a mapping rule, or the store).

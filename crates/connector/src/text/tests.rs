@@ -40,7 +40,7 @@ fn sample(code: Code) -> Text {
             .with("status", "refunded")
             .with("tracking", "TT-9"),
         Code::WritebackFailed => t.with("number", "1234").with("detail", "HTTP 403"),
-        Code::BackfillDone => t.with("seen", 1500i64).with("queued", 2i64),
+        Code::BackfillDone | Code::BackfillProgress => t.with("seen", 1500i64).with("queued", 2i64),
         Code::ReconcileFound | Code::ResendQueued => t.with("count", 2i64),
         Code::Pickup | Code::NothingToShip | Code::NoQuantity | Code::NoStreet | Code::NoCity => {
             t.with("number", "1234")
@@ -142,6 +142,14 @@ fn plurals_and_numbers_follow_the_language() {
         backfill.render(Lang::Es),
         "Carga de pedidos anteriores: 12.345 pedidos revisados y 1 en cola."
     );
+    let progress = |seen: i64| {
+        Text::new(Code::BackfillProgress)
+            .with("seen", seen)
+            .with("queued", 0i64)
+    };
+    assert_eq!(progress(1).render(Lang::Es), "1 pedido revisado, 0 en cola");
+    assert_eq!(progress(1).render(Lang::En), "1 order seen, 0 queued");
+    assert_eq!(progress(2).render(Lang::En), "2 orders seen, 0 queued");
     assert_eq!(Lang::Es.number(0), "0");
     assert_eq!(Lang::Es.number(999), "999");
     assert_eq!(Lang::Es.number(-1_234_567), "-1.234.567");

@@ -114,8 +114,6 @@ pub struct Texts {
     pub backfill_running: &'static str,
     pub backfill_done: &'static str,
     pub backfill_failed: &'static str,
-    pub backfill_seen: &'static str,
-    pub backfill_queued: &'static str,
     pub not_found: &'static str,
     pub connection_not_found: &'static str,
     /// Order state labels, in the order of [`OrderState::ALL`].
@@ -226,8 +224,6 @@ pub static ES: Texts = Texts {
     backfill_running: "Revisando pedidos de la tienda…",
     backfill_done: "Carga terminada.",
     backfill_failed: "La carga falló:",
-    backfill_seen: "revisados",
-    backfill_queued: "en cola",
     not_found: "No encontrado",
     connection_not_found: "Esa conexión no existe o no es tuya.",
     order_states: [
@@ -345,8 +341,6 @@ pub static EN: Texts = Texts {
     backfill_running: "Reading the store's orders…",
     backfill_done: "Backfill finished.",
     backfill_failed: "The backfill failed:",
-    backfill_seen: "seen",
-    backfill_queued: "queued",
     not_found: "Not found",
     connection_not_found: "That connection does not exist or is not yours.",
     order_states: [

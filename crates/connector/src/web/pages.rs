@@ -124,8 +124,6 @@ fn js_texts(t: &Texts) -> String {
         "backfill_running": t.backfill_running,
         "backfill_done": t.backfill_done,
         "backfill_failed": t.backfill_failed,
-        "backfill_seen": t.backfill_seen,
-        "backfill_queued": t.backfill_queued,
     })
     .to_string()
     .replace('<', "\\u003c")
@@ -271,15 +269,20 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
 
 /// A backfill's progress in words (the script writes the same line while it polls).
 fn backfill_line(t: &Texts, lang: Lang, b: &BackfillStatus) -> String {
-    let counts = format!(
-        "{} {}, {} {}",
-        b.seen, t.backfill_seen, b.queued, t.backfill_queued
-    );
+    let counts = backfill_counts(lang, b);
     match (&b.error, b.running) {
         (_, true) => format!("{} {counts}", t.backfill_running),
         (Some(e), false) => format!("{} {} ({counts})", t.backfill_failed, e.render(lang)),
         (None, false) => format!("{} {counts}", t.backfill_done),
     }
+}
+
+/// "12.345 pedidos revisados, 2 en cola": plural and number format in the reader's language.
+pub(crate) fn backfill_counts(lang: Lang, b: &BackfillStatus) -> String {
+    crate::text::Text::new(crate::text::Code::BackfillProgress)
+        .with("seen", b.seen)
+        .with("queued", b.queued)
+        .render(lang)
 }
 
 /// Orders shown per page.

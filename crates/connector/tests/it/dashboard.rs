@@ -492,9 +492,15 @@ async fn backfill_sends_orders_older_than_the_connection() {
     // The dashboard shows how the last backfill ended.
     let home = t.get_page("/?lang=en").await;
     assert!(
-        home.contains("Backfill finished. 6 seen, 5 queued"),
+        home.contains("Backfill finished. 6 orders seen, 5 queued"),
         "{home}"
     );
+    let (_, status) = t
+        .get_json(&format!("/api/connections/{conn}/backfill"))
+        .await;
+    assert_eq!(status["counts"], "6 orders seen, 5 queued", "{status}");
+    let home = t.get_page("/?lang=es").await;
+    assert!(home.contains("6 pedidos revisados, 5 en cola"), "{home}");
 
     // Again: nothing new to queue.
     let (s, _) = t.post(&path, json!({"since": today.to_string()})).await;
@@ -633,7 +639,7 @@ mod browser {
             .expect("date set");
             click(&c, ".backfill-form button[type=submit]").await;
             let progress = Locator::XPath(
-                "//p[contains(@class,'backfill-progress') and contains(., 'Backfill finished. 3 seen, 3 queued')]",
+                "//p[contains(@class,'backfill-progress') and contains(., 'Backfill finished. 3 orders seen, 3 queued')]",
             );
             c.wait()
                 .at_most(WAIT)

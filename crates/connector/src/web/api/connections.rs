@@ -336,6 +336,7 @@ pub(crate) fn backfill_view(lang: Lang, s: &crate::web::backfills::BackfillStatu
         "running": s.running,
         "seen": s.seen,
         "queued": s.queued,
+        "counts": crate::web::pages::backfill_counts(lang, s),
         "error": s.error.as_ref().map(|e| e.render(lang)),
         "error_code": s.error.as_ref().map(|e| e.code.as_str()),
         "since": s.since.date().to_string(),

@@ -232,7 +232,8 @@
   }
 
   function backfillLine(status) {
-    const counts = `${status.seen} ${texts.backfill_seen}, ${status.queued} ${texts.backfill_queued}`;
+    // Worded by the server: plurals and number formats in the page's language.
+    const counts = status.counts;
     if (status.running) return `${texts.backfill_running} ${counts}`;
     if (status.error) return `${texts.backfill_failed} ${status.error} (${counts})`;
     return `${texts.backfill_done} ${counts}`;
