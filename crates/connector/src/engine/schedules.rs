@@ -272,20 +272,39 @@ async fn check_webhook(
         return Ok(());
     };
     match woo.get_webhook(webhook_id as u64).await {
-        Ok(hook) if hook.status.as_str() == "active" => Ok(()),
-        Ok(hook) => {
+        // WooCommerce sets `disabled` itself, after failed deliveries: ttwc turns it back on.
+        Ok(hook) if hook.status.as_str() == "disabled" => {
             woo.update_webhook_status(
                 webhook_id as u64,
                 &woocommerce::WebhookStatus::new("active"),
             )
             .await?;
+            app.store().set_webhook_status(&conn.id, "active").await?;
             app.store()
                 .add_activity(
                     &conn.id,
                     "webhook",
-                    &Text::new(Code::WebhookReenabled).with("status", hook.status.as_str()),
+                    &Text::new(Code::WebhookReenabled).with("status", "disabled"),
                 )
                 .await?;
+            Ok(())
+        }
+        // `active`, or a person's choice (`paused`): left as it is. A pause is said once, when
+        // first seen; orders then arrive only through this reconcile.
+        Ok(hook) => {
+            let status = hook.status.as_str();
+            let before = app.store().set_webhook_status(&conn.id, status).await?;
+            if status != "active" && before.as_deref() != Some(status) {
+                app.store()
+                    .add_activity(
+                        &conn.id,
+                        "webhook",
+                        &Text::new(Code::WebhookPaused)
+                            .with("status", status)
+                            .with("minutes", reconcile_minutes(shared)),
+                    )
+                    .await?;
+            }
             Ok(())
         }
         Err(e) if e.is_not_found() => {
@@ -315,6 +334,16 @@ async fn check_webhook(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// How often reconcile runs, in whole minutes (at least one), as merchants are told.
+pub(crate) fn reconcile_minutes(shared: &Shared) -> u64 {
+    shared
+        .config
+        .reconcile_interval
+        .as_secs()
+        .div_ceil(60)
+        .max(1)
 }
 
 /// A small error type for the schedules: any cause, logged by the loop.

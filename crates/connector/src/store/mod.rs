@@ -702,6 +702,12 @@ pub trait Store: Send + Sync + 'static {
     async fn reconcile_cursor(&self, connection_id: &str) -> Result<Option<OffsetDateTime>>;
     async fn set_reconcile_cursor(&self, connection_id: &str, cursor: OffsetDateTime)
     -> Result<()>;
+    /// The status of ttwc's webhook in the store as reconcile last saw it (`active`, `paused`,
+    /// `disabled`); None before the first look.
+    async fn webhook_status(&self, connection_id: &str) -> Result<Option<String>>;
+    /// Records the webhook's status; answers the one recorded before.
+    async fn set_webhook_status(&self, connection_id: &str, status: &str)
+    -> Result<Option<String>>;
     /// Takes or renews a named lease; true when `owner` holds it until `now + ttl`.
     async fn try_lease(&self, name: &str, owner: &str, ttl: time::Duration) -> Result<bool>;
 

@@ -1198,6 +1198,33 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn webhook_status(&self, connection_id: &str) -> Result<Option<String>> {
+        let v: Option<Option<String>> =
+            sqlx::query_scalar("SELECT webhook_status FROM connections WHERE id = $1")
+                .bind(connection_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.flatten())
+    }
+
+    async fn set_webhook_status(
+        &self,
+        connection_id: &str,
+        status: &str,
+    ) -> Result<Option<String>> {
+        // The old value from the row being updated, in one statement: a self-join on the key
+        // sees the row as it was before this update.
+        let before: Option<Option<String>> = sqlx::query_scalar(
+            "UPDATE connections c SET webhook_status = $1 FROM connections old \
+             WHERE c.id = $2 AND old.id = c.id RETURNING old.webhook_status",
+        )
+        .bind(status)
+        .bind(connection_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(before.flatten())
+    }
+
     async fn try_lease(&self, name: &str, owner: &str, ttl: time::Duration) -> Result<bool> {
         let now = super::now();
         let done = sqlx::query(

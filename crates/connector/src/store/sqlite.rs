@@ -953,6 +953,36 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn webhook_status(&self, connection_id: &str) -> Result<Option<String>> {
+        let v: Option<Option<String>> =
+            sqlx::query_scalar("SELECT webhook_status FROM connections WHERE id = ?")
+                .bind(connection_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.flatten())
+    }
+
+    async fn set_webhook_status(
+        &self,
+        connection_id: &str,
+        status: &str,
+    ) -> Result<Option<String>> {
+        let (_writing, writes) = self.write().await;
+        let mut tx = writes.begin().await?;
+        let before: Option<Option<String>> =
+            sqlx::query_scalar("SELECT webhook_status FROM connections WHERE id = ?")
+                .bind(connection_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query("UPDATE connections SET webhook_status = ? WHERE id = ?")
+            .bind(status)
+            .bind(connection_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(before.flatten())
+    }
+
     async fn try_lease(&self, name: &str, owner: &str, ttl: time::Duration) -> Result<bool> {
         let (_writing, writes) = self.write().await;
         let now = super::now();

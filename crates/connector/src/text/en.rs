@@ -58,6 +58,11 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             "WooCommerce had set the webhook {}; it was re-enabled.",
             webhook_status(L, &p.s("status"))
         ),
+        Code::WebhookPaused => format!(
+            "The store's webhook is {} in WooCommerce: orders arrive only through reconcile, every {}. To get them at once, activate it in WooCommerce › Settings › Advanced › Webhooks.",
+            webhook_status(L, &p.s("status")),
+            L.count(p.n("minutes"), "minute", "minutes")
+        ),
         Code::WebhookRecreated => {
             "The webhook was deleted in the store; a new one was created.".to_owned()
         }

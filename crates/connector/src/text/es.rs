@@ -49,6 +49,11 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             "WooCommerce había dejado el webhook {}; se reactivó.",
             webhook_status(L, &p.s("status"))
         ),
+        Code::WebhookPaused => format!(
+            "El webhook de la tienda está {} en WooCommerce: los pedidos llegan solo por la reconciliación, cada {}. Para recibirlos al instante, actívalo en WooCommerce › Ajustes › Avanzado › Webhooks.",
+            webhook_status(L, &p.s("status")),
+            L.count(p.n("minutes"), "minuto", "minutos")
+        ),
         Code::WebhookRecreated => {
             "El webhook fue borrado en la tienda; se creó uno nuevo.".to_owned()
         }

@@ -153,6 +153,7 @@ codes! {
     WebhookDeleteFailed = "connection.webhook_delete_failed",
     WebhookReenabled = "webhook.reenabled",
     WebhookRecreated = "webhook.recreated",
+    WebhookPaused = "webhook.paused",
     // Orders.
     OrderSent = "order.sent",
     OrderRejected = "order.rejected",

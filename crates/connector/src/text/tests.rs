@@ -26,6 +26,7 @@ fn sample(code: Code) -> Text {
         | Code::DatabaseUnavailable => t,
         Code::UninstallFailed | Code::WebhookDeleteFailed => t.with("detail", "HTTP 500"),
         Code::WebhookReenabled => t.with("status", "disabled"),
+        Code::WebhookPaused => t.with("status", "paused").with("minutes", 5i64),
         Code::OrderSent => t.with("number", "1234").with("tracking", "TT-9"),
         Code::OrderRejected | Code::OrderSkipped => {
             t.with("number", "1234").with("reason", reason())

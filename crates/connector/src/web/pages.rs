@@ -180,7 +180,8 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
         let activity = app.store().activity(&row.id, 10).await?;
         let depth = app.store().queue_depth(&row.id).await?;
         let backfill = st.backfills.get(&row.id);
-        cards.push((row, activity, depth, backfill));
+        let paused = webhook_notice(app, lang, &row).await?;
+        cards.push((row, activity, depth, backfill, paused));
     }
     let date = |d: Option<time::OffsetDateTime>| d.map(when);
     let today = crate::store::now().date();
@@ -193,7 +194,7 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
         @if cards.is_empty() {
             p.empty { (t.no_connections) }
         }
-        @for (row, activity, depth, backfill) in &cards {
+        @for (row, activity, depth, backfill, paused) in &cards {
             @let (state_class, state_text) = match row.state {
                 ConnectionState::Connected => ("ok", t.state_connected),
                 ConnectionState::NeedsRelogin => ("warn", t.state_needs_relogin),
@@ -207,6 +208,10 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
                     dt { (t.connected_since) } dd { (date(row.connected_at).unwrap_or_default()) }
                     dt { (t.last_order_sent) } dd.last-sent { (date(row.last_sent_at).unwrap_or_else(|| t.never.to_owned())) }
                     dt { (t.queue_depth) } dd.queue-depth { (depth) }
+                    @if let Some(paused) = paused {
+                        dt { (t.webhook) }
+                        dd.warn.webhook-paused { (paused) }
+                    }
                     @if let Some(err) = &row.last_error {
                         dt { (t.last_error) }
                         dd.error.last-error {
@@ -265,6 +270,31 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
             }
         }
     })
+}
+
+/// What the merchant must know about ttwc's webhook in the store: a pause (a person's choice,
+/// left alone) means orders arrive only through reconcile. None while it is active.
+pub(crate) async fn webhook_notice(
+    app: &crate::app::App,
+    lang: Lang,
+    row: &crate::store::ConnectionRow,
+) -> Result<Option<String>, crate::store::StoreError> {
+    if row.state != ConnectionState::Connected {
+        return Ok(None);
+    }
+    let status = app.store().webhook_status(&row.id).await?;
+    Ok(status.filter(|s| s != "active").map(|status| {
+        let minutes = app
+            .settings()
+            .reconcile_interval
+            .as_secs()
+            .div_ceil(60)
+            .max(1);
+        crate::text::Text::new(crate::text::Code::WebhookPaused)
+            .with("status", status)
+            .with("minutes", minutes)
+            .render(lang)
+    }))
 }
 
 /// A backfill's progress in words (the script writes the same line while it polls).

@@ -54,6 +54,7 @@ on_every_backend!(
     deliveries_at_once_queue_each_order_once,
     orders_due_together_are_claimed_across_connections,
     times_within_one_second,
+    the_webhook_status_seen_last_is_kept,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -214,6 +215,34 @@ fn filter(connection_id: Option<&str>, state: Option<OrderState>) -> OrderFilter
 const MINUTE: Duration = Duration::minutes(1);
 
 /// Installation, sessions, connections (reconnect in place), activity, readiness.
+/// Reconcile records the status it saw ttwc's webhook in, and learns the one it saw before.
+async fn the_webhook_status_seen_last_is_kept(url: &str) {
+    let s = store::open(url).await.expect("opens");
+    s.upsert_connection(&connection("con_a", "DEMO:1", "https://a.example"))
+        .await
+        .expect("connection");
+    assert_eq!(s.webhook_status("con_a").await.expect("read"), None);
+    assert_eq!(
+        s.set_webhook_status("con_a", "active").await.expect("set"),
+        None
+    );
+    assert_eq!(
+        s.set_webhook_status("con_a", "paused").await.expect("set"),
+        Some("active".to_owned())
+    );
+    assert_eq!(
+        s.webhook_status("con_a").await.expect("read").as_deref(),
+        Some("paused")
+    );
+    assert_eq!(
+        s.set_webhook_status("con_nope", "paused")
+            .await
+            .expect("set"),
+        None
+    );
+    assert_eq!(s.webhook_status("con_nope").await.expect("read"), None);
+}
+
 async fn basics(url: &str) {
     let store = store::open(url).await.expect("opens");
 

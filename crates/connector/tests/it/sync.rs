@@ -500,6 +500,86 @@ async fn a_webhook_disabled_by_woocommerce_is_re_enabled() {
 }
 
 #[tokio::test]
+async fn a_webhook_paused_by_a_person_is_left_alone_and_said_once() {
+    let mut t = spawn_with(Options {
+        reconcile_interval: Duration::from_millis(300),
+        ..Options::default()
+    })
+    .await;
+    let conn = t.connect_with_keys().await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let row = t
+        .app
+        .store()
+        .connection(&conn)
+        .await
+        .expect("read")
+        .expect("row");
+    let woo = t
+        .app
+        .woo_client(
+            &row.store_url,
+            woocommerce::Credentials::new(t.woo.consumer_key(), t.woo.consumer_secret())
+                .expect("keys"),
+        )
+        .expect("client");
+    // Only a person sets `paused` (WooCommerce itself only ever sets `disabled`).
+    woo.update_webhook_status(
+        row.webhook_id.expect("webhook") as u64,
+        &woocommerce::WebhookStatus::new("paused"),
+    )
+    .await
+    .expect("paused");
+    let paused_entries = || async {
+        t.app
+            .store()
+            .activity(&conn, 100)
+            .await
+            .expect("activity")
+            .into_iter()
+            .filter(|a| a.message.code == Code::WebhookPaused)
+            .count()
+    };
+    // Orders paid while it is paused come through reconcile, twice over: reconcile ran again
+    // and again, and still the pause stands and was said once.
+    for round in 1..=2 {
+        let id = t.sim_orders(1, "processing").await[0];
+        eventually(
+            Duration::from_secs(20),
+            &format!("order {id} found by reconcile and done with (round {round})"),
+            || async {
+                let o = t.app.store().order(&conn, id as i64).await.ok()??;
+                // Sent, or skipped when the random order has nothing to ship.
+                matches!(o.state.as_str(), "sent" | "skipped").then_some(())
+            },
+        )
+        .await;
+        assert_eq!(
+            t.woo_webhooks().await[0]["status"],
+            "paused",
+            "round {round}"
+        );
+        assert_eq!(paused_entries().await, 1, "round {round}");
+    }
+    // The dashboard says what it means, in the page's language.
+    let page = t.get_page("/?lang=es").await;
+    assert!(
+        page.contains("los pedidos llegan solo por la reconciliación, cada 1 minuto"),
+        "{page}"
+    );
+    let (_, list) = t.get_json("/api/connections").await;
+    assert_eq!(list["connections"][0]["webhook_status"], "paused");
+    assert!(
+        list["connections"][0]["webhook_notice"]
+            .as_str()
+            .is_some_and(|n| n.contains("en pausa")),
+        "{list}"
+    );
+}
+
+#[tokio::test]
 async fn statuses_come_back_as_notes_meta_tracking_and_completed() {
     let mut t = spawn_app().await;
     let conn = t.connect_with_keys().await["id"]

@@ -71,6 +71,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     settings.public_url = url_of(listen)?;
     settings.database_url = format!("sqlite://{DEMO_DB}");
     settings.trackingtech_url = sandbox.base_url();
+    // Statuses move every 10 s in the demo's sandbox; look often enough to show each step.
+    // Set in the settings, so what the pages say (reconcile "every minute") is what runs.
+    settings.status_interval = Duration::from_secs(5);
+    settings.reconcile_interval = Duration::from_secs(30);
     let app = App::open(settings, AppOptions::default())
         .await
         .context("cannot start the connector")?;
@@ -78,10 +82,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let web = tokio::spawn(connector::web::serve(app.clone(), listener, async {
         let _ = stopped.await;
     }));
-    let mut engine_config = connector::engine::EngineConfig::from_settings(app.settings());
-    // Statuses move every 10 s in the demo's sandbox; look often enough to show each step.
-    engine_config.status_interval = Duration::from_secs(5);
-    engine_config.reconcile_interval = Duration::from_secs(30);
+    let engine_config = connector::engine::EngineConfig::from_settings(app.settings());
     let (stop_engine, engine_stopped) = tokio::sync::watch::channel(false);
     let engine = connector::engine::spawn(app.clone(), engine_config, engine_stopped);
 

@@ -44,6 +44,8 @@ pub async fn summary(app: &App, row: &ConnectionRow, lang: Lang) -> Result<Value
         "last_error_params": row.last_error.as_ref().map(Text::params_json),
         "last_error_at": fmt(row.last_error_at),
         "queue_depth": app.store().queue_depth(&row.id).await?,
+        "webhook_status": app.store().webhook_status(&row.id).await?,
+        "webhook_notice": crate::web::pages::webhook_notice(app, lang, row).await?,
         "trigger_status": row.trigger_status,
         "mark_completed": row.mark_completed,
         "notify_customer": row.notify_customer,
