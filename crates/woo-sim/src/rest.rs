@@ -419,6 +419,16 @@ fn dispatch(app: &App, store: &mut Store, req: &Req) -> R {
         ] if store.settings.shipment_tracking && id(o).is_some() => {
             shipment_trackings(store, req, &user, id(o))
         }
+        [
+            "wc-shipment-tracking",
+            "v3",
+            "orders",
+            o,
+            "shipment-trackings",
+            t,
+        ] if store.settings.shipment_tracking && id(o).is_some() && tracking_id_route(t) => {
+            shipment_tracking(store, req, &user, id(o), t)
+        }
         _ => Err(RestError::no_route()),
     }
 }
@@ -1520,42 +1530,10 @@ fn shipment_trackings(
     } else {
         return Err(RestError::no_route());
     }
-    let order_id = id
-        .filter(|id| store.orders.contains_key(id))
-        .ok_or_else(|| {
-            RestError::new(
-                404,
-                "woocommerce_rest_order_invalid_id",
-                "Invalid order ID.",
-            )
-        })?;
-    let current: Vec<Value> = store
-        .orders
-        .get(&order_id)
-        .and_then(|o| o.meta.iter().find(|m| m.key == TRACKING_META))
-        .and_then(|m| m.value.as_array().cloned())
-        .unwrap_or_default();
-    let render = |item: &Value| -> Value {
-        let s = |k: &str| item.get(k).cloned().unwrap_or(json!(""));
-        let provider = s("tracking_provider");
-        let custom = s("custom_tracking_provider");
-        let shown = if custom.as_str().is_some_and(|c| !c.is_empty()) {
-            custom.clone()
-        } else {
-            provider.clone()
-        };
-        json!({
-            "tracking_id": s("tracking_id"),
-            "tracking_provider": shown,
-            "tracking_link": s("custom_tracking_link"),
-            "tracking_number": s("tracking_number"),
-            "date_shipped": item.get("date_shipped").and_then(Value::as_i64).map(|ts| {
-                time::OffsetDateTime::from_unix_timestamp(ts).map(|d| wire::date(d)[..10].to_owned()).unwrap_or_default()
-            }),
-        })
-    };
+    let order_id = tracking_order(store, id)?;
+    let current = tracking_items(store, order_id);
     if get {
-        let items: Vec<Value> = current.iter().map(render).collect();
+        let items: Vec<Value> = current.iter().map(render_tracking).collect();
         return Ok(Outcome::json(200, &items));
     }
     let tracking_number = req.str_param("tracking_number").unwrap_or_default();
@@ -1593,7 +1571,98 @@ fn shipment_trackings(
         store.touch_order(&mut order);
         store.orders.insert(order_id, order);
     }
-    let mut out = Outcome::json(201, &render(&item));
+    let mut out = Outcome::json(201, &render_tracking(&item));
+    out.triggers = store.triggers(OrderEvent::Updated, order_id);
+    Ok(out)
+}
+
+/// The extension's item route: `(?P<id>[a-fA-F0-9]{0,32})` — the ids it generates are 32 hex
+/// digits; any other last segment is no route at all.
+fn tracking_id_route(segment: &str) -> bool {
+    segment.len() <= 32 && segment.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn tracking_order(store: &Store, id: Option<u64>) -> Result<u64, RestError> {
+    id.filter(|id| store.orders.contains_key(id))
+        .ok_or_else(|| {
+            RestError::new(
+                404,
+                "woocommerce_rest_order_invalid_id",
+                "Invalid order ID.",
+            )
+        })
+}
+
+/// The order's items as the extension reads them: the meta when it is an array, else none.
+fn tracking_items(store: &Store, order_id: u64) -> Vec<Value> {
+    store
+        .orders
+        .get(&order_id)
+        .and_then(|o| o.meta.iter().find(|m| m.key == TRACKING_META))
+        .and_then(|m| m.value.as_array().cloned())
+        .unwrap_or_default()
+}
+
+/// An item as the extension's REST API shows it (`prepare_item_for_response`).
+fn render_tracking(item: &Value) -> Value {
+    let s = |k: &str| item.get(k).cloned().unwrap_or(json!(""));
+    let provider = s("tracking_provider");
+    let custom = s("custom_tracking_provider");
+    let shown = if custom.as_str().is_some_and(|c| !c.is_empty()) {
+        custom.clone()
+    } else {
+        provider.clone()
+    };
+    json!({
+        "tracking_id": s("tracking_id"),
+        "tracking_provider": shown,
+        "tracking_link": s("custom_tracking_link"),
+        "tracking_number": s("tracking_number"),
+        "date_shipped": item.get("date_shipped").and_then(Value::as_i64).map(|ts| {
+            time::OffsetDateTime::from_unix_timestamp(ts).map(|d| wire::date(d)[..10].to_owned()).unwrap_or_default()
+        }),
+    })
+}
+
+/// `GET`/`DELETE /orders/<id>/shipment-trackings/<tracking id>`: one item, or its removal
+/// (the answer is the item as it was; the other items keep their order).
+fn shipment_tracking(
+    store: &mut Store,
+    req: &Req,
+    user: &Option<Authenticated>,
+    id: Option<u64>,
+    tracking_id: &str,
+) -> R {
+    let get = req.method == Method::GET;
+    if get {
+        require(user, CANNOT_VIEW.0, CANNOT_VIEW.1)?;
+    } else if req.method == Method::DELETE {
+        require(user, CANNOT_DELETE.0, CANNOT_DELETE.1)?;
+    } else {
+        return Err(RestError::no_route());
+    }
+    let order_id = tracking_order(store, id)?;
+    let mut items = tracking_items(store, order_id);
+    let at = items
+        .iter()
+        .position(|i| i.get("tracking_id").and_then(Value::as_str) == Some(tracking_id))
+        .ok_or_else(|| {
+            RestError::new(
+                404,
+                "woocommerce_rest_order_shipment_tracking_invalid_id",
+                "Invalid shipment tracking ID.",
+            )
+        })?;
+    let item = items.remove(at);
+    if get {
+        return Ok(Outcome::json(200, &render_tracking(&item)));
+    }
+    if let Some(mut order) = store.orders.remove(&order_id) {
+        store.update_meta(&mut order, TRACKING_META, Value::Array(items), None);
+        store.touch_order(&mut order);
+        store.orders.insert(order_id, order);
+    }
+    let mut out = Outcome::json(200, &render_tracking(&item));
     out.triggers = store.triggers(OrderEvent::Updated, order_id);
     Ok(out)
 }

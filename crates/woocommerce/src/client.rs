@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::{Stream, StreamExt, TryStreamExt};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
 use serde::Serialize;
@@ -197,6 +198,11 @@ fn order_params(query: &OrderQuery) -> Query {
 }
 
 type Query = Vec<(String, String)>;
+
+/// The Shipment Tracking extension's collection of an order's tracking items.
+fn trackings_path(order_id: u64) -> String {
+    format!("/wp-json/wc-shipment-tracking/v3/orders/{order_id}/shipment-trackings")
+}
 
 fn q(pairs: &[(&str, &str)]) -> Query {
     pairs
@@ -495,10 +501,35 @@ impl Client {
         provider: &str,
         tracking_number: &str,
     ) -> Result<ShipmentTracking, Error> {
-        let path = format!("/wp-json/wc-shipment-tracking/v3/orders/{order_id}/shipment-trackings");
         let body =
             json!({"custom_tracking_provider": provider, "tracking_number": tracking_number});
-        self.send_json(Method::POST, &path, Vec::new(), &body).await
+        self.send_json(Method::POST, &trackings_path(order_id), Vec::new(), &body)
+            .await
+    }
+
+    /// The order's tracking items through the Shipment Tracking extension (one unpaged list).
+    pub async fn list_shipment_trackings(
+        &self,
+        order_id: u64,
+    ) -> Result<Vec<ShipmentTracking>, Error> {
+        self.get(&trackings_path(order_id), Vec::new()).await
+    }
+
+    /// Deletes one tracking item through the Shipment Tracking extension (the extension cannot
+    /// update one). An item already gone is an error with [`Error::is_not_found`].
+    pub async fn delete_shipment_tracking(
+        &self,
+        order_id: u64,
+        tracking_id: &str,
+    ) -> Result<ShipmentTracking, Error> {
+        let path = format!(
+            "{}/{}",
+            trackings_path(order_id),
+            utf8_percent_encode(tracking_id, NON_ALPHANUMERIC)
+        );
+        self.call(Method::DELETE, &path, Vec::new(), None, Auth::Keys)
+            .await?
+            .json()
     }
 
     // ---- Plumbing ----

@@ -20,6 +20,7 @@
 pub mod backfill;
 mod schedules;
 mod send;
+mod tracking;
 mod writeback;
 
 use std::collections::{HashMap, HashSet};

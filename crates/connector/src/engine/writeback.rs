@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use super::send::ConnectionView;
+use super::tracking;
 use super::{Shared, backoff, to_time};
 use crate::store::{self, ConnectionRow, WritebackEnd};
 use crate::text::{Code, Lang, Text};
@@ -145,7 +146,7 @@ pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
             tasks.push(tokio::spawn(async move {
                 let result = apply(&shared, conn, job.order_id, &job.body).await;
                 let (retry_at, error, warning) = match result {
-                    Ok(()) => (None, None, None),
+                    Ok(warning) => (None, None, warning),
                     Err((e, transient)) if transient && job.attempts < MAX_ATTEMPTS => {
                         let at = store::now() + to_time(backoff(&shared.config, job.attempts, None));
                         (Some(at), Some(e), None)
@@ -189,13 +190,13 @@ pub(super) async fn run(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>
     }
 }
 
-/// Err((message, transient)).
+/// Ok(a warning for the connection's activity), or Err((message, transient)).
 async fn apply(
     shared: &Shared,
     conn: ConnectionView,
     order_id: i64,
     body: &str,
-) -> Result<(), (String, bool)> {
+) -> Result<Option<Text>, (String, bool)> {
     let app = &shared.app;
     let wb: Writeback =
         serde_json::from_str(body).map_err(|e| (format!("unreadable write-back: {e}"), false))?;
@@ -218,26 +219,38 @@ async fn apply(
     };
 
     let mut meta = wb.meta.clone();
+    let mut warning = None;
     if let Some(number) = &wb.tracking_number {
+        // The order as it is now: its items (someone else's included) and the id ttwc kept.
+        let order = woo.get_order(id).await.map_err(woo_err)?;
         if tracking_api(shared, conn, &woo).await {
-            woo.add_shipment_tracking(id, "TrackingTech", number)
+            let saved = order.meta_str(tracking::ITEM_ID_META);
+            let item_id = tracking::through_api(&woo, id, number, saved)
                 .await
                 .map_err(woo_err)?;
+            meta.push((tracking::ITEM_ID_META.into(), json!(item_id)));
         } else {
             // Without the extension's REST API, write the items where its templates read them,
             // so the number shows in the customer's emails and account page.
-            let shipped = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
-            meta.push((
-                "_wc_shipment_tracking_items".into(),
-                json!([{
-                    "tracking_provider": "",
-                    "custom_tracking_provider": "TrackingTech",
-                    "custom_tracking_link": "",
-                    "tracking_number": number,
-                    "date_shipped": shipped,
-                    "tracking_id": format!("ttwc{order_id}"),
-                }]),
-            ));
+            let entries: Vec<&Value> = order
+                .meta_data
+                .iter()
+                .filter(|m| m.key == tracking::ITEMS_META)
+                .map(|m| &m.value)
+                .collect();
+            let shipped = time::OffsetDateTime::now_utc().unix_timestamp();
+            let own_id = tracking::own_item_id(order_id);
+            match tracking::merge_meta(&entries, &own_id, number, shipped) {
+                tracking::Merge::Write(items) => meta.push((tracking::ITEMS_META.into(), items)),
+                tracking::Merge::Unchanged => {}
+                tracking::Merge::Kept => {
+                    warning = Some(
+                        Text::new(Code::TrackingItemsKept)
+                            .with("number", order.number.clone())
+                            .with("tracking", number.clone()),
+                    );
+                }
+            }
         }
     }
     woo.update_order_meta(id, &meta).await.map_err(woo_err)?;
@@ -249,7 +262,7 @@ async fn apply(
     woo.add_order_note(id, &wb.note.render(store_lang(conn)), wb.customer_note)
         .await
         .map_err(woo_err)?;
-    Ok(())
+    Ok(warning)
 }
 
 async fn tracking_api(shared: &Shared, conn: &ConnectionRow, woo: &woocommerce::Client) -> bool {

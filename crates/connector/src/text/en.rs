@@ -86,6 +86,11 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             number(),
             p.s("detail")
         ),
+        Code::TrackingItemsKept => format!(
+            "Order #{} keeps its tracking numbers (_wc_shipment_tracking_items) in a form ttwc cannot add to: left as they were, without tracking {}.",
+            number(),
+            p.s("tracking")
+        ),
         Code::BackfillDone => format!(
             "Backfill: {} seen, {} queued.",
             L.count(p.n("seen"), "order", "orders"),

@@ -81,6 +81,11 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             number(),
             p.s("detail")
         ),
+        Code::TrackingItemsKept => format!(
+            "El pedido #{} guarda sus números de seguimiento (_wc_shipment_tracking_items) en un formato que ttwc no sabe ampliar: se dejaron como estaban, sin el seguimiento {}.",
+            number(),
+            p.s("tracking")
+        ),
         Code::BackfillDone => format!(
             "Carga de pedidos anteriores: {} y {} en cola.",
             L.count(p.n("seen"), "pedido revisado", "pedidos revisados"),

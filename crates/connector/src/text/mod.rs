@@ -162,6 +162,7 @@ codes! {
     OrderStatus = "order.status",
     SentThenCancelled = "order.sent_then_cancelled",
     WritebackFailed = "order.writeback_failed",
+    TrackingItemsKept = "order.tracking_items_kept",
     BackfillDone = "backfill.done",
     BackfillProgress = "backfill.progress",
     ReconcileFound = "reconcile.found",

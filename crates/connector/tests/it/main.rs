@@ -10,4 +10,5 @@ mod outage;
 mod startup;
 mod store;
 mod sync;
+mod tracking;
 mod wizard;

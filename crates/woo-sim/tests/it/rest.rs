@@ -617,6 +617,91 @@ async fn shipment_tracking_plugin_from_seed() {
 }
 
 #[tokio::test]
+async fn shipment_tracking_items_are_listed_read_and_deleted_one_by_one() {
+    let h = sim_with(|c| c.seed = woo_sim::Seed::builtin().with_shipment_tracking(true)).await;
+    let theirs = json!({"tracking_provider": "chilexpress", "custom_tracking_provider": "", "custom_tracking_link": "", "tracking_number": "CX-998877", "date_shipped": 1_700_000_000, "tracking_id": "abc123"});
+    let (s, _) = send_json(
+        &h,
+        "PUT",
+        "/wp-json/wc/v3/orders/22",
+        &[],
+        &json!({"meta_data": [{"key": "_wc_shipment_tracking_items", "value": [theirs.clone()]}]}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let path = "/wp-json/wc-shipment-tracking/v3/orders/22/shipment-trackings";
+    let (s, created) = send_json(
+        &h,
+        "POST",
+        path,
+        &[],
+        &json!({"custom_tracking_provider": "TrackingTech", "tracking_number": "LMTCL201225HLSES"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let id = created["tracking_id"]
+        .as_str()
+        .expect("tracking id")
+        .to_owned();
+    assert_eq!(id.len(), 32);
+
+    let (s, _, list) = get_json(&h, path, &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        list,
+        json!([
+            {"tracking_id": "abc123", "tracking_provider": "chilexpress", "tracking_link": "", "tracking_number": "CX-998877", "date_shipped": "2023-11-14"},
+            created
+        ])
+    );
+    let one = format!("{path}/{id}");
+    let (s, _, got) = get_json(&h, &one, &[]).await;
+    assert_eq!((s, &got), (200, &created));
+
+    // Deleting answers the item as it was and leaves the other one exactly as stored.
+    let (s, deleted) = send_json(&h, "DELETE", &one, &[], &json!(null)).await;
+    assert_eq!((s, &deleted), (200, &created));
+    let (_, _, order) = get_json(&h, "/wp-json/wc/v3/orders/22", &[]).await;
+    let stored = order["meta_data"].as_array().and_then(|m| {
+        m.iter()
+            .find(|m| m["key"] == "_wc_shipment_tracking_items")
+            .map(|m| m["value"].clone())
+    });
+    assert_eq!(stored, Some(json!([theirs])));
+
+    for (method, path, status, code) in [
+        (
+            "DELETE",
+            one.clone(),
+            404,
+            "woocommerce_rest_order_shipment_tracking_invalid_id",
+        ),
+        (
+            "GET",
+            one.clone(),
+            404,
+            "woocommerce_rest_order_shipment_tracking_invalid_id",
+        ),
+        ("DELETE", format!("{path}/not-hex"), 404, "rest_no_route"),
+        ("PUT", format!("{path}/abc123"), 404, "rest_no_route"),
+        (
+            "DELETE",
+            format!("/wp-json/wc-shipment-tracking/v3/orders/999999/shipment-trackings/{id}"),
+            404,
+            "woocommerce_rest_order_invalid_id",
+        ),
+    ] {
+        let (s, body) = send_json(&h, method, &path, &[], &json!(null)).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (status, Some(code)),
+            "{method} {path}"
+        );
+    }
+    h.shutdown().await;
+}
+
+#[tokio::test]
 async fn faults_latency_and_errors() {
     let h = sim().await;
     let (s, _) = admin(
