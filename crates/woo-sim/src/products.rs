@@ -29,7 +29,11 @@ fn body(json: Option<&Map<String, Value>>) -> Map<String, Value> {
     json.cloned().unwrap_or_default()
 }
 
-fn string_field(m: &Map<String, Value>, key: &str, label: &str) -> Result<Option<String>, RestError> {
+fn string_field(
+    m: &Map<String, Value>,
+    key: &str,
+    label: &str,
+) -> Result<Option<String>, RestError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -144,7 +148,11 @@ fn attribute(m: &Map<String, Value>) -> Result<Option<(String, Vec<String>)>, Re
     let Some(a) = chosen else {
         return Ok(None);
     };
-    let Some(name) = a.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else {
+    let Some(name) = a
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    else {
         return Ok(None);
     };
     let options = match a.get("options") {
@@ -244,9 +252,9 @@ pub(crate) fn create_variation(
             .iter()
             .filter_map(Value::as_object)
             .find(|a| {
-                a.get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(&attr_name) || slugify(n) == slugify(&attr_name))
+                a.get("name").and_then(Value::as_str).is_some_and(|n| {
+                    n.eq_ignore_ascii_case(&attr_name) || slugify(n) == slugify(&attr_name)
+                })
             })
             .and_then(|a| a.get("option").and_then(Value::as_str))
             .map(str::to_owned),

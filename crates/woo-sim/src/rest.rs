@@ -1239,10 +1239,13 @@ fn get_product(store: &Store, user: &Option<Authenticated>, id: Option<u64>, bas
 fn create_product(store: &mut Store, req: &Req, user: &Option<Authenticated>, base: &str) -> R {
     require(user, CANNOT_CREATE.0, CANNOT_CREATE.1)?;
     let id = crate::products::create_product(store, req.json.as_ref())?;
-    let p = store
-        .products
-        .get(&id)
-        .ok_or_else(|| RestError::new(500, "woocommerce_rest_product_not_created", "Product not created."))?;
+    let p = store.products.get(&id).ok_or_else(|| {
+        RestError::new(
+            500,
+            "woocommerce_rest_product_not_created",
+            "Product not created.",
+        )
+    })?;
     Ok(Outcome::json(201, &wire::product(store, p, base))
         .header("location", format!("{base}/wp-json/wc/v3/products/{id}")))
 }
@@ -1256,13 +1259,19 @@ fn create_variation(
 ) -> R {
     require(user, CANNOT_CREATE.0, CANNOT_CREATE.1)?;
     let id = crate::products::create_variation(store, parent, req.json.as_ref())?;
-    let v = store
-        .products
-        .get(&id)
-        .ok_or_else(|| RestError::new(500, "woocommerce_rest_product_not_created", "Product not created."))?;
+    let v = store.products.get(&id).ok_or_else(|| {
+        RestError::new(
+            500,
+            "woocommerce_rest_product_not_created",
+            "Product not created.",
+        )
+    })?;
     Ok(Outcome::json(201, &wire::variation(store, v, base)).header(
         "location",
-        format!("{base}/wp-json/wc/v3/products/{}/variations/{id}", v.parent_id),
+        format!(
+            "{base}/wp-json/wc/v3/products/{}/variations/{id}",
+            v.parent_id
+        ),
     ))
 }
 
@@ -1351,11 +1360,19 @@ fn get_variation(
 /// `GET` of a missing webhook and `PUT` of one: `prepare_item_for_response` / `update_item`
 /// answer 400 "ID is invalid."; `DELETE` (with `force`) and id 0 answer 404 "Invalid ID.".
 fn invalid_webhook() -> RestError {
-    RestError::new(400, "woocommerce_rest_shop_webhook_invalid_id", "ID is invalid.")
+    RestError::new(
+        400,
+        "woocommerce_rest_shop_webhook_invalid_id",
+        "ID is invalid.",
+    )
 }
 
 fn missing_webhook() -> RestError {
-    RestError::new(404, "woocommerce_rest_shop_webhook_invalid_id", "Invalid ID.")
+    RestError::new(
+        404,
+        "woocommerce_rest_shop_webhook_invalid_id",
+        "Invalid ID.",
+    )
 }
 
 /// `wc_is_valid_url`.

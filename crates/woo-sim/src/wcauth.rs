@@ -190,7 +190,10 @@ fn login_form(app: &App, p: &AuthParams, error: Option<&str>, username: &str) ->
         .replace("{app}", &app_name)
         .replace(
             "{link}",
-            &format!("<a href=\"{}\" class=\"wc-auth-cancel\">", escape(&return_with(p, 0))),
+            &format!(
+                "<a href=\"{}\" class=\"wc-auth-cancel\">",
+                escape(&return_with(p, 0))
+            ),
         )
         .replace("{/link}", "</a>");
     let body = format!(
