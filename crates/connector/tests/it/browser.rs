@@ -88,8 +88,8 @@ async fn wizard_in(lang: &str, expected_title: &str, expected_done: &str) {
         // WooCommerce's own pages: log in as the store admin, approve.
         fill(&c, "#username", "admin").await;
         fill(&c, "#password", "admin1234").await;
-        click(&c, "button.wc-auth-login-button").await;
-        click(&c, "a.wc-auth-approve").await;
+        click(&c, "#wc-auth-login").await;
+        click(&c, "#wc-auth-approve").await;
         // Back in ttwc, the wizard finishes with the keys WooCommerce handed over.
         let done = text_of(&c, "#step-done:not([hidden]) #done-title").await;
         assert_eq!(done, expected_done);
