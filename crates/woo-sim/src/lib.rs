@@ -24,6 +24,8 @@ mod auth;
 mod chile;
 mod error;
 mod json;
+mod locale;
+mod products;
 mod rest;
 mod seed;
 mod server;
@@ -39,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use locale::Locale;
 pub use seed::{Seed, SeedError};
 
 /// How to run the simulator.
@@ -60,10 +63,13 @@ pub struct Config {
     /// How long a queued webhook delivery waits before it runs (Action Scheduler's latency).
     /// Saves of the same order within this window collapse into one delivery.
     pub delivery_delay: Duration,
+    /// The site language (`--locale es_CL|en_US`): the words of the wc-auth pages.
+    pub locale: Locale,
 }
 
 impl Config {
-    /// Defaults: random key, plain http, https-only callbacks, lenient URLs, 200 ms delivery delay.
+    /// Defaults: random key, plain http, https-only callbacks, lenient URLs, 200 ms delivery delay,
+    /// pages in Spanish (Chile).
     pub fn new(seed: Seed) -> Config {
         Config {
             seed,
@@ -73,6 +79,7 @@ impl Config {
             allow_http_callbacks: false,
             strict_urls: false,
             delivery_delay: Duration::from_millis(200),
+            locale: Locale::EsCl,
         }
     }
 }
@@ -156,7 +163,7 @@ pub async fn bind(config: Config, addr: SocketAddr) -> Result<Handle, Error> {
     let (store, key) = store::Store::from_seed(&config.seed, config.api_key.as_ref());
     let admin = (store.admin.username.clone(), store.admin.password.clone());
     let clients = webhooks::clients().map_err(|e| Error::Client(e.to_string()))?;
-    let app = Arc::new(server::App::new(
+    let mut app = server::App::new(
         store,
         base_url.clone(),
         config.tls,
@@ -164,7 +171,9 @@ pub async fn bind(config: Config, addr: SocketAddr) -> Result<Handle, Error> {
         config.strict_urls,
         config.delivery_delay,
         clients,
-    ));
+    );
+    app.locale = config.locale;
+    let app = Arc::new(app);
     let router = server::router(Arc::clone(&app));
 
     let (shutdown, task, cert_pem_path, cert_dir) = if config.tls {

@@ -374,6 +374,10 @@ fn dispatch(app: &App, store: &mut Store, req: &Req) -> R {
             delete_note(store, req, &user, id(o), id(n), base)
         }
         ["wc", "v3", "products"] if get => list_products(store, req, &user, base),
+        ["wc", "v3", "products"] if *m == Method::POST => create_product(store, req, &user, base),
+        ["wc", "v3", "products", p, "variations"] if id(p).is_some() && *m == Method::POST => {
+            create_variation(store, req, &user, id(p), base)
+        }
         ["wc", "v3", "products", p] if id(p).is_some() && get => {
             get_product(store, &user, id(p), base)
         }
@@ -409,6 +413,10 @@ fn dispatch(app: &App, store: &mut Store, req: &Req) -> R {
                 "Sorry, you cannot view this resource.",
             )?;
             Ok(Outcome::json(200, &wire::weight_unit_setting(store, base)))
+        }
+        ["wc", "v3", "settings", group, setting] if get => {
+            require(&user, CANNOT_LIST.0, CANNOT_LIST.1)?;
+            Err(unknown_setting(group, setting))
         }
         [
             "wc-shipment-tracking",
@@ -1228,13 +1236,81 @@ fn list_products(store: &Store, req: &Req, user: &Option<Authenticated>, base: &
     Ok(out)
 }
 
+/// `wc_get_product($id)`: a variation's id is served too, in the products' shape with
+/// `"type": "variation"` and its `parent_id`.
 fn get_product(store: &Store, user: &Option<Authenticated>, id: Option<u64>, base: &str) -> R {
     require(user, CANNOT_VIEW.0, CANNOT_VIEW.1)?;
     let p = id
         .and_then(|id| store.products.get(&id))
-        .filter(|p| p.kind != crate::store::ProductKind::Variation)
         .ok_or_else(|| RestError::new(404, "woocommerce_rest_product_invalid_id", "Invalid ID."))?;
     Ok(Outcome::json(200, &wire::product(store, p, base)))
+}
+
+fn create_product(store: &mut Store, req: &Req, user: &Option<Authenticated>, base: &str) -> R {
+    require(user, CANNOT_CREATE.0, CANNOT_CREATE.1)?;
+    let id = crate::products::create_product(store, req.json.as_ref())?;
+    let p = store.products.get(&id).ok_or_else(|| {
+        RestError::new(
+            500,
+            "woocommerce_rest_product_not_created",
+            "Product not created.",
+        )
+    })?;
+    Ok(Outcome::json(201, &wire::product(store, p, base))
+        .header("location", format!("{base}/wp-json/wc/v3/products/{id}")))
+}
+
+fn create_variation(
+    store: &mut Store,
+    req: &Req,
+    user: &Option<Authenticated>,
+    parent: Option<u64>,
+    base: &str,
+) -> R {
+    require(user, CANNOT_CREATE.0, CANNOT_CREATE.1)?;
+    let id = crate::products::create_variation(store, parent, req.json.as_ref())?;
+    let v = store.products.get(&id).ok_or_else(|| {
+        RestError::new(
+            500,
+            "woocommerce_rest_product_not_created",
+            "Product not created.",
+        )
+    })?;
+    Ok(Outcome::json(201, &wire::variation(store, v, base)).header(
+        "location",
+        format!(
+            "{base}/wp-json/wc/v3/products/{}/variations/{id}",
+            v.parent_id
+        ),
+    ))
+}
+
+/// The settings groups of a stock WooCommerce 9.2 store (`woocommerce_settings_groups`).
+const SETTING_GROUPS: &[&str] = &[
+    "general",
+    "products",
+    "tax",
+    "shipping",
+    "checkout",
+    "account",
+    "email",
+    "integration",
+    "advanced",
+    "site-visibility",
+];
+
+/// `get_setting`: an unknown id in a known group is `rest_setting_setting_invalid`, an unknown
+/// group `rest_setting_setting_group_invalid`; both 404.
+fn unknown_setting(group: &str, _setting: &str) -> RestError {
+    if SETTING_GROUPS.contains(&group) {
+        RestError::new(404, "rest_setting_setting_invalid", "Invalid setting.")
+    } else {
+        RestError::new(
+            404,
+            "rest_setting_setting_group_invalid",
+            "Invalid setting group.",
+        )
+    }
 }
 
 fn list_variations(
@@ -1291,8 +1367,22 @@ fn get_variation(
 
 // ---------------------------------------------------------------- webhooks
 
+/// `GET` of a missing webhook and `PUT` of one: `prepare_item_for_response` / `update_item`
+/// answer 400 "ID is invalid."; `DELETE` (with `force`) and id 0 answer 404 "Invalid ID.".
 fn invalid_webhook() -> RestError {
-    RestError::new(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
+    RestError::new(
+        400,
+        "woocommerce_rest_shop_webhook_invalid_id",
+        "ID is invalid.",
+    )
+}
+
+fn missing_webhook() -> RestError {
+    RestError::new(
+        404,
+        "woocommerce_rest_shop_webhook_invalid_id",
+        "Invalid ID.",
+    )
 }
 
 /// `wc_is_valid_url`.
@@ -1345,9 +1435,8 @@ fn list_webhooks(store: &Store, req: &Req, user: &Option<Authenticated>, base: &
 
 fn get_webhook(store: &Store, user: &Option<Authenticated>, id: Option<u64>, base: &str) -> R {
     require(user, CANNOT_VIEW.0, CANNOT_VIEW.1)?;
-    let w = id
-        .and_then(|id| store.webhooks.get(&id))
-        .ok_or_else(invalid_webhook)?;
+    let id = id.filter(|id| *id != 0).ok_or_else(missing_webhook)?;
+    let w = store.webhooks.get(&id).ok_or_else(invalid_webhook)?;
     Ok(Outcome::json(200, &wire::webhook(store, w, base)))
 }
 
@@ -1502,12 +1591,12 @@ fn delete_webhook(
     }
     let id = id
         .filter(|id| store.webhooks.contains_key(id))
-        .ok_or_else(invalid_webhook)?;
+        .ok_or_else(missing_webhook)?;
     let body = store
         .webhooks
         .get(&id)
         .map(|w| wire::webhook(store, w, base))
-        .ok_or_else(invalid_webhook)?;
+        .ok_or_else(missing_webhook)?;
     store.webhooks.remove(&id);
     Ok(Outcome::json(200, &body))
 }

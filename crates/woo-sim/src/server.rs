@@ -21,6 +21,8 @@ pub(crate) struct App {
     pub allow_http_callbacks: bool,
     pub strict_urls: bool,
     pub delivery_delay: Duration,
+    /// The site language: the words of the wc-auth pages.
+    pub locale: crate::locale::Locale,
     pub delivery_client: reqwest::Client,
     pub ping_client: reqwest::Client,
     pub callback_client: reqwest::Client,
@@ -47,6 +49,7 @@ impl App {
             allow_http_callbacks,
             strict_urls,
             delivery_delay,
+            locale: crate::locale::Locale::default(),
             delivery_client: clients.0,
             ping_client: clients.1,
             callback_client: clients.2,

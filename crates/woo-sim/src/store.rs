@@ -77,6 +77,8 @@ pub(crate) struct Product {
     pub downloadable: bool,
     /// Variable products: the attribute name ("Talla").
     pub attribute: Option<String>,
+    /// Variable products: the attribute's declared options ("40", "42").
+    pub options: Vec<String>,
     /// Variations: their attribute value ("42").
     pub option: Option<String>,
     pub variations: Vec<u64>,
@@ -542,6 +544,7 @@ impl Store {
                     is_virtual: p.is_virtual,
                     downloadable: p.downloadable,
                     attribute: p.attribute.clone(),
+                    options: p.variations.iter().map(|v| v.option.clone()).collect(),
                     option: None,
                     variations: p.variations.iter().map(|v| v.id).collect(),
                     created,
@@ -568,6 +571,7 @@ impl Store {
                         is_virtual: false,
                         downloadable: false,
                         attribute: p.attribute.clone(),
+                        options: Vec::new(),
                         option: Some(v.option.clone()),
                         variations: Vec::new(),
                         created,
@@ -827,6 +831,13 @@ impl Store {
             parent_name,
             virtual_downloadable: product.is_virtual && product.downloadable,
         }
+    }
+
+    /// The next post id (products, variations and orders share it).
+    pub fn next_post_id(&mut self) -> u64 {
+        let id = self.next_post;
+        self.next_post += 1;
+        id
     }
 
     /// Creates an order (a "new" save: `woocommerce_new_order`). Returns the id; triggers are

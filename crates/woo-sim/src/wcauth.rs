@@ -1,9 +1,12 @@
 //! The `wc-auth` key handshake (`WC_Auth`): login page, approval page, key creation and the
 //! callback POST carrying the new key.
 //!
-//! The pages are plain, semantic HTML so that a browser test can drive them: the login form has
-//! fields `username` and `password` and a button `#wc-auth-login`; the approval page has links
-//! `#wc-auth-approve` and `#wc-auth-deny`. A login sets a session cookie.
+//! The pages follow WooCommerce's templates (`auth/header.php`, `form-login.php`,
+//! `form-grant-access.php`, `footer.php`): structure, CSS classes and words, in the site's
+//! language (`Config::locale`). The login form has fields `username` and `password` and the
+//! button `.wc-auth-login-button`; the approval page has the links `.wc-auth-approve` and
+//! `.wc-auth-deny`. woo-sim adds the ids `wc-auth-login`, `wc-auth-approve`, `wc-auth-deny` for
+//! tests. A login sets a session cookie.
 
 use std::sync::Arc;
 
@@ -14,6 +17,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::auth::rawurlencode;
 use crate::json::wp_json_encode;
+use crate::locale::AuthMessage;
 use crate::rest::parse_pairs;
 use crate::server::App;
 use crate::store::ADMIN_USER_ID;
@@ -37,20 +41,34 @@ fn escape(s: &str) -> String {
         .replace('\'', "&#039;")
 }
 
-fn page(title: &str, body: &str) -> String {
+/// `auth/header.php` + content + `auth/footer.php`: WooCommerce's structure and CSS classes,
+/// with a few inline styles of woo-sim's own.
+fn page(app: &App, body: &str) -> String {
+    let w = app.locale.words();
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"UTF-8\"><title>{}</title></head>\n<body class=\"wc-auth\">\n<h1>WooCommerce</h1>\n{body}\n</body>\n</html>\n",
-        escape(title)
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta name=\"viewport\" content=\"width=device-width\" />\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\" />\n<meta name=\"robots\" content=\"noindex, nofollow\" />\n<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body class=\"wc-auth wp-core-ui\">\n<h1 id=\"wc-logo\">WooCommerce</h1>\n<div class=\"wc-auth-content\">\n{body}\n</div>\n</body>\n</html>\n",
+        lang = app.locale.html_lang(),
+        title = escape(w.title),
     )
 }
 
+/// woo-sim's own few rules: a centred white card on grey, a purple primary button.
+const STYLE: &str = "body{background:#f0f0f1;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,sans-serif;color:#3c434a;margin:0;padding:2em 1em}#wc-logo{text-align:center;color:#7f54b3;font-size:2em;margin:0 0 1em}.wc-auth-content{background:#fff;max-width:500px;margin:0 auto;padding:24px;box-shadow:0 1px 3px rgba(0,0,0,.13)}.wc-auth-content h1{font-size:1.3em;margin-top:0}.form-row{margin:0 0 1em}.form-row label{display:block;margin-bottom:.3em}.input-text{width:100%;box-sizing:border-box;padding:.5em}.wc-auth-actions{display:flex;gap:.5em;justify-content:flex-end}.button{display:inline-block;padding:.5em 1.2em;border:1px solid #7f54b3;border-radius:3px;background:#fff;color:#7f54b3;text-decoration:none;cursor:pointer;font-size:1em}.button-primary{background:#7f54b3;color:#fff}.woocommerce-error{border-left:4px solid #d63638;background:#fcf0f1;padding:.7em 1em;list-style:none}";
+
 /// `wp_die(..., 'Access denied', 401)`.
-fn error_page(message: &str) -> Response {
+fn error_page(app: &App, message: &AuthMessage) -> Response {
+    let w = app.locale.words();
+    let text = w.error.replace("{message}", &app.locale.message(message));
     let body = format!(
-        "<div class=\"wp-die-message\"><p id=\"wc-auth-error\">Error: {}.</p></div>",
-        escape(message)
+        "<div class=\"wp-die-message\"><p id=\"wc-auth-error\">{}</p></div>",
+        escape(&text)
     );
-    (StatusCode::UNAUTHORIZED, Html(page("Access denied", &body))).into_response()
+    let html = page(app, &body).replacen(
+        &format!("<title>{}</title>", escape(w.title)),
+        &format!("<title>{}</title>", escape(w.access_denied)),
+        1,
+    );
+    (StatusCode::UNAUTHORIZED, Html(html)).into_response()
 }
 
 /// `get_formatted_url`: urldecode, then `https://` if no scheme.
@@ -69,7 +87,7 @@ fn valid_url(url: &str) -> bool {
 }
 
 /// `make_validation`.
-fn validate(app: &App, query: &[(String, String)]) -> Result<AuthParams, String> {
+fn validate(app: &App, query: &[(String, String)]) -> Result<AuthParams, AuthMessage> {
     let get = |k: &str| {
         query
             .iter()
@@ -79,7 +97,7 @@ fn validate(app: &App, query: &[(String, String)]) -> Result<AuthParams, String>
     };
     for name in ["app_name", "user_id", "return_url", "callback_url", "scope"] {
         if get(name).is_none_or(|v| v.is_empty() || v == "0") {
-            return Err(format!("Missing parameter {name}"));
+            return Err(AuthMessage::MissingParameter(name));
         }
     }
     let p = AuthParams {
@@ -90,19 +108,19 @@ fn validate(app: &App, query: &[(String, String)]) -> Result<AuthParams, String>
         callback_url: get("callback_url").unwrap_or_default(),
     };
     if !matches!(p.scope.as_str(), "read" | "write" | "read_write") {
-        return Err(format!("Invalid scope {}", p.scope));
+        return Err(AuthMessage::InvalidScope(p.scope.clone()));
     }
     for (name, url) in [
         ("return_url", &p.return_url),
         ("callback_url", &p.callback_url),
     ] {
         if !valid_url(&formatted_url(url)) {
-            return Err(format!("The {name} is not a valid URL"));
+            return Err(AuthMessage::InvalidUrl(name));
         }
     }
     let callback = formatted_url(&p.callback_url);
     if !app.allow_http_callbacks && !callback.to_ascii_lowercase().starts_with("https://") {
-        return Err("The callback_url needs to be over SSL".into());
+        return Err(AuthMessage::CallbackNotSsl);
     }
     Ok(p)
 }
@@ -110,7 +128,7 @@ fn validate(app: &App, query: &[(String, String)]) -> Result<AuthParams, String>
 /// `build_url`: the five parameters re-encoded for another route.
 fn build_url(app: &App, p: &AuthParams, route: &str) -> String {
     format!(
-        "{}/wc-auth/v1/{route}?app_name={}&user_id={}&return_url={}&callback_url={}&scope={}",
+        "{}/wc-auth/v1/{route}/?app_name={}&user_id={}&return_url={}&callback_url={}&scope={}",
         app.base_url,
         rawurlencode(&p.app_name),
         rawurlencode(&p.user_id),
@@ -154,50 +172,77 @@ fn redirect(location: &str) -> Response {
     resp
 }
 
-fn login_form(app: &App, p: &AuthParams, error: Option<&str>) -> Response {
+/// `auth/form-login.php`. The form posts back to the login URL (WooCommerce's form has no
+/// `action`, so a browser posts to the page's own URL: the same thing).
+fn login_form(app: &App, p: &AuthParams, error: Option<&str>, username: &str) -> Response {
+    let w = app.locale.words();
     let action = build_url(app, p, "login");
     let error = error
         .map(|e| {
             format!(
-                "<p class=\"woocommerce-error\" id=\"login-error\" role=\"alert\">{}</p>\n",
+                "<ul class=\"woocommerce-error\" id=\"login-error\" role=\"alert\"><li>{}</li></ul>\n",
                 escape(e)
             )
         })
         .unwrap_or_default();
+    let app_name = escape(&p.app_name);
+    let intro = escape(w.login_intro)
+        .replace("{app}", &app_name)
+        .replace(
+            "{link}",
+            &format!(
+                "<a href=\"{}\" class=\"wc-auth-cancel\">",
+                escape(&return_with(p, 0))
+            ),
+        )
+        .replace("{/link}", "</a>");
     let body = format!(
-        "<main>\n<p>To connect to {app_name} you need to be logged in. Log in to your store below, or cancel and return to {app_name}.</p>\n{error}<form method=\"post\" action=\"{action}\" class=\"wc-auth-login\">\n<p><label for=\"username\">Username or email address</label>\n<input type=\"text\" name=\"username\" id=\"username\" autocomplete=\"username\"></p>\n<p><label for=\"password\">Password</label>\n<input type=\"password\" name=\"password\" id=\"password\" autocomplete=\"current-password\"></p>\n<p><button type=\"submit\" id=\"wc-auth-login\" name=\"login\" value=\"Login\">Login</button></p>\n</form>\n</main>",
-        app_name = escape(&p.app_name),
+        "<h1>{h1}</h1>\n{error}<p>{intro}</p>\n<form method=\"post\" action=\"{action}\" class=\"wc-auth-login\">\n<p class=\"form-row form-row-wide\"><label for=\"username\">{user_label}&nbsp;<span class=\"required\">*</span></label>\n<input type=\"text\" class=\"input-text\" name=\"username\" id=\"username\" value=\"{username}\" autocomplete=\"username\" /></p>\n<p class=\"form-row form-row-wide\"><label for=\"password\">{pass_label}&nbsp;<span class=\"required\">*</span></label>\n<input class=\"input-text\" type=\"password\" name=\"password\" id=\"password\" autocomplete=\"current-password\" /></p>\n<p class=\"wc-auth-actions\">\n<button type=\"submit\" id=\"wc-auth-login\" class=\"button button-large button-primary wc-auth-login-button wp-element-button\" name=\"login\" value=\"{login}\">{login}</button>\n<input type=\"hidden\" name=\"redirect\" value=\"{redirect}\" />\n</p>\n</form>",
+        h1 = escape(w.would_like).replace("{app}", &app_name),
         action = escape(&action),
+        user_label = escape(w.username),
+        pass_label = escape(w.password),
+        username = escape(username),
+        login = escape(w.login),
+        redirect = escape(&build_url(app, p, "authorize")),
     );
-    Html(page("Log in", &body)).into_response()
+    Html(page(app, &body)).into_response()
 }
 
+/// `auth/form-grant-access.php`.
 fn grant_page(app: &App, p: &AuthParams, nonce: &str) -> Response {
+    let w = app.locale.words();
     let approve = format!(
         "{}&wc_auth_nonce={nonce}",
         build_url(app, p, "access_granted")
     );
     let deny = return_with(p, 0);
-    let what = match p.scope.as_str() {
-        "read" => "View coupons, customers, orders, products and reports",
-        "write" => "Create webhooks, create coupons, customers, orders and products",
-        _ => "Create webhooks, view and manage coupons, customers, orders, products and reports",
+    let (scope, permissions): (&str, &[&str]) = match p.scope.as_str() {
+        "read" => (w.scopes[0], &w.read),
+        "write" => (w.scopes[1], &w.write),
+        _ => (w.scopes[2], &w.read_write),
     };
-    let (user, display) = {
-        let s = app.lock();
-        (s.admin.username.clone(), s.admin.display_name.clone())
-    };
+    let display = app.lock().admin.display_name.clone();
+    let app_name = escape(&p.app_name);
+    let items: String = permissions
+        .iter()
+        .map(|p| format!("<li>{}</li>", escape(p)))
+        .collect();
     let body = format!(
-        "<main>\n<p>{app_name} would like to connect to your store and <strong>{perm}</strong> access to:</p>\n<ul><li>{what}</li></ul>\n<p>Logged in as {display} ({user})</p>\n<p class=\"wc-auth-actions\">\n<a href=\"{approve}\" id=\"wc-auth-approve\" class=\"button button-primary wc-auth-approve\">Approve</a>\n<a href=\"{deny}\" id=\"wc-auth-deny\" class=\"button wc-auth-deny\">Deny</a>\n</p>\n</main>",
-        app_name = escape(&p.app_name),
-        perm = escape(&p.scope.replace('_', "/")),
-        what = escape(what),
-        display = escape(&display),
-        user = escape(&user),
+        "<h1>{h1}</h1>\n<p>{intro}</p>\n<ul class=\"wc-auth-permissions\">{items}</ul>\n<div class=\"wc-auth-logged-in-as\">\n<p>{logged_in} <a href=\"{logout}\" class=\"wc-auth-logout\">{logout_label}</a></p>\n</div>\n<p class=\"wc-auth-actions\">\n<a href=\"{approve}\" id=\"wc-auth-approve\" class=\"button button-primary wc-auth-approve\">{approve_label}</a>\n<a href=\"{deny}\" id=\"wc-auth-deny\" class=\"button wc-auth-deny\">{deny_label}</a>\n</p>",
+        h1 = escape(w.would_like).replace("{app}", &app_name),
+        intro = escape(w.grant_intro)
+            .replace("{app}", &format!("<strong>{app_name}</strong>"))
+            .replace("{scope}", &format!("<strong>{}</strong>", escape(scope))),
+        logged_in = escape(w.logged_in_as).replace("{name}", &escape(&display)),
+        logout = escape(&build_url(app, p, "login")),
+        logout_label = escape(w.logout),
         approve = escape(&approve),
+        approve_label = escape(w.approve),
         deny = escape(&deny),
+        deny_label = escape(w.deny),
     );
-    Html(page("Grant access", &body)).into_response()
+    Html(page(app, &body)).into_response()
 }
 
 /// `GET /wc-auth/v1/{login|authorize|access_granted}`.
@@ -211,11 +256,11 @@ pub(crate) async fn endpoint(
     let route = route.to_lowercase();
     let p = match validate(&app, &query) {
         Ok(p) => p,
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(&app, &e),
     };
     let user = session_user(&app, &headers);
     match (route.as_str(), user) {
-        ("login", None) => login_form(&app, &p, None),
+        ("login", None) => login_form(&app, &p, None, ""),
         ("login", Some(_)) => redirect(&build_url(&app, &p, "authorize")),
         ("authorize", None) => redirect(&build_url(&app, &p, "login")),
         ("authorize", Some(_)) => {
@@ -230,11 +275,11 @@ pub(crate) async fn endpoint(
                 .find(|(k, _)| k == "wc_auth_nonce")
                 .map(|(_, v)| v.clone());
             if !nonce.is_some_and(|n| app.lock().auth_nonces.contains(&n)) {
-                return error_page("Invalid nonce verification");
+                return error_page(&app, &AuthMessage::InvalidNonce);
             }
             grant(&app, &p).await
         }
-        _ => error_page("You do not have permission to access this page"),
+        _ => error_page(&app, &AuthMessage::NoPermission),
     }
 }
 
@@ -269,9 +314,7 @@ async fn grant(app: &Arc<App>, p: &AuthParams) -> Response {
     }
     tracing::warn!(?sent, "wc-auth callback failed; key deleted");
     app.lock().delete_key(key.key_id);
-    error_page(
-        "An error occurred in the request and at the time were unable to send the consumer data",
-    )
+    error_page(app, &AuthMessage::CallbackFailed)
 }
 
 /// The callback JSON, members in WooCommerce's order; `user_id` stays the app's string.
@@ -303,10 +346,10 @@ pub(crate) async fn login_post(
     let query = parse_pairs(query.as_deref().unwrap_or(""));
     let p = match validate(&app, &query) {
         Ok(p) => p,
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(&app, &e),
     };
     if route.to_lowercase() != "login" {
-        return error_page("You do not have permission to access this page");
+        return error_page(&app, &AuthMessage::NoPermission);
     }
     let form = parse_pairs(&String::from_utf8_lossy(&body));
     let get = |k: &str| {
@@ -321,15 +364,12 @@ pub(crate) async fn login_post(
         let s = app.lock();
         (username == s.admin.username || username == s.admin.email) && password == s.admin.password
     };
+    let words = app.locale.words();
     if username.is_empty() {
-        return login_form(&app, &p, Some("Error: Username is required."));
+        return login_form(&app, &p, Some(words.username_required), "");
     }
     if !ok {
-        return login_form(
-            &app,
-            &p,
-            Some("Error: The username or password you entered is incorrect."),
-        );
+        return login_form(&app, &p, Some(words.wrong_password), &username);
     }
     let token = hex::encode(rand::random::<[u8; 16]>());
     app.lock().sessions.insert(token.clone(), ADMIN_USER_ID);

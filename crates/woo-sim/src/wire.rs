@@ -308,13 +308,14 @@ pub(crate) fn product(store: &Store, p: &Product, base: &str) -> Value {
     let created_local = local_date(store, p.created);
     let created_gmt = date(p.created);
     let variable = p.kind == ProductKind::Variable;
+    let is_variation = p.kind == ProductKind::Variation;
     let attributes = match (&p.attribute, variable) {
+        // A variation read through `/products/<id>`: its chosen value (`get_attributes`).
+        (Some(name), false) if is_variation => {
+            json!([{ "id": 0, "name": name, "option": p.option.clone().unwrap_or_default() }])
+        }
         (Some(name), true) => {
-            let options: Vec<String> = p
-                .variations
-                .iter()
-                .filter_map(|v| store.products.get(v).and_then(|v| v.option.clone()))
-                .collect();
+            let options = &p.options;
             json!([{ "id": 0, "name": name, "slug": name, "position": 0, "visible": true,
                      "variation": true, "options": options }])
         }
@@ -336,7 +337,11 @@ pub(crate) fn product(store: &Store, p: &Product, base: &str) -> Value {
         "date_created_gmt": created_gmt,
         "date_modified": created_local,
         "date_modified_gmt": created_gmt,
-        "type": if variable { "variable" } else { "simple" },
+        "type": match p.kind {
+            ProductKind::Variable => "variable",
+            ProductKind::Variation => "variation",
+            ProductKind::Simple => "simple",
+        },
         "status": "publish",
         "featured": false,
         "catalog_visibility": "visible",
@@ -369,8 +374,9 @@ pub(crate) fn product(store: &Store, p: &Product, base: &str) -> Value {
         "backordered": false,
         "low_stock_amount": null,
         "sold_individually": false,
-        "weight": p.weight,
-        "dimensions": dims(&p.dimensions),
+        // In the view context a variation's empty weight and dimensions are its parent's.
+        "weight": store.effective_weight(p),
+        "dimensions": dims(&store.effective_dimensions(p)),
         "shipping_required": !p.is_virtual,
         "shipping_taxable": !p.is_virtual,
         "shipping_class": "",
@@ -380,9 +386,13 @@ pub(crate) fn product(store: &Store, p: &Product, base: &str) -> Value {
         "rating_count": 0,
         "upsell_ids": [],
         "cross_sell_ids": [],
-        "parent_id": 0,
+        "parent_id": p.parent_id,
         "purchase_note": "",
-        "categories": [{ "id": 15, "name": "Uncategorized", "slug": "uncategorized" }],
+        "categories": if is_variation {
+            json!([])
+        } else {
+            json!([{ "id": 15, "name": "Uncategorized", "slug": "uncategorized" }])
+        },
         "tags": [],
         "images": [],
         "attributes": attributes,

@@ -26,6 +26,9 @@ pub struct Args {
     /// ports other than 80, 443 and 8080).
     #[arg(long)]
     strict_urls: bool,
+    /// The store's language: the words of its wc-auth login and approval pages.
+    #[arg(long, default_value = "es_CL", value_name = "es_CL|en_US")]
+    locale: woo_sim::Locale,
 }
 
 fn parse_api_key(value: &str) -> Result<(String, String), String> {
@@ -49,6 +52,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.tls = args.tls;
     config.allow_http_callbacks = args.allow_http_callbacks;
     config.strict_urls = args.strict_urls;
+    config.locale = args.locale;
     let handle = woo_sim::bind(config, args.listen)
         .await
         .with_context(|| format!("cannot start the WooCommerce simulator on {}", args.listen))?;

@@ -3,6 +3,7 @@
 mod auth;
 mod golden;
 mod helpers;
+mod products;
 mod rest;
 mod wcauth;
 mod webhooks;

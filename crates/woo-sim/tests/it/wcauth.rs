@@ -42,7 +42,7 @@ async fn login(h: &woo_sim::Handle, start: &str) -> (String, String) {
     let resp = c.get(start).send().await.expect("sent");
     assert_eq!(resp.status(), 302);
     let login_url = location(&resp);
-    assert!(login_url.contains("/wc-auth/v1/login?"), "{login_url}");
+    assert!(login_url.contains("/wc-auth/v1/login/?"), "{login_url}");
     let resp = c.get(&login_url).send().await.expect("sent");
     assert_eq!(resp.status(), 200);
     let form = resp.text().await.unwrap_or_default();
@@ -77,7 +77,7 @@ async fn login(h: &woo_sim::Handle, start: &str) -> (String, String) {
         .unwrap_or("")
         .to_owned();
     let authorize = location(&resp);
-    assert!(authorize.contains("/wc-auth/v1/authorize?"));
+    assert!(authorize.contains("/wc-auth/v1/authorize/?"));
     let resp = c
         .get(&authorize)
         .header("cookie", &cookie)
@@ -90,11 +90,15 @@ async fn login(h: &woo_sim::Handle, start: &str) -> (String, String) {
 
 #[tokio::test]
 async fn login_approve_callback_redirect() {
-    let h = sim_with(|c| c.allow_http_callbacks = true).await;
+    let h = sim_with(|c| {
+        c.allow_http_callbacks = true;
+        c.locale = woo_sim::Locale::EnUs;
+    })
+    .await;
     let cb = receiver().await;
     let (cookie, page) = login(&h, &authorize_url(&h, &cb.url(), "read_write")).await;
     let approve = html_attr_by_id(&page, "wc-auth-approve", "href");
-    assert!(approve.contains("/wc-auth/v1/access_granted?") && approve.contains("wc_auth_nonce="));
+    assert!(approve.contains("/wc-auth/v1/access_granted/?") && approve.contains("wc_auth_nonce="));
     let resp = client(&h)
         .get(&approve)
         .header("cookie", &cookie)
@@ -163,7 +167,11 @@ async fn login_approve_callback_redirect() {
 
 #[tokio::test]
 async fn deny_and_callback_failures() {
-    let h = sim_with(|c| c.allow_http_callbacks = true).await;
+    let h = sim_with(|c| {
+        c.allow_http_callbacks = true;
+        c.locale = woo_sim::Locale::EnUs;
+    })
+    .await;
     let cb = receiver().await;
     let (cookie, page) = login(&h, &authorize_url(&h, &cb.url(), "read")).await;
     let deny = html_attr_by_id(&page, "wc-auth-deny", "href");
@@ -211,7 +219,7 @@ async fn deny_and_callback_failures() {
 
 #[tokio::test]
 async fn validation_errors() {
-    let h = sim().await;
+    let h = sim_with(|c| c.locale = woo_sim::Locale::EnUs).await;
     let c = client(&h);
     // http callback refused without allow_http_callbacks.
     let resp = c
@@ -277,4 +285,76 @@ async fn validation_errors() {
             .contains("You do not have permission to access this page")
     );
     h.shutdown().await;
+}
+
+/// The login page for `authorize_url`'s parameters, fetched at `path` (`login` or `login/`).
+async fn login_page(h: &woo_sim::Handle, path: &str) -> (u16, String) {
+    let start = authorize_url(h, "https://ttwc.example/cb", "read_write");
+    let query = start.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let resp = client(h)
+        .get(format!("{}/wc-auth/v1/{path}?{query}", h.base_url()))
+        .send()
+        .await
+        .expect("sent");
+    (
+        resp.status().as_u16(),
+        resp.text().await.unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn both_url_forms_serve_the_login_page_with_a_cancel_link() {
+    let h = sim_with(|c| c.locale = woo_sim::Locale::EnUs).await;
+    let (s1, with_slash) = login_page(&h, "login/").await;
+    let (s2, without) = login_page(&h, "login").await;
+    assert_eq!((s1, s2), (200, 200));
+    assert_eq!(with_slash, without);
+    assert!(with_slash.contains("wc-auth-login-button"), "{with_slash}");
+    assert!(with_slash.contains("ttwc would like to connect to your store"));
+    let cancel = with_slash
+        .split("class=\"wc-auth-cancel\"")
+        .next()
+        .and_then(|head| head.rsplit("href=\"").next())
+        .map(|h| h.trim_end_matches(['"', ' ']).replace("&amp;", "&"))
+        .expect("cancel link");
+    assert_eq!(
+        cancel,
+        "https://ttwc.example/return?x=1&success=0&user_id=merchant-42"
+    );
+    assert!(
+        with_slash.contains(">cancel and return to ttwc</a>"),
+        "{with_slash}"
+    );
+    // The authorize redirect goes to the trailing-slash form, as WooCommerce builds it.
+    let resp = client(&h)
+        .get(authorize_url(&h, "https://ttwc.example/cb", "read_write"))
+        .send()
+        .await
+        .expect("sent");
+    assert!(location(&resp).starts_with(&format!("{}/wc-auth/v1/login/?", h.base_url())));
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_pages_speak_the_site_language() {
+    let es = sim().await;
+    let (_, page) = login_page(&es, "login/").await;
+    assert!(page.contains("<html lang=\"es-CL\">"), "{page}");
+    assert!(
+        page.contains("ttwc quiere conectarse a tu tienda"),
+        "{page}"
+    );
+    assert!(page.contains("cancela y vuelve a ttwc</a>"), "{page}");
+    assert!(!page.contains("would like to connect"));
+    es.shutdown().await;
+    let en = sim_with(|c| c.locale = woo_sim::Locale::EnUs).await;
+    let (_, page) = login_page(&en, "login/").await;
+    assert!(page.contains("<html lang=\"en-US\">"), "{page}");
+    assert!(!page.contains("quiere conectarse"));
+    en.shutdown().await;
+    assert_eq!(
+        "en_US".parse::<woo_sim::Locale>(),
+        Ok(woo_sim::Locale::EnUs)
+    );
+    assert!("fr_FR".parse::<woo_sim::Locale>().is_err());
 }

@@ -421,8 +421,12 @@ async fn webhook_crud() {
     assert_eq!((s, body["id"].as_u64()), (200, Some(id)));
     let (s, _, body) = get_json(&h, &path, &[]).await;
     assert_eq!(
-        (s, body["code"].as_str()),
-        (404, Some("woocommerce_rest_webhook_invalid_id"))
+        (s, body["code"].as_str(), body["message"].as_str()),
+        (
+            400,
+            Some("woocommerce_rest_shop_webhook_invalid_id"),
+            Some("ID is invalid.")
+        )
     );
     // Other valid topics are accepted, invalid ones refused.
     for topic in [
