@@ -160,6 +160,7 @@ codes! {
     OrderFailed = "order.failed",
     OrderStatus = "order.status",
     SentThenCancelled = "order.sent_then_cancelled",
+    LeftOut = "order.left_out",
     WritebackFailed = "order.writeback_failed",
     BackfillDone = "backfill.done",
     BackfillProgress = "backfill.progress",

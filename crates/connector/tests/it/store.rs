@@ -87,6 +87,7 @@ fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
         last_sent_at: None,
         last_error: None,
         last_error_at: None,
+        order_id_at_connect: None,
     }
 }
 
