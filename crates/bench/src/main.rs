@@ -460,6 +460,7 @@ async fn add_connections(app: &App, n: usize, base: &str) -> anyhow::Result<Targ
             last_sent_at: None,
             last_error: None,
             last_error_at: None,
+            order_id_at_connect: None,
         };
         app.store().upsert_connection(&row).await?;
         targets.push((format!("{base}/webhooks/woocommerce/{id}"), secret));

@@ -196,6 +196,18 @@ impl App {
         stored
     }
 
+    /// Stores a connection's highest order id at connect time where none is yet (see
+    /// [`Store::set_order_id_at_connect`]) and drops what this process has cached about it.
+    pub async fn set_order_id_at_connect(
+        &self,
+        id: &str,
+        order_id: i64,
+    ) -> Result<bool, StoreError> {
+        let set = self.store().set_order_id_at_connect(id, order_id).await;
+        self.inner.targets.forget(id);
+        set
+    }
+
     /// Saves a changed connection and drops what this process has cached about it.
     pub async fn update_connection(&self, row: &store::ConnectionRow) -> Result<(), StoreError> {
         let done = self.store().update_connection(row).await;

@@ -384,6 +384,16 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
             _ => woo_error(e),
         })?;
 
+    // What "new since the connection" is measured against. A store that does not say now is
+    // asked again at the first reconcile.
+    let order_id_at_connect = match woo.highest_order_id().await {
+        Ok(id) => Some(id.map_or(0, |id| i64::try_from(id).unwrap_or(i64::MAX))),
+        Err(e) => {
+            tracing::warn!(connection_id = %id, error = %e, "could not read the store's highest order id");
+            None
+        }
+    };
+
     let tt = app.trackingtech_at(&req.user.api_base).map_err(tt_error)?;
     let linked = tt
         .link(
@@ -455,6 +465,7 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
         last_sent_at: None,
         last_error: None,
         last_error_at: None,
+        order_id_at_connect,
     };
     let stored = app.upsert_connection(&row).await?;
     if let Some(old) = existing.as_ref().and_then(|c| c.webhook_id)
@@ -650,15 +661,72 @@ pub fn new_connection_id() -> String {
     format!("con_{tail}")
 }
 
-/// Whether an order counts as created after its store was connected, and so is sent without a
-/// backfill. WooCommerce dates have whole seconds: an order made in the second the store was
-/// connected counts as new.
-pub fn created_after_connecting(
+/// What decides whether an order is new since its store was connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewSince {
+    pub connected_at: time::OffsetDateTime,
+    /// The highest order id the store had when connected; `None` while unknown.
+    pub order_id_at_connect: Option<i64>,
+}
+
+impl NewSince {
+    /// Whether an order is new since the connection, and so sent without a backfill: its id is
+    /// above the highest the store had then (ids only grow), or it was paid after connecting
+    /// (WooCommerce sets the payment date on the move to a paid status; wp-admin's order form
+    /// does not ask for it). Neither can be back-dated, unlike the creation date wp-admin lets a
+    /// merchant change. While the highest id is unknown, a creation date after connecting also
+    /// counts. WooCommerce dates have whole seconds: the second of the connection counts as
+    /// after it.
+    pub fn is_new(
+        &self,
+        order_id: u64,
+        created_gmt: Option<time::OffsetDateTime>,
+        paid_gmt: Option<time::OffsetDateTime>,
+    ) -> bool {
+        let second = self
+            .connected_at
+            .replace_nanosecond(0)
+            .unwrap_or(self.connected_at);
+        let after = |at: Option<time::OffsetDateTime>| at.is_some_and(|at| at >= second);
+        match self.order_id_at_connect {
+            Some(highest) => {
+                i64::try_from(order_id).map_or(true, |id| id > highest) || after(paid_gmt)
+            }
+            None => created_gmt.is_none_or(|created| created >= second) || after(paid_gmt),
+        }
+    }
+}
+
+impl From<&ConnectionRow> for NewSince {
+    fn from(row: &ConnectionRow) -> NewSince {
+        NewSince {
+            connected_at: row.connected_at.unwrap_or(row.created_at),
+            order_id_at_connect: row.order_id_at_connect,
+        }
+    }
+}
+
+/// The activity entry for an order the rule leaves out: which order, and the day a backfill
+/// must start from to find it (backfills take orders created strictly after 00:00 UTC of a
+/// day, so the day of the second before its creation).
+pub fn left_out_text(
+    number: &str,
     created_gmt: Option<time::OffsetDateTime>,
     connected_at: time::OffsetDateTime,
-) -> bool {
-    let second = connected_at.replace_nanosecond(0).unwrap_or(connected_at);
-    created_gmt.is_none_or(|created| created >= second)
+) -> Text {
+    let created = created_gmt.unwrap_or(connected_at);
+    let day = (created - time::Duration::SECOND)
+        .to_offset(time::UtcOffset::UTC)
+        .date();
+    let since = format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    );
+    Text::new(Code::LeftOut)
+        .with("number", number)
+        .with("since", since)
 }
 
 /// Trigger statuses: WooCommerce slugs without the `wc-` prefix its REST API drops.

@@ -27,6 +27,8 @@ pub struct Target {
     pub trigger_status: String,
     /// When the store was (last) connected: orders created before are not sent automatically.
     pub connected_at: OffsetDateTime,
+    /// The highest order id the store had when connected, once known.
+    pub order_id_at_connect: Option<i64>,
     /// The opened webhook secret; `None` when there is none or it does not open.
     pub webhook_secret: Option<woocommerce::WebhookSecret>,
 }
@@ -38,18 +40,28 @@ impl std::fmt::Debug for Target {
             .field("state", &self.state)
             .field("trigger_status", &self.trigger_status)
             .field("connected_at", &self.connected_at)
+            .field("order_id_at_connect", &self.order_id_at_connect)
             .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "…"))
             .finish()
     }
 }
 
 impl Target {
+    /// What decides whether an order is new since this connection.
+    pub fn new_since(&self) -> crate::connection::NewSince {
+        crate::connection::NewSince {
+            connected_at: self.connected_at,
+            order_id_at_connect: self.order_id_at_connect,
+        }
+    }
+
     pub fn new(row: &ConnectionRow, webhook_secret: Option<woocommerce::WebhookSecret>) -> Target {
         Target {
             id: row.id.clone(),
             state: row.state,
             trigger_status: row.trigger_status.clone(),
             connected_at: row.connected_at.unwrap_or(row.created_at),
+            order_id_at_connect: row.order_id_at_connect,
             webhook_secret,
         }
     }
@@ -102,6 +114,7 @@ mod tests {
             state: ConnectionState::Connected,
             trigger_status: "processing".into(),
             connected_at: OffsetDateTime::UNIX_EPOCH,
+            order_id_at_connect: None,
             webhook_secret: woocommerce::WebhookSecret::new("s3cret-value").ok(),
         }
     }

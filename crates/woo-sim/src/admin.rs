@@ -147,6 +147,54 @@ pub(crate) async fn set_status(
     Json(value.unwrap_or(Value::Null)).into_response()
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SetDateCreated {
+    date_created_gmt: String,
+}
+
+/// `POST /_sim/orders/{id}/date_created {"date_created_gmt": "YYYY-MM-DDTHH:MM:SS"}`: what
+/// wp-admin's order form does with its "Date created" field (the REST API cannot change it):
+/// sets the creation date and saves the order, which fires order.updated.
+pub(crate) async fn set_date_created(
+    State(app): State<Arc<App>>,
+    Path(id): Path<u64>,
+    body: axum::body::Bytes,
+) -> Response {
+    let req: SetDateCreated = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return bad_request(format!(
+                "expected {{\"date_created_gmt\": \"YYYY-MM-DDTHH:MM:SS\"}}: {e}"
+            ));
+        }
+    };
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let Ok(at) = time::PrimitiveDateTime::parse(req.date_created_gmt.trim(), &format) else {
+        return bad_request(format!(
+            "date_created_gmt {:?} is not YYYY-MM-DDTHH:MM:SS (GMT)",
+            req.date_created_gmt
+        ));
+    };
+    let (value, triggers) = {
+        let mut store = app.lock();
+        let Some(mut order) = store.orders.remove(&id) else {
+            return not_found();
+        };
+        order.date_created = at.assume_utc();
+        store.touch_order(&mut order);
+        store.orders.insert(id, order);
+        let triggers = store.triggers(OrderEvent::Updated, id);
+        let value = store
+            .orders
+            .get(&id)
+            .map(|o| wire::order_value(&store, o, &app.base_url));
+        (value, triggers)
+    };
+    crate::webhooks::enqueue(&app, triggers);
+    Json(value.unwrap_or(Value::Null)).into_response()
+}
+
 /// `GET /_sim/orders/{id}`: the order as REST shows it plus its notes (newest first).
 pub(crate) async fn get_order(State(app): State<Arc<App>>, Path(id): Path<u64>) -> Response {
     let store = app.lock();

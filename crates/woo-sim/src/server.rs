@@ -97,6 +97,10 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/_sim/orders/{id}", get(crate::admin::get_order))
         .route("/_sim/orders/{id}/status", post(crate::admin::set_status))
         .route(
+            "/_sim/orders/{id}/date_created",
+            post(crate::admin::set_date_created),
+        )
+        .route(
             "/_sim/deliveries",
             get(crate::admin::deliveries).delete(crate::admin::clear_deliveries),
         )

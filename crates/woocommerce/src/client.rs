@@ -335,6 +335,26 @@ impl Client {
         Ok(reply.header_u32("x-wp-total").map(u64::from))
     }
 
+    /// The highest order id the store has, trashed orders included; `None` when it has no
+    /// order. WooCommerce ids only grow, so an order with a higher id was created later,
+    /// whatever date wp-admin gives it. The listing's default status (`any`) leaves the trash
+    /// out, hence `any,trash`.
+    pub async fn highest_order_id(&self) -> Result<Option<u64>, Error> {
+        #[derive(serde::Deserialize)]
+        struct IdOnly {
+            #[serde(deserialize_with = "crate::de::id")]
+            id: u64,
+        }
+        let params = q(&[
+            ("orderby", "id"),
+            ("order", "desc"),
+            ("per_page", "1"),
+            ("status", "any,trash"),
+        ]);
+        let newest: Vec<IdOnly> = self.get(&format!("{V3}/orders"), params).await?;
+        Ok(newest.first().map(|o| o.id))
+    }
+
     pub async fn get_order(&self, id: u64) -> Result<Order, Error> {
         self.get(&format!("{V3}/orders/{id}"), Vec::new()).await
     }

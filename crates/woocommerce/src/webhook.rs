@@ -206,6 +206,10 @@ pub struct OrderHead {
     pub status: OrderStatus,
     #[serde(default, deserialize_with = "de::opt_gmt_date")]
     pub date_created_gmt: Option<time::OffsetDateTime>,
+    /// When the order was paid (WooCommerce sets it on the move to a paid status); `None`
+    /// while unpaid. Unlike the creation date, wp-admin's order form does not ask for it.
+    #[serde(default, deserialize_with = "de::opt_gmt_date")]
+    pub date_paid_gmt: Option<time::OffsetDateTime>,
 }
 
 impl OrderHead {

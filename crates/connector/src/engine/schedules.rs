@@ -214,6 +214,23 @@ pub(crate) async fn reconcile(shared: &Shared, conn: &ConnectionRow) -> anyhow_l
         return Ok(());
     };
     let connected_at = conn.connected_at.unwrap_or(conn.created_at);
+    let mut new_since = crate::connection::NewSince::from(conn);
+    if new_since.order_id_at_connect.is_none() {
+        // A connection made before the highest id was kept, or whose store did not say when
+        // connected: read it now. Orders created since the connection and not yet paid may
+        // fall under it; payment dates after the connection still count them as new.
+        let highest = woo
+            .highest_order_id()
+            .await?
+            .map_or(0, |id| i64::try_from(id).unwrap_or(i64::MAX));
+        app.set_order_id_at_connect(&conn.id, highest).await?;
+        new_since.order_id_at_connect = app
+            .store()
+            .connection(&conn.id)
+            .await?
+            .and_then(|c| c.order_id_at_connect)
+            .or(Some(highest));
+    }
     let cursor = app
         .store()
         .reconcile_cursor(&conn.id)
@@ -235,7 +252,14 @@ pub(crate) async fn reconcile(shared: &Shared, conn: &ConnectionRow) -> anyhow_l
         if let Some(modified) = order.date_modified_gmt {
             newest = newest.max(modified);
         }
-        if !crate::connection::created_after_connecting(order.date_created_gmt, connected_at) {
+        if !new_since.is_new(order.id, order.date_created_gmt, order.date_paid_gmt) {
+            let order_id = i64::try_from(order.id).unwrap_or(i64::MAX);
+            let text = crate::connection::left_out_text(
+                &order.number_or_id(),
+                order.date_created_gmt,
+                connected_at,
+            );
+            app.store().note_left_out(&conn.id, order_id, &text).await?;
             continue;
         }
         let queued = app

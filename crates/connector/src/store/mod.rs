@@ -142,6 +142,11 @@ pub struct ConnectionRow {
     pub last_sent_at: Option<OffsetDateTime>,
     pub last_error: Option<Text>,
     pub last_error_at: Option<OffsetDateTime>,
+    /// The highest order id the store had when it was (last) connected (0: it had none);
+    /// `None` until read. Orders above it are new whatever their creation date says. Written
+    /// by a (re)connect's upsert and by [`Store::set_order_id_at_connect`], never by
+    /// [`Store::update_connection`].
+    pub order_id_at_connect: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -699,6 +704,19 @@ pub trait Store: Send + Sync + 'static {
     /// Ends several write-backs in one transaction, each only where its lease is still
     /// `owner`'s.
     async fn finish_writebacks(&self, owner: &str, ends: &[WritebackEnd<'_>]) -> Result<()>;
+    /// Stores the highest order id a connection's store had when connected, where none is
+    /// stored yet; true when it stored it.
+    async fn set_order_id_at_connect(&self, connection_id: &str, order_id: i64) -> Result<bool>;
+    /// Records that the connection left an order out (older than the connection) and adds
+    /// `message` to the activity, both in one transaction — unless the order was already noted
+    /// or is in the outbox. True when it recorded it; so an order is noted once, whichever
+    /// replica or delivery sees it.
+    async fn note_left_out(
+        &self,
+        connection_id: &str,
+        order_id: i64,
+        message: &Text,
+    ) -> Result<bool>;
     async fn reconcile_cursor(&self, connection_id: &str) -> Result<Option<OffsetDateTime>>;
     async fn set_reconcile_cursor(&self, connection_id: &str, cursor: OffsetDateTime)
     -> Result<()>;

@@ -155,6 +155,19 @@ macro_rules! connection_columns {
     store_url, device_id, tt_store_id, tt_store_name, customer_id, integration_token, \
     woo_consumer_key, woo_consumer_secret, woo_permissions, webhook_id, webhook_secret, state, \
     trigger_status, mark_completed, notify_customer, created_at, connected_at, disconnected_at, \
+    updated_at, last_sent_at, last_error, last_error_at, order_id_at_connect"
+    };
+}
+
+/// The connection columns an update writes: all but `order_id_at_connect`, which only a
+/// (re)connect and `set_order_id_at_connect` write, so an update from a row read before the
+/// first reconcile read it does not erase it.
+macro_rules! updated_connection_columns {
+    () => {
+        "id, owner, owner_email, tenant_code, tenant_name, api_base_url, \
+    store_url, device_id, tt_store_id, tt_store_name, customer_id, integration_token, \
+    woo_consumer_key, woo_consumer_secret, woo_permissions, webhook_id, webhook_secret, state, \
+    trigger_status, mark_completed, notify_customer, created_at, connected_at, disconnected_at, \
     updated_at, last_sent_at, last_error, last_error_at"
     };
 }
@@ -191,6 +204,7 @@ fn connection_from_row(row: &PgRow) -> Result<ConnectionRow> {
         last_sent_at: row.try_get("last_sent_at")?,
         last_error: row.try_get("last_error")?,
         last_error_at: row.try_get("last_error_at")?,
+        order_id_at_connect: row.try_get("order_id_at_connect")?,
     })
 }
 
@@ -579,7 +593,7 @@ impl Store for PostgresStore {
             connection_columns!(),
             ") \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                     $21, $22, $23, $24, $25, $26, $27, $28) \
+                     $21, $22, $23, $24, $25, $26, $27, $28, $29) \
              ON CONFLICT (store_url) DO UPDATE SET \
                owner = EXCLUDED.owner, owner_email = EXCLUDED.owner_email, tenant_code = EXCLUDED.tenant_code, \
                tenant_name = EXCLUDED.tenant_name, api_base_url = EXCLUDED.api_base_url, \
@@ -589,11 +603,12 @@ impl Store for PostgresStore {
                woo_permissions = EXCLUDED.woo_permissions, webhook_id = EXCLUDED.webhook_id, \
                webhook_secret = EXCLUDED.webhook_secret, state = EXCLUDED.state, \
                connected_at = EXCLUDED.connected_at, disconnected_at = NULL, updated_at = EXCLUDED.updated_at, \
-               last_error = NULL, last_error_at = NULL \
+               last_error = NULL, last_error_at = NULL, order_id_at_connect = EXCLUDED.order_id_at_connect \
              RETURNING ",
             connection_columns!()
         );
         let row = bind_connection(sqlx::query(sql), c)
+            .bind(c.order_id_at_connect)
             .fetch_one(&self.pool)
             .await?;
         connection_from_row(&row)
@@ -604,7 +619,7 @@ impl Store for PostgresStore {
         // written back unchanged).
         let sql = concat!(
             "UPDATE connections SET (",
-            connection_columns!(),
+            updated_connection_columns!(),
             ") = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) WHERE id = $29"
         );
         bind_connection(sqlx::query(sql), c)
@@ -1183,6 +1198,52 @@ impl Store for PostgresStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn set_order_id_at_connect(&self, connection_id: &str, order_id: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE connections SET order_id_at_connect = $1 WHERE id = $2 AND order_id_at_connect IS NULL",
+        )
+        .bind(order_id)
+        .bind(connection_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn note_left_out(
+        &self,
+        connection_id: &str,
+        order_id: i64,
+        message: &Text,
+    ) -> Result<bool> {
+        let now = super::now();
+        let mut tx = self.pool.begin().await?;
+        let noted = sqlx::query(
+            "INSERT INTO left_out_orders (connection_id, order_id, noted_at) \
+             SELECT $1, $2, $3 WHERE NOT EXISTS \
+               (SELECT 1 FROM orders WHERE connection_id = $1 AND order_id = $2) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(connection_id)
+        .bind(order_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if noted {
+            sqlx::query(
+                "INSERT INTO activity (connection_id, at, kind, message) VALUES ($1, $2, 'left_out', $3)",
+            )
+            .bind(connection_id)
+            .bind(now)
+            .bind(message)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(noted)
     }
 
     async fn set_reconcile_cursor(

@@ -228,6 +228,19 @@ macro_rules! connection_columns {
     store_url, device_id, tt_store_id, tt_store_name, customer_id, integration_token, \
     woo_consumer_key, woo_consumer_secret, woo_permissions, webhook_id, webhook_secret, state, \
     trigger_status, mark_completed, notify_customer, created_at, connected_at, disconnected_at, \
+    updated_at, last_sent_at, last_error, last_error_at, order_id_at_connect"
+    };
+}
+
+/// The connection columns an update writes: all but `order_id_at_connect`, which only a
+/// (re)connect and `set_order_id_at_connect` write, so an update from a row read before the
+/// first reconcile read it does not erase it.
+macro_rules! updated_connection_columns {
+    () => {
+        "id, owner, owner_email, tenant_code, tenant_name, api_base_url, \
+    store_url, device_id, tt_store_id, tt_store_name, customer_id, integration_token, \
+    woo_consumer_key, woo_consumer_secret, woo_permissions, webhook_id, webhook_secret, state, \
+    trigger_status, mark_completed, notify_customer, created_at, connected_at, disconnected_at, \
     updated_at, last_sent_at, last_error, last_error_at"
     };
 }
@@ -276,6 +289,7 @@ fn connection_from_row(row: &SqliteRow) -> Result<ConnectionRow> {
         last_sent_at: time_or_none("last_sent_at")?,
         last_error: row.try_get("last_error")?,
         last_error_at: time_or_none("last_error_at")?,
+        order_id_at_connect: row.try_get("order_id_at_connect")?,
     })
 }
 
@@ -435,7 +449,7 @@ impl Store for SqliteStore {
             "INSERT INTO connections (",
             connection_columns!(),
             ") \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (store_url) DO UPDATE SET \
                owner = excluded.owner, owner_email = excluded.owner_email, tenant_code = excluded.tenant_code, \
                tenant_name = excluded.tenant_name, api_base_url = excluded.api_base_url, \
@@ -445,11 +459,12 @@ impl Store for SqliteStore {
                woo_permissions = excluded.woo_permissions, webhook_id = excluded.webhook_id, \
                webhook_secret = excluded.webhook_secret, state = excluded.state, \
                connected_at = excluded.connected_at, disconnected_at = NULL, updated_at = excluded.updated_at, \
-               last_error = NULL, last_error_at = NULL \
+               last_error = NULL, last_error_at = NULL, order_id_at_connect = excluded.order_id_at_connect \
              RETURNING ",
             connection_columns!()
         );
         let row = bind_connection(sqlx::query(sql), c)
+            .bind(c.order_id_at_connect)
             .fetch_one(writes)
             .await?;
         connection_from_row(&row)
@@ -461,7 +476,7 @@ impl Store for SqliteStore {
         // written back unchanged).
         let sql = concat!(
             "UPDATE connections SET (",
-            connection_columns!(),
+            updated_connection_columns!(),
             ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ?"
         );
         bind_connection(sqlx::query(sql), c)
@@ -937,6 +952,54 @@ impl Store for SqliteStore {
                 return Ok(released);
             }
         }
+    }
+
+    async fn set_order_id_at_connect(&self, connection_id: &str, order_id: i64) -> Result<bool> {
+        let (_writing, writes) = self.write().await;
+        let done = sqlx::query(
+            "UPDATE connections SET order_id_at_connect = ? WHERE id = ? AND order_id_at_connect IS NULL",
+        )
+        .bind(order_id)
+        .bind(connection_id)
+        .execute(writes)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn note_left_out(
+        &self,
+        connection_id: &str,
+        order_id: i64,
+        message: &Text,
+    ) -> Result<bool> {
+        let (_writing, writes) = self.write().await;
+        let now = super::now();
+        let mut tx = writes.begin().await?;
+        let noted = sqlx::query(
+            "INSERT INTO left_out_orders (connection_id, order_id, noted_at) \
+             SELECT ?1, ?2, ?3 WHERE NOT EXISTS \
+               (SELECT 1 FROM orders WHERE connection_id = ?1 AND order_id = ?2) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(connection_id)
+        .bind(order_id)
+        .bind(Stored(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if noted {
+            sqlx::query(
+                "INSERT INTO activity (connection_id, at, kind, message) VALUES (?, ?, 'left_out', ?)",
+            )
+            .bind(connection_id)
+            .bind(Stored(now))
+            .bind(message)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(noted)
     }
 
     async fn set_reconcile_cursor(

@@ -81,6 +81,11 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             woo_status(L, &p.s("status")),
             p.s("tracking")
         ),
+        Code::LeftOut => format!(
+            "Order #{} predates the store's connection and is not sent on its own. To send it, use “Load earlier orders” since {} on the dashboard.",
+            number(),
+            p.s("since")
+        ),
         Code::WritebackFailed => format!(
             "Could not write back to order #{} in WooCommerce: {}",
             number(),

@@ -76,6 +76,11 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             woo_status(L, &p.s("status")),
             p.s("tracking")
         ),
+        Code::LeftOut => format!(
+            "El pedido #{} es anterior a la conexión de la tienda y no se envía solo. Para enviarlo, usa «Cargar pedidos anteriores» desde el {} en el panel.",
+            number(),
+            p.s("since")
+        ),
         Code::WritebackFailed => format!(
             "No se pudo anotar el pedido #{} en WooCommerce: {}",
             number(),

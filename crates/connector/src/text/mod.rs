@@ -161,6 +161,7 @@ codes! {
     OrderFailed = "order.failed",
     OrderStatus = "order.status",
     SentThenCancelled = "order.sent_then_cancelled",
+    LeftOut = "order.left_out",
     WritebackFailed = "order.writeback_failed",
     TrackingItemsKept = "order.tracking_items_kept",
     BackfillDone = "backfill.done",

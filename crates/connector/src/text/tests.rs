@@ -42,6 +42,7 @@ fn sample(code: Code) -> Text {
             .with("tracking", "TT-9"),
         Code::WritebackFailed => t.with("number", "1234").with("detail", "HTTP 403"),
         Code::TrackingItemsKept => t.with("number", "1234").with("tracking", "TT-9"),
+        Code::LeftOut => t.with("number", "1234").with("since", "2026-03-14"),
         Code::BackfillDone | Code::BackfillProgress => t.with("seen", 1500i64).with("queued", 2i64),
         Code::ReconcileFound | Code::ResendQueued => t.with("count", 2i64),
         Code::Pickup | Code::NothingToShip | Code::NoQuantity | Code::NoStreet | Code::NoCity => {

@@ -313,6 +313,23 @@ impl TestApp {
         assert!(r.status().is_success());
     }
 
+    /// Sets an order's creation date as wp-admin's order form does (a save: order.updated).
+    pub async fn sim_set_date_created(&self, id: u64, at: time::OffsetDateTime) {
+        let format =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        let at = at
+            .to_offset(time::UtcOffset::UTC)
+            .format(&format)
+            .expect("format");
+        let r = reqwest::Client::new()
+            .post(self.sim(&format!("/_sim/orders/{id}/date_created")))
+            .json(&json!({"date_created_gmt": at}))
+            .send()
+            .await
+            .expect("sim");
+        assert!(r.status().is_success());
+    }
+
     pub async fn sim_faults(&self, faults: Value) {
         let r = reqwest::Client::new()
             .put(self.sim("/_sim/faults"))

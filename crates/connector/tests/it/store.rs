@@ -55,6 +55,7 @@ on_every_backend!(
     orders_due_together_are_claimed_across_connections,
     times_within_one_second,
     the_webhook_status_seen_last_is_kept,
+    orders_left_out_and_the_highest_id_at_connect,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -88,6 +89,7 @@ fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
         last_sent_at: None,
         last_error: None,
         last_error_at: None,
+        order_id_at_connect: None,
     }
 }
 
@@ -1971,4 +1973,75 @@ async fn sqlite_pages_are_checkpointed_as_they_come() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// The highest order id at connect time (written by a connect and once by reconcile, never
+/// erased by an update) and the orders left out, each noted once.
+async fn orders_left_out_and_the_highest_id_at_connect(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let s = &*store;
+    connections(s, &["a", "b"]).await;
+    assert_eq!(conn(s, "con_a").await.order_id_at_connect, None);
+    // A (re)connect writes it.
+    let mut a = conn(s, "con_a").await;
+    a.order_id_at_connect = Some(41);
+    let stored = s.upsert_connection(&a).await.expect("upsert");
+    assert_eq!(stored.order_id_at_connect, Some(41));
+    assert_eq!(conn(s, "con_a").await.order_id_at_connect, Some(41));
+    // An update from a row read before leaves it alone.
+    let mut stale = conn(s, "con_a").await;
+    stale.order_id_at_connect = None;
+    stale.trigger_status = "on-hold".into();
+    s.update_connection(&stale).await.expect("update");
+    let a = conn(s, "con_a").await;
+    assert_eq!(a.trigger_status, "on-hold");
+    assert_eq!(a.order_id_at_connect, Some(41), "not erased by an update");
+    // Reconcile's write fills it only where it is missing.
+    assert!(!s.set_order_id_at_connect("con_a", 99).await.expect("set"));
+    assert_eq!(conn(s, "con_a").await.order_id_at_connect, Some(41));
+    assert!(s.set_order_id_at_connect("con_b", 0).await.expect("set"));
+    assert_eq!(conn(s, "con_b").await.order_id_at_connect, Some(0));
+    assert!(!s.set_order_id_at_connect("con_b", 7).await.expect("set"));
+    assert_eq!(conn(s, "con_b").await.order_id_at_connect, Some(0));
+
+    // Left-out orders: noted once, with their activity entry, per connection.
+    let text = |n: &str| {
+        Text::new(Code::LeftOut)
+            .with("number", n)
+            .with("since", "2026-03-14")
+    };
+    let left_out = |id: &'static str| async move {
+        s.activity(id, 100)
+            .await
+            .expect("activity")
+            .into_iter()
+            .filter(|a| a.kind == "left_out")
+            .map(|a| a.message)
+            .collect::<Vec<_>>()
+    };
+    assert!(s.note_left_out("con_a", 7, &text("7")).await.expect("note"));
+    assert!(!s.note_left_out("con_a", 7, &text("7")).await.expect("note"));
+    assert!(s.note_left_out("con_b", 7, &text("7")).await.expect("note"));
+    assert_eq!(left_out("con_a").await, vec![text("7")]);
+    assert_eq!(left_out("con_b").await, vec![text("7")]);
+    // An order ttwc has in its outbox is not "left out".
+    assert!(enqueue(s, "con_a", 8).await);
+    assert!(!s.note_left_out("con_a", 8, &text("8")).await.expect("note"));
+    assert_eq!(left_out("con_a").await, vec![text("7")]);
+    // Nothing of it is sent: the outbox holds only what was enqueued.
+    assert_eq!(
+        s.count_orders(&filter(Some("con_a"), None))
+            .await
+            .expect("count"),
+        1
+    );
+    // Once survives reopening the database.
+    drop(store);
+    let store = store::open(url).await.expect("reopens");
+    assert!(
+        !store
+            .note_left_out("con_a", 7, &text("7"))
+            .await
+            .expect("note")
+    );
 }

@@ -1063,3 +1063,243 @@ async fn when_trackingtech_answers_again_the_retries_waiting_out_their_backoff_g
     t.assert_final_states(&conn, &fates, "after the outage")
         .await;
 }
+
+/// Whether ttwc's outbox has the order (queued automatically, whatever came of it).
+async fn in_outbox(t: &TestApp, conn: &str, id: u64) -> bool {
+    t.app
+        .store()
+        .order(conn, id as i64)
+        .await
+        .expect("read")
+        .is_some()
+}
+
+/// The connection's `left_out` activity entries about order `id`.
+async fn left_out_entries(t: &TestApp, conn: &str, id: u64) -> usize {
+    t.app
+        .store()
+        .activity(conn, 200)
+        .await
+        .expect("activity")
+        .iter()
+        .filter(|a| {
+            a.kind == "left_out"
+                && a.message.params.get("number") == Some(&Param::Str(id.to_string()))
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn an_order_back_dated_in_wp_admin_then_paid_is_sent_by_webhook() {
+    let (t, conn) = connected().await;
+    let id = t.sim_orders(1, "pending").await[0];
+    t.sim_set_date_created(
+        id,
+        time::OffsetDateTime::now_utc() - time::Duration::days(1),
+    )
+    .await;
+    t.sim_set_status(id, "processing").await;
+    eventually(
+        Duration::from_secs(30),
+        "the order in the outbox",
+        || async { in_outbox(&t, &conn, id).await.then_some(()) },
+    )
+    .await;
+    assert_eq!(left_out_entries(&t, &conn, id).await, 0);
+}
+
+#[tokio::test]
+async fn an_order_back_dated_in_wp_admin_then_paid_is_found_by_reconcile() {
+    let mut t = spawn_with(Options {
+        reconcile_interval: Duration::from_millis(300),
+        ..Options::default()
+    })
+    .await;
+    let conn = t.connect_with_keys().await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    t.sim_faults(json!({"webhooks_paused": true})).await;
+    let id = t.sim_orders(1, "pending").await[0];
+    t.sim_set_date_created(
+        id,
+        time::OffsetDateTime::now_utc() - time::Duration::days(1),
+    )
+    .await;
+    t.sim_set_status(id, "processing").await;
+    eventually(
+        Duration::from_secs(30),
+        "reconcile to queue the order",
+        || async { in_outbox(&t, &conn, id).await.then_some(()) },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_order_paid_before_connecting_is_left_out_and_said_once() {
+    let mut t = spawn_app().await;
+    let old = t.sim_orders(2, "processing").await;
+    let unpaid = t.sim_orders(1, "pending").await[0];
+    // WooCommerce dates have whole seconds and a payment in the connection's second counts as
+    // after it: connect once the clock has left the second of the payments.
+    let mut paid = Vec::new();
+    for id in &old {
+        let at = t.sim_order(*id).await["date_paid_gmt"]
+            .as_str()
+            .expect("paid")
+            .to_owned();
+        paid.push(at);
+    }
+    let last_paid = paid.iter().max().expect("paid").clone();
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    eventually(
+        Duration::from_secs(5),
+        "the second of the payments to pass",
+        || async {
+            let now = time::OffsetDateTime::now_utc().format(&format).ok()?;
+            (now > last_paid).then_some(())
+        },
+    )
+    .await;
+    let conn = t.connect_with_keys().await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let row = t
+        .app
+        .store()
+        .connection(&conn)
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!(
+        row.order_id_at_connect,
+        Some(unpaid as i64),
+        "the highest order id when connecting"
+    );
+    // Saved again after connecting, several times: an order.updated delivery each.
+    for _ in 0..3 {
+        t.sim_set_status(old[0], "processing").await;
+        eventually(Duration::from_secs(30), "deliveries done", || async {
+            (t.sim_pending_deliveries().await == 0).then_some(())
+        })
+        .await;
+    }
+    let entry = activity_entry(
+        &t,
+        &conn,
+        "left_out",
+        &format!("#{}", old[0]),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(entry.message.code, Code::LeftOut);
+    assert!(
+        entry
+            .message
+            .render(Lang::En)
+            .contains("Load earlier orders"),
+        "says how to send it: {}",
+        entry.message.render(Lang::En)
+    );
+    // An order made before connecting and paid after it is sent; its delivery comes after the
+    // old order's, so once it is in the outbox the old one's have all been answered.
+    t.sim_set_status(unpaid, "processing").await;
+    eventually(
+        Duration::from_secs(30),
+        "the order paid after connecting",
+        || async { in_outbox(&t, &conn, unpaid).await.then_some(()) },
+    )
+    .await;
+    t.sim_set_status(old[0], "processing").await;
+    eventually(Duration::from_secs(30), "deliveries done", || async {
+        (t.sim_pending_deliveries().await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(left_out_entries(&t, &conn, old[0]).await, 1, "said once");
+    assert_eq!(
+        left_out_entries(&t, &conn, old[1]).await,
+        0,
+        "never saved again"
+    );
+    assert!(
+        !in_outbox(&t, &conn, old[0]).await,
+        "not sent automatically"
+    );
+    assert!(
+        t.received()
+            .await
+            .iter()
+            .all(|o| o["order"]["order_id"] != old[0]),
+        "TrackingTech never got it"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_without_the_highest_id_reads_it_at_its_first_reconcile() {
+    let mut t = spawn_with(Options {
+        reconcile_interval: Duration::from_millis(300),
+        ..Options::default()
+    })
+    .await;
+    let ids = t.sim_orders(2, "completed").await;
+    t.sim_faults(json!({"webhooks_paused": true})).await;
+    let conn = t.connect_with_keys().await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // As a connection made before the highest id was kept: none stored.
+    let mut row = t
+        .app
+        .store()
+        .connection(&conn)
+        .await
+        .expect("read")
+        .expect("row");
+    row.order_id_at_connect = None;
+    t.app.upsert_connection(&row).await.expect("upsert");
+    let highest = eventually(Duration::from_secs(30), "the highest id read", || async {
+        t.app
+            .store()
+            .connection(&conn)
+            .await
+            .ok()??
+            .order_id_at_connect
+    })
+    .await;
+    assert_eq!(highest, ids[1] as i64);
+}
+
+#[tokio::test]
+async fn a_sent_order_moved_to_the_trash_warns_in_the_activity() {
+    let (t, conn) = connected().await;
+    let ids = t.sim_orders(3, "processing").await;
+    t.settled(&conn, 3, Duration::from_secs(60)).await;
+    let sent = sent_ids(&t, &conn).await;
+    let id = *ids
+        .iter()
+        .find(|id| sent.contains(id))
+        .expect("a sent order");
+    let mut body = t.sim_order(id).await;
+    body["status"] = json!("trash");
+    let body = serde_json::to_vec(&body).expect("json");
+    let hooks = t.woo_webhooks().await;
+    let secret = hooks[0]["secret"].as_str().expect("secret").to_owned();
+    let (status, answer) = deliver_signed(&t, &conn, &secret, &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let warning = activity_entry(&t, &conn, "warning", "trash", Duration::from_secs(30)).await;
+    assert_eq!(warning.message.code, Code::SentThenCancelled);
+    assert_eq!(
+        warning.message.params.get("status"),
+        Some(&Param::Str("trash".into()))
+    );
+    assert_eq!(
+        warning.message.params.get("number"),
+        Some(&Param::Str(id.to_string()))
+    );
+    assert_eq!(
+        t.received().await.len(),
+        sent.len(),
+        "nothing more was sent"
+    );
+}

@@ -564,3 +564,47 @@ async fn pending_counts_each_delivery_until_it_is_logged() {
     assert_eq!(logged().await, 1);
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn changing_the_creation_date_is_a_save_that_fires_order_updated() {
+    let h = sim().await;
+    let r = receiver().await;
+    let (s, ids) = admin(&h, "POST", "/_sim/orders", Some(json!({"count": 1}))).await;
+    assert_eq!(s, 201);
+    let id = ids["ids"][0].as_u64().expect("id");
+    create_webhook(&h, "order.updated", &r.url(), "s3cret").await;
+    let path = format!("/_sim/orders/{id}/date_created");
+    // Bad input is refused and changes nothing.
+    for bad in [
+        json!({"date_created_gmt": "yesterday"}),
+        json!({"date": "2024-01-01T00:00:00"}),
+    ] {
+        let (s, _) = admin(&h, "POST", &path, Some(bad)).await;
+        assert_eq!(s, 400);
+    }
+    let (s, _) = admin(
+        &h,
+        "POST",
+        "/_sim/orders/999999/date_created",
+        Some(json!({"date_created_gmt": "2024-01-01T00:00:00"})),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (_, before) = admin(&h, "GET", &format!("/_sim/orders/{id}"), None).await;
+    assert_ne!(before["date_created_gmt"], "2024-03-14T09:26:53");
+    let (s, order) = admin(
+        &h,
+        "POST",
+        &path,
+        Some(json!({"date_created_gmt": "2024-03-14T09:26:53"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{order}");
+    assert_eq!(order["date_created_gmt"], "2024-03-14T09:26:53");
+    assert_eq!(order["id"], id);
+    let first = eventually(5, "a delivery", || r.deliveries().into_iter().next()).await;
+    let payload: Value = serde_json::from_slice(&first.body).expect("json");
+    assert_eq!(payload["id"], id);
+    assert_eq!(payload["date_created_gmt"], "2024-03-14T09:26:53");
+    h.shutdown().await;
+}

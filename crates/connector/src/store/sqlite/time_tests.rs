@@ -42,6 +42,11 @@ const TIME_COLUMNS: [(&str, &str); 22] = [
     ("writebacks", "created_at"),
 ];
 
+/// Time columns added after `0004_sortable_times.sql`, which never held another form: known
+/// to the schema check and written by `every_write_stores_the_sortable_form`, but outside the
+/// rewrite the older columns' tests check.
+const LATER_TIME_COLUMNS: [(&str, &str); 1] = [("left_out_orders", "noted_at")];
+
 /// The named leases' deadline: beside `TIME_COLUMNS`, since the readiness probe writes one
 /// that is not a time (an empty string, a lease always over) and deletes it at once.
 const LEASE_UNTIL: (&str, &str) = ("leases", "until");
@@ -111,6 +116,7 @@ async fn every_time_column_is_known_and_migrated() {
     let mut known: Vec<(String, String)> = TIME_COLUMNS
         .into_iter()
         .chain([LEASE_UNTIL])
+        .chain(LATER_TIME_COLUMNS)
         .map(|(t, c)| (t.to_owned(), c.to_owned()))
         .collect();
     known.sort();
@@ -192,6 +198,11 @@ async fn every_write_stores_the_sortable_form() {
     s.add_activity("con_a", "k", &Text::legacy("m"))
         .await
         .unwrap();
+    assert!(
+        s.note_left_out("con_a", 99, &Text::legacy("left out"))
+            .await
+            .unwrap()
+    );
     for id in 1..=4 {
         assert!(
             s.enqueue_order(NewOrder {
@@ -285,6 +296,21 @@ async fn every_write_stores_the_sortable_form() {
     );
     s.ready().await.unwrap();
 
+    for (table, column) in LATER_TIME_COLUMNS {
+        let values: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT {column} FROM {table} WHERE {column} IS NOT NULL"
+        )))
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        assert!(!values.is_empty(), "{table}.{column}: the test set none");
+        for v in values {
+            assert!(
+                v.len() == 30 && v.ends_with('Z') && v.as_bytes()[10] == b'T',
+                "{table}.{column}: {v:?}"
+            );
+        }
+    }
     for (column, set, other) in census(&mut c).await {
         assert!(set > 0, "{column}: nothing here wrote it");
         assert_eq!(other, Vec::<String>::new(), "{column}");

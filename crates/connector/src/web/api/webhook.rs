@@ -19,10 +19,11 @@ use crate::web::{ApiError, WebState};
 /// The ping WooCommerce sends inside the very call that creates the webhook is answered 200
 /// whatever the connection's state. A delivery must name a live connection (404 otherwise,
 /// which WooCommerce counts as a failure), carry a valid signature (401), be an order topic
-/// (400) with an order body (400). An order at the trigger status, created after the store was
-/// connected, is committed to the outbox *before* the 2xx; a database failure answers 503, so
+/// (400) with an order body (400). An order at the trigger status, new since the store was
+/// connected (`connection::NewSince`), is committed to the outbox *before* the 2xx; a database failure answers 503, so
 /// the delivery counts as failed and reconcile finds the order later. Duplicates, ttwc's own
-/// write-backs and `checkout-draft` orders queue nothing new.
+/// write-backs and `checkout-draft` orders queue nothing new; an order at the trigger status
+/// older than the connection is recorded once in the activity, with how to send it.
 pub async fn webhook(
     State(st): State<WebState>,
     Path(id): Path<String>,
@@ -126,9 +127,12 @@ async fn receive(
     let status = order.status.as_str();
     let order_id = i64::try_from(order.id).unwrap_or(i64::MAX);
     tracing::Span::current().record("order_id", order_id);
-    let eligible = status == row.trigger_status
-        && status != woocommerce::OrderStatus::CHECKOUT_DRAFT
-        && connection::created_after_connecting(order.date_created_gmt, row.connected_at);
+    let at_trigger =
+        status == row.trigger_status && status != woocommerce::OrderStatus::CHECKOUT_DRAFT;
+    let is_new = row
+        .new_since()
+        .is_new(order.id, order.date_created_gmt, order.date_paid_gmt);
+    let eligible = at_trigger && is_new;
     let store = st.app.store();
     if eligible {
         let source = st
@@ -151,15 +155,31 @@ async fn receive(
             return Ok(("queued", queued_answer(true)));
         }
     }
-    // A known order changing status: warn when one already sent is cancelled or refunded
-    // (the contract has no cancel call, so a person must tell the courier).
+    // A known order changing status: warn when one already sent is cancelled, refunded or
+    // trashed (the contract has no cancel call, so a person must tell the courier).
     let previous = store
         .note_woo_status(&row.id, order_id, status)
         .await
         .map_err(unavailable)?;
+    if previous.is_none() && at_trigger && !is_new {
+        // An order older than the connection at the trigger status: said once, with how to
+        // send it (the store keeps it from being said at every later save).
+        let text = connection::left_out_text(
+            &order.number_or_id(),
+            order.date_created_gmt,
+            row.connected_at,
+        );
+        if store
+            .note_left_out(&row.id, order_id, &text)
+            .await
+            .map_err(unavailable)?
+        {
+            tracing::info!(connection_id = %row.id, order_id, "order older than the connection left out");
+        }
+    }
     if let Some(previous) = previous.as_deref()
         && previous != status
-        && matches!(status, "cancelled" | "refunded")
+        && matches!(status, "cancelled" | "refunded" | "trash")
         && let Ok(Some(o)) = store.order(&row.id, order_id).await
         && o.state == crate::store::OrderState::Sent
     {
