@@ -4,6 +4,7 @@ mod auth;
 mod golden;
 mod helpers;
 mod rest;
+mod site;
 mod wcauth;
 mod webhooks;
 
