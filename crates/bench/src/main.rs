@@ -460,6 +460,9 @@ async fn add_connections(app: &App, n: usize, base: &str) -> anyhow::Result<Targ
             last_sent_at: None,
             last_error: None,
             last_error_at: None,
+            store_timezone: None,
+            store_utc_offset: None,
+            store_language: None,
         };
         app.store().upsert_connection(&row).await?;
         targets.push((format!("{base}/webhooks/woocommerce/{id}"), secret));

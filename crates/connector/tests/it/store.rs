@@ -87,6 +87,9 @@ fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
         last_sent_at: None,
         last_error: None,
         last_error_at: None,
+        store_timezone: None,
+        store_utc_offset: None,
+        store_language: None,
     }
 }
 
