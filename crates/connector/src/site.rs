@@ -108,7 +108,8 @@ const STATUSES_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// included, as `GET /wc/v3/reports/orders/totals` lists them; `Err` says why they could not be
 /// read, for the merchant.
 pub async fn order_statuses(app: &App, row: &ConnectionRow) -> Result<Vec<StoreStatus>, Text> {
-    let unavailable = |detail: String| Text::new(Code::StoreStatusesUnavailable).with("detail", detail);
+    let unavailable =
+        |detail: String| Text::new(Code::StoreStatusesUnavailable).with("detail", detail);
     let credentials = Secrets::open(app, row)
         .woo
         .ok_or_else(|| Text::new(Code::NoKeys))?;
@@ -120,7 +121,11 @@ pub async fn order_statuses(app: &App, row: &ConnectionRow) -> Result<Vec<StoreS
             .into_iter()
             .filter(|s| !s.slug.is_empty())
             .map(|s| StoreStatus {
-                name: if s.name.trim().is_empty() { s.slug.clone() } else { s.name },
+                name: if s.name.trim().is_empty() {
+                    s.slug.clone()
+                } else {
+                    s.name
+                },
                 slug: s.slug,
             })
             .collect()),
@@ -172,7 +177,10 @@ mod tests {
             StoreZone::columns_from_index(&index("Mars/Olympus", Some(5.5))),
             (None, Some(330))
         );
-        assert_eq!(StoreZone::columns_from_index(&index("", None)), (None, None));
+        assert_eq!(
+            StoreZone::columns_from_index(&index("", None)),
+            (None, None)
+        );
     }
 
     #[test]
@@ -182,12 +190,20 @@ mod tests {
         let jul = time::macros::datetime!(2026-07-02 09:35 UTC);
         let santiago = StoreZone::Named(
             "America/Santiago".into(),
-            jiff::tz::db().get("America/Santiago").expect("bundled zone"),
+            jiff::tz::db()
+                .get("America/Santiago")
+                .expect("bundled zone"),
         );
         assert_eq!(santiago.show(dec), "2026-12-02 06:35 (America/Santiago)");
         assert_eq!(santiago.show(jul), "2026-07-02 05:35 (America/Santiago)");
-        assert_eq!(StoreZone::Offset(-240).show(dec), "2026-12-02 05:35 (UTC-4)");
-        assert_eq!(StoreZone::Offset(330).show(dec), "2026-12-02 15:05 (UTC+5:30)");
+        assert_eq!(
+            StoreZone::Offset(-240).show(dec),
+            "2026-12-02 05:35 (UTC-4)"
+        );
+        assert_eq!(
+            StoreZone::Offset(330).show(dec),
+            "2026-12-02 15:05 (UTC+5:30)"
+        );
         assert_eq!(StoreZone::Unknown.show(dec), "2026-12-02 09:35 (UTC)");
     }
 }

@@ -13,8 +13,8 @@ use super::session::{self, Session};
 use super::{ApiError, WebState, api, lang};
 use crate::app::App;
 use crate::site::StoreZone;
-use crate::text::{Code, Text};
 use crate::store::{ConnectionState, OrderFilter, OrderState};
+use crate::text::{Code, Text};
 
 #[derive(Deserialize)]
 pub struct PageQuery {
@@ -168,7 +168,6 @@ fn welcome(t: &Texts) -> Markup {
         }
     }
 }
-
 
 async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, ApiError> {
     let (app, t) = (&st.app, lang.t());

@@ -33,6 +33,8 @@ pub struct Options {
     pub master_key: Option<String>,
     /// The engine's backoff base and cap.
     pub backoff: (Duration, Duration),
+    /// The simulated store.
+    pub woo_seed: woo_sim::Seed,
 }
 
 impl Default for Options {
@@ -45,6 +47,7 @@ impl Default for Options {
             database_url: None,
             master_key: None,
             backoff: (Duration::from_millis(50), Duration::from_millis(1000)),
+            woo_seed: woo_sim::Seed::builtin(),
         }
     }
 }
@@ -60,7 +63,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let sandbox = sandbox::spawn(sandbox_config)
         .await
         .expect("sandbox starts");
-    let mut woo_config = woo_sim::Config::new(woo_sim::Seed::builtin());
+    let mut woo_config = woo_sim::Config::new(options.woo_seed.clone());
     woo_config.allow_http_callbacks = true;
     woo_config.delivery_delay = Duration::from_millis(10);
     let woo = woo_sim::spawn(woo_config).await.expect("woo-sim starts");

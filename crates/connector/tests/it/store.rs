@@ -54,6 +54,7 @@ on_every_backend!(
     deliveries_at_once_queue_each_order_once,
     orders_due_together_are_claimed_across_connections,
     times_within_one_second,
+    the_store_zone_and_language,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -1945,4 +1946,61 @@ async fn sqlite_pages_are_checkpointed_as_they_come() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// The store's zone and language are kept with the connection; `set_store_zone` changes the
+/// zone and nothing else; a reconnect (upsert) takes the new store's values.
+async fn the_store_zone_and_language(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let mut row = connection("con_zone", "DEMO:1", "https://zona.example");
+    row.store_language = Some("en_US".into());
+    row.trigger_status = "pagado".into();
+    store.upsert_connection(&row).await.expect("insert");
+    let read = conn(&*store, "con_zone").await;
+    assert_eq!(
+        (
+            read.store_timezone,
+            read.store_utc_offset,
+            read.store_language
+        ),
+        (None, None, Some("en_US".to_owned()))
+    );
+
+    store
+        .set_store_zone("con_zone", Some("America/Santiago"), None)
+        .await
+        .expect("zone");
+    let read = conn(&*store, "con_zone").await;
+    assert_eq!(read.store_timezone.as_deref(), Some("America/Santiago"));
+    assert_eq!(read.store_utc_offset, None);
+    assert_eq!(read.trigger_status, "pagado");
+    assert_eq!(read.store_language.as_deref(), Some("en_US"));
+
+    store
+        .set_store_zone("con_zone", None, Some(-240))
+        .await
+        .expect("offset");
+    let read = conn(&*store, "con_zone").await;
+    assert_eq!(
+        (read.store_timezone, read.store_utc_offset),
+        (None, Some(-240))
+    );
+
+    row.store_timezone = Some("Europe/Madrid".into());
+    row.store_utc_offset = None;
+    row.store_language = Some("es_ES".into());
+    store.upsert_connection(&row).await.expect("reconnect");
+    let read = conn(&*store, "con_zone").await;
+    assert_eq!(
+        (
+            read.store_timezone,
+            read.store_utc_offset,
+            read.store_language
+        ),
+        (
+            Some("Europe/Madrid".to_owned()),
+            None,
+            Some("es_ES".to_owned())
+        )
+    );
 }
