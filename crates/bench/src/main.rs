@@ -461,6 +461,9 @@ async fn add_connections(app: &App, n: usize, base: &str) -> anyhow::Result<Targ
             last_error: None,
             last_error_at: None,
             order_id_at_connect: None,
+            store_timezone: None,
+            store_utc_offset: None,
+            store_language: None,
         };
         app.store().upsert_connection(&row).await?;
         targets.push((format!("{base}/webhooks/woocommerce/{id}"), secret));

@@ -422,6 +422,23 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
         }
     };
 
+    // What the store says about itself. Neither is needed to connect: a store that does not
+    // answer keeps the zone unknown (read again at the next reconcile) and notes in Spanish.
+    let (store_timezone, store_utc_offset) = match woo.rest_index().await {
+        Ok(index) => crate::site::StoreZone::columns_from_index(&index),
+        Err(e) => {
+            tracing::warn!(connection_id = %id, error = %e, "could not read the store's time zone");
+            (None, None)
+        }
+    };
+    let store_language = match woo.store_language().await {
+        Ok(language) => language,
+        Err(e) => {
+            tracing::warn!(connection_id = %id, error = %e, "could not read the store's language");
+            None
+        }
+    };
+
     let key = app.key();
     let now = store::now();
     let row = ConnectionRow {
@@ -466,6 +483,9 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
         last_error: None,
         last_error_at: None,
         order_id_at_connect,
+        store_timezone,
+        store_utc_offset,
+        store_language,
     };
     let stored = app.upsert_connection(&row).await?;
     if let Some(old) = existing.as_ref().and_then(|c| c.webhook_id)

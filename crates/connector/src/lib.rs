@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod engine;
 pub mod mapping;
 pub mod metrics;
+pub mod site;
 pub mod store;
 pub mod targets;
 pub mod text;

@@ -66,7 +66,7 @@ pub(crate) async fn create_orders(
         return bad_request("count must be between 1 and 1000");
     }
     let status = req.status.unwrap_or_else(|| "pending".into());
-    if !crate::seed::ORDER_STATUSES.contains(&status.as_str()) {
+    if !app.lock().is_order_status(&status) {
         return bad_request(format!("unknown status {status:?}"));
     }
     let seed = req.seed.unwrap_or_else(rand::random);
@@ -125,7 +125,7 @@ pub(crate) async fn set_status(
         Ok(r) => r,
         Err(e) => return bad_request(format!("expected {{\"status\": \"...\"}}: {e}")),
     };
-    if !crate::seed::ORDER_STATUSES.contains(&req.status.as_str()) {
+    if !app.lock().is_order_status(&req.status) {
         return bad_request(format!("unknown status {:?}", req.status));
     }
     let (value, triggers) = {

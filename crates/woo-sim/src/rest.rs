@@ -400,6 +400,14 @@ fn dispatch(app: &App, store: &mut Store, req: &Req) -> R {
         ["wc", "v3", "webhooks", w] if id(w).is_some() && *m == Method::DELETE => {
             delete_webhook(store, req, &user, id(w), base)
         }
+        ["wc", "v3", "reports", "orders", "totals"] if get => {
+            require(&user, CANNOT_LIST.0, CANNOT_LIST.1)?;
+            Ok(Outcome::json(200, &wire::order_totals(store)))
+        }
+        ["wc", "v3", "system_status"] if get => {
+            require(&user, CANNOT_LIST.0, CANNOT_LIST.1)?;
+            Ok(Outcome::json(200, &wire::system_status(store, base)))
+        }
         [
             "wc",
             "v3",
@@ -500,7 +508,7 @@ fn index(app: &App, store: &Store, _req: &Req) -> R {
             "url": base,
             "home": base,
             "gmt_offset": f64::from(store.settings.utc_offset_minutes) / 60.0,
-            "timezone_string": "",
+            "timezone_string": store.settings.timezone_string,
             "page_for_posts": 0,
             "page_on_front": 0,
             "show_on_front": "posts",
@@ -702,11 +710,17 @@ fn list_orders(store: &Store, req: &Req, user: &Option<Authenticated>, base: &st
     let statuses = req
         .list_param("status")
         .unwrap_or_else(|| vec!["any".into()]);
+    let custom = &store.settings.custom_order_statuses;
     for (i, s) in statuses.iter().enumerate() {
-        if !LIST_STATUSES.contains(&s.as_str()) {
+        if !LIST_STATUSES.contains(&s.as_str()) && !custom.iter().any(|c| &c.slug == s) {
+            let all: Vec<&str> = LIST_STATUSES
+                .iter()
+                .copied()
+                .chain(custom.iter().map(|c| c.slug.as_str()))
+                .collect();
             return Err(RestError::invalid_param(
                 "status",
-                format!("status[{i}] is not one of {}.", LIST_STATUSES.join(", ")),
+                format!("status[{i}] is not one of {}.", all.join(", ")),
             ));
         }
     }
@@ -856,17 +870,15 @@ fn meta_items(req: &Req) -> Result<Vec<(String, Value, Option<u64>)>, RestError>
     Ok(out)
 }
 
-fn status_param(req: &Req) -> Result<Option<String>, RestError> {
+fn status_param(store: &Store, req: &Req) -> Result<Option<String>, RestError> {
     let Some(s) = req.str_param("status") else {
         return Ok(None);
     };
-    if !crate::seed::ORDER_STATUSES.contains(&s.as_str()) {
+    if !store.is_order_status(&s) {
+        let slugs: Vec<String> = store.order_statuses().into_iter().map(|(s, _)| s).collect();
         return Err(RestError::invalid_param(
             "status",
-            format!(
-                "status is not one of auto-draft, {}.",
-                crate::seed::ORDER_STATUSES.join(", ")
-            ),
+            format!("status is not one of auto-draft, {}.", slugs.join(", ")),
         ));
     }
     Ok(Some(s))
@@ -892,7 +904,7 @@ fn create_order(store: &mut Store, req: &Req, user: &Option<Authenticated>, base
             "Cannot create existing shop_order.",
         ));
     }
-    let status = status_param(req)?.unwrap_or_else(|| "pending".into());
+    let status = status_param(store, req)?.unwrap_or_else(|| "pending".into());
     let mut lines = Vec::new();
     if let Some(Value::Array(items)) = req.param("line_items") {
         for item in items {
@@ -1028,7 +1040,7 @@ fn update_order(
     let id = id
         .filter(|id| store.orders.contains_key(id))
         .ok_or_else(|| invalid_order(400))?;
-    let status = status_param(req)?;
+    let status = status_param(store, req)?;
     let meta = meta_items(req)?;
     let Some(mut order) = store.orders.remove(&id) else {
         return Err(invalid_order(400));

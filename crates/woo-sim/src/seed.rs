@@ -56,6 +56,15 @@ pub(crate) struct SeedSettings {
     pub dimension_unit: String,
     /// The site's timezone as a fixed offset from UTC, in minutes (Chile: -180 in summer).
     pub utc_offset_minutes: i32,
+    /// WordPress's `timezone_string`: an IANA zone (`America/Santiago`), or `""` when the site
+    /// is set to a fixed offset. Only reported (REST index); dates use `utc_offset_minutes`.
+    pub timezone_string: String,
+    /// The site's locale (`get_locale()`, `system_status` → `environment.language`). Status
+    /// names are translated for `es_*` (WooCommerce's `es_CL` names), English otherwise.
+    pub language: String,
+    /// Order statuses a plugin registered (`wc_order_statuses` filter): slug without `wc-`, and
+    /// the name the store shows.
+    pub custom_order_statuses: Vec<SeedStatus>,
     /// Whether the Shipment Tracking plugin (`wc-shipment-tracking/v3`) is installed.
     pub shipment_tracking: bool,
     pub wc_version: String,
@@ -71,11 +80,22 @@ impl Default for SeedSettings {
             weight_unit: "kg".into(),
             dimension_unit: "cm".into(),
             utc_offset_minutes: -180,
+            timezone_string: String::new(),
+            language: "es_CL".into(),
+            custom_order_statuses: Vec::new(),
             shipment_tracking: false,
             wc_version: "9.2.5".into(),
             wp_version: "7.0".into(),
         }
     }
+}
+
+/// A custom order status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SeedStatus {
+    pub slug: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -300,6 +320,28 @@ impl Seed {
         self
     }
 
+    /// Sets WordPress's `timezone_string` (an IANA zone, or `""` for a fixed offset). Set
+    /// `utc_offset_minutes` to the zone's current offset too: dates use the offset.
+    pub fn with_timezone_string(mut self, zone: &str) -> Seed {
+        self.settings.timezone_string = zone.to_owned();
+        self
+    }
+
+    /// Sets the site's language (`es_CL`, `en_US`, ...).
+    pub fn with_language(mut self, language: &str) -> Seed {
+        self.settings.language = language.to_owned();
+        self
+    }
+
+    /// Registers a custom order status (slug without `wc-`, the name the store shows).
+    pub fn with_custom_order_status(mut self, slug: &str, name: &str) -> Seed {
+        self.settings.custom_order_statuses.push(SeedStatus {
+            slug: slug.to_owned(),
+            name: name.to_owned(),
+        });
+        self
+    }
+
     /// Sets the site's timezone offset from UTC in minutes (the builtin seed uses -180, Chile).
     pub fn with_utc_offset_minutes(mut self, minutes: i32) -> Seed {
         self.settings.utc_offset_minutes = minutes;
@@ -329,8 +371,28 @@ impl Seed {
                 }
             }
         }
+        for c in &self.settings.custom_order_statuses {
+            let ok = !c.slug.is_empty()
+                && c.slug.len() <= 17
+                && !c.slug.starts_with("wc-")
+                && c.slug.chars().all(|ch| {
+                    ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_'
+                });
+            if !ok || ORDER_STATUSES.contains(&c.slug.as_str()) {
+                return bad(format!(
+                    "custom order status {:?}: a new slug of at most 17 lowercase letters, digits, - and _, without wc-",
+                    c.slug
+                ));
+            }
+        }
         for (i, o) in self.orders.iter().enumerate() {
-            if !ORDER_STATUSES.contains(&o.status.as_str()) {
+            if !ORDER_STATUSES.contains(&o.status.as_str())
+                && !self
+                    .settings
+                    .custom_order_statuses
+                    .iter()
+                    .any(|c| c.slug == o.status)
+            {
                 return bad(format!("order #{i}: unknown status {:?}", o.status));
             }
             for l in &o.line_items {

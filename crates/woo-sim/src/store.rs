@@ -249,6 +249,53 @@ impl Order {
     }
 }
 
+/// WooCommerce's `es_CL` translation of a core status name (`_x( ..., 'Order status' )`).
+fn status_label_es(status: &str) -> Option<&'static str> {
+    Some(match status {
+        "pending" => "Pendiente de pago",
+        "processing" => "Procesando",
+        "on-hold" => "En espera",
+        "completed" => "Completado",
+        "cancelled" => "Cancelado",
+        "refunded" => "Reembolsado",
+        "failed" => "Fallido",
+        "checkout-draft" => "Borrador",
+        _ => return None,
+    })
+}
+
+impl Store {
+    /// `wc_get_order_statuses()`: every registered status (slug without `wc-`) and its name in
+    /// the site's language, core ones first in WooCommerce's order, then the custom ones.
+    pub fn order_statuses(&self) -> Vec<(String, String)> {
+        let spanish = self.settings.language.starts_with("es");
+        let core = crate::seed::ORDER_STATUSES.iter().map(|s| {
+            let name = status_label_es(s)
+                .filter(|_| spanish)
+                .map(str::to_owned)
+                .unwrap_or_else(|| status_label(s));
+            ((*s).to_owned(), name)
+        });
+        core.chain(
+            self.settings
+                .custom_order_statuses
+                .iter()
+                .map(|c| (c.slug.clone(), c.name.clone())),
+        )
+        .collect()
+    }
+
+    /// Whether `slug` is a registered order status.
+    pub fn is_order_status(&self, slug: &str) -> bool {
+        crate::seed::ORDER_STATUSES.contains(&slug)
+            || self
+                .settings
+                .custom_order_statuses
+                .iter()
+                .any(|c| c.slug == slug)
+    }
+}
+
 /// `wc_get_order_status_name`.
 pub(crate) fn status_label(status: &str) -> String {
     match status {

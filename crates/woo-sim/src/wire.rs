@@ -516,3 +516,46 @@ pub(crate) fn weight_unit_setting(store: &Store, base: &str) -> Value {
         }
     })
 }
+
+/// `GET /wc/v3/reports/orders/totals`: every registered status (`wc_get_order_statuses`, slug
+/// without `wc-`, name in the site's language) with its number of orders, zeros included.
+pub(crate) fn order_totals(store: &Store) -> Value {
+    let rows: Vec<Value> = store
+        .order_statuses()
+        .into_iter()
+        .map(|(slug, name)| {
+            let total = store.orders.values().filter(|o| o.status == slug).count();
+            json!({ "slug": slug, "name": name, "total": total })
+        })
+        .collect();
+    Value::Array(rows)
+}
+
+/// `GET /wc/v3/system_status`: the report's sections, with only the environment facts a
+/// connector reads filled in (the rest of the report is server detail woo-sim does not have).
+pub(crate) fn system_status(store: &Store, base: &str) -> Value {
+    json!({
+        "environment": {
+            "home_url": base,
+            "site_url": base,
+            "version": store.settings.wc_version,
+            "wp_version": store.settings.wp_version,
+            "wp_multisite": false,
+            "language": store.settings.language,
+        },
+        "database": {},
+        "active_plugins": [],
+        "inactive_plugins": [],
+        "dropins_mu_plugins": { "dropins": [], "mu_plugins": [] },
+        "theme": {},
+        "settings": {
+            "currency": store.settings.currency,
+            "currency_symbol": store.settings.currency_symbol,
+            "currency_position": "left",
+            "number_of_decimals": store.settings.price_decimals,
+        },
+        "security": {},
+        "pages": [],
+        "post_type_counts": [],
+    })
+}

@@ -39,8 +39,8 @@ use crate::response::{decode_json, retry_after, strip_query, wc_error};
 use crate::secrets::Credentials;
 use crate::store_url::StoreUrl;
 use crate::types::{
-    Order, OrderNote, OrderStatus, Product, RestIndex, SettingValue, ShipmentTracking, Variation,
-    Webhook, WebhookCreate, WebhookStatus, WeightUnit,
+    Order, OrderNote, OrderStatus, OrderStatusTotal, Product, RestIndex, SettingValue,
+    ShipmentTracking, SystemStatus, Variation, Webhook, WebhookCreate, WebhookStatus, WeightUnit,
 };
 
 /// WooCommerce's REST v3 namespace, under the store's home URL.
@@ -289,13 +289,13 @@ impl Client {
     // ---- Calls ----
 
     /// The REST index (`GET /wp-json/`), to learn which namespaces the store serves (e.g.
-    /// [`RestIndex::SHIPMENT_TRACKING`]). Asked anonymously with `_fields=namespaces`, because
-    /// the full index lists every route and can be megabytes.
+    /// [`RestIndex::SHIPMENT_TRACKING`]) and its time zone. Asked anonymously with `_fields`,
+    /// because the full index lists every route and can be megabytes.
     pub async fn rest_index(&self) -> Result<RestIndex, Error> {
         self.call(
             Method::GET,
             "/wp-json/",
-            q(&[("_fields", "namespaces")]),
+            q(&[("_fields", "namespaces,timezone_string,gmt_offset")]),
             None,
             Auth::Anonymous,
         )
@@ -444,6 +444,26 @@ impl Client {
             }
         }
         Ok(out)
+    }
+
+    /// Every order status the store has registered, custom ones included, with the names it
+    /// shows them by (`GET /wc/v3/reports/orders/totals`).
+    pub async fn order_statuses(&self) -> Result<Vec<OrderStatusTotal>, Error> {
+        self.get(&format!("{V3}/reports/orders/totals"), Vec::new())
+            .await
+    }
+
+    /// The site's language (`environment.language` of `GET /wc/v3/system_status`, e.g.
+    /// `es_CL`); `None` when the store does not say. The report is heavy to build, so ask once.
+    pub async fn store_language(&self) -> Result<Option<String>, Error> {
+        let status: SystemStatus = self
+            .get(
+                &format!("{V3}/system_status"),
+                q(&[("_fields", "environment")]),
+            )
+            .await?;
+        let language = status.environment.language.trim().to_owned();
+        Ok((!language.is_empty()).then_some(language))
     }
 
     /// The store's weight unit (`woocommerce_weight_unit`).

@@ -116,6 +116,17 @@ pub(crate) fn opt_number<'de, D: Deserializer<'de>>(
     })
 }
 
+/// A number of hours (`gmt_offset`): a JSON number or a numeric string (WordPress keeps options
+/// as strings); anything else is `None`.
+pub(crate) fn opt_hours<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|h| h.is_finite()))
+}
+
 /// A `_gmt` date: `YYYY-MM-DDTHH:MM:SS` without zone, read as UTC. `null` and `""` are `None`.
 /// A value that does carry a zone (`Z`, `+00:00`, as a plugin might add) is converted to UTC.
 pub(crate) fn opt_gmt_date<'de, D: Deserializer<'de>>(

@@ -33,6 +33,7 @@ pub use error::{BodyProblem, Error, ErrorClass, TransportKind};
 pub use secrets::{Credentials, CredentialsError, WebhookSecret, WebhookSecretError};
 pub use store_url::{StoreUrl, StoreUrlError};
 pub use types::{
-    Address, LineItem, MetaData, Order, OrderNote, OrderStatus, Product, RestIndex,
-    ShipmentTracking, ShippingLine, Variation, Webhook, WebhookCreate, WebhookStatus, WeightUnit,
+    Address, LineItem, MetaData, Order, OrderNote, OrderStatus, OrderStatusTotal, Product,
+    RestIndex, ShipmentTracking, ShippingLine, Variation, Webhook, WebhookCreate, WebhookStatus,
+    WeightUnit,
 };

@@ -533,11 +533,19 @@ pub struct OrderNote {
     pub customer_note: bool,
 }
 
-/// The REST index (`GET /wp-json/`): which API namespaces the store serves.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// The REST index (`GET /wp-json/`): which API namespaces the store serves, and the site's
+/// time zone as WordPress keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct RestIndex {
     #[serde(default)]
     pub namespaces: Vec<String>,
+    /// The site's IANA zone (`America/Santiago`); empty when the site is set to a fixed offset
+    /// ("UTC-4" in WordPress's settings) or the index does not say.
+    #[serde(default, deserialize_with = "de::string")]
+    pub timezone_string: String,
+    /// The site's offset from UTC in hours (`-4`, `5.5`); `None` when absent or not a number.
+    #[serde(default, deserialize_with = "de::opt_hours")]
+    pub gmt_offset: Option<f64>,
 }
 
 impl RestIndex {
@@ -547,6 +555,33 @@ impl RestIndex {
     pub fn has_namespace(&self, namespace: &str) -> bool {
         self.namespaces.iter().any(|n| n == namespace)
     }
+}
+
+/// One order status the store has registered, as `GET /wc/v3/reports/orders/totals` lists it:
+/// the slug without `wc-`, the name the store shows (translated, custom ones included) and how
+/// many orders have it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OrderStatusTotal {
+    #[serde(deserialize_with = "de::string")]
+    pub slug: String,
+    #[serde(default, deserialize_with = "de::string")]
+    pub name: String,
+    #[serde(default, deserialize_with = "de::int")]
+    pub total: i64,
+}
+
+/// The part of `GET /wc/v3/system_status` ttwc reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub(crate) struct SystemStatus {
+    #[serde(default)]
+    pub environment: SystemEnvironment,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub(crate) struct SystemEnvironment {
+    /// The site's locale (`get_locale()`), e.g. `es_CL`.
+    #[serde(default, deserialize_with = "de::string")]
+    pub language: String,
 }
 
 /// A tracking entry of the Shipment Tracking extension.

@@ -282,7 +282,35 @@ pub(crate) async fn reconcile(shared: &Shared, conn: &ConnectionRow) -> anyhow_l
             )
             .await?;
     }
-    check_webhook(shared, conn, &woo, &secrets).await
+    // The webhook first: re-creating it rewrites the whole row, zone included.
+    let webhook = check_webhook(shared, conn, &woo, &secrets).await;
+    refresh_zone(shared, conn, &woo).await?;
+    webhook
+}
+
+/// Reads the store's time zone again (connections made before ttwc kept it have none; a
+/// merchant may change it), recording it only when it changed. An index that does not answer
+/// leaves the recorded zone as it was.
+async fn refresh_zone(
+    shared: &Shared,
+    conn: &ConnectionRow,
+    woo: &woocommerce::Client,
+) -> anyhow_like::Result<()> {
+    let Ok(index) = woo.rest_index().await else {
+        return Ok(());
+    };
+    let (timezone, offset) = crate::site::StoreZone::columns_from_index(&index);
+    if timezone.is_none() && offset.is_none() {
+        return Ok(());
+    }
+    if (timezone.as_ref(), offset) != (conn.store_timezone.as_ref(), conn.store_utc_offset) {
+        shared
+            .app
+            .store()
+            .set_store_zone(&conn.id, timezone.as_deref(), offset)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn check_webhook(

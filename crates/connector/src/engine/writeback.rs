@@ -68,11 +68,10 @@ fn note(tracking_id: &str, status_name: &str) -> Note {
     )
 }
 
-/// The language notes are written in: the store's. ttwc does not read it from the store yet
-/// (WooCommerce shows it only in the heavy system-status report), so Spanish, the language of
-/// the Chilean stores ttwc serves.
-pub fn store_lang(_conn: &ConnectionRow) -> Lang {
-    Lang::Es
+/// The language notes are written in: the store's, read at connect (`crate::site`); Spanish,
+/// the language of the Chilean stores ttwc serves, when unknown.
+pub fn store_lang(conn: &ConnectionRow) -> Lang {
+    crate::site::notes_lang(conn)
 }
 
 /// The write-back after a successful send (JSON for the queue).

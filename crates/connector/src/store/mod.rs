@@ -147,6 +147,12 @@ pub struct ConnectionRow {
     /// by a (re)connect's upsert and by [`Store::set_order_id_at_connect`], never by
     /// [`Store::update_connection`].
     pub order_id_at_connect: Option<i64>,
+    /// The store's IANA time zone (WordPress's `timezone_string`), when it has one.
+    pub store_timezone: Option<String>,
+    /// The store's fixed offset from UTC in minutes (`gmt_offset`), when it has no zone name.
+    pub store_utc_offset: Option<i32>,
+    /// The store's language (`es_CL`), read once at connect; `None` when unknown.
+    pub store_language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -555,6 +561,14 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_connection(&self, row: &ConnectionRow) -> Result<ConnectionRow>;
     async fn update_connection(&self, row: &ConnectionRow) -> Result<()>;
     async fn connection(&self, id: &str) -> Result<Option<ConnectionRow>>;
+    /// Records the store's time zone (name, or else a fixed offset in minutes) on its
+    /// connection, touching nothing else.
+    async fn set_store_zone(
+        &self,
+        id: &str,
+        timezone: Option<&str>,
+        utc_offset: Option<i32>,
+    ) -> Result<()>;
     /// The connections among `ids` that exist, in no particular order: one query for a batch
     /// of jobs instead of one per connection.
     async fn connections_by_id(&self, ids: &[&str]) -> Result<Vec<ConnectionRow>>;

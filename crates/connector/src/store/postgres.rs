@@ -155,7 +155,8 @@ macro_rules! connection_columns {
     store_url, device_id, tt_store_id, tt_store_name, customer_id, integration_token, \
     woo_consumer_key, woo_consumer_secret, woo_permissions, webhook_id, webhook_secret, state, \
     trigger_status, mark_completed, notify_customer, created_at, connected_at, disconnected_at, \
-    updated_at, last_sent_at, last_error, last_error_at, order_id_at_connect"
+    updated_at, last_sent_at, last_error, last_error_at, store_timezone, store_utc_offset, \
+    store_language, order_id_at_connect"
     };
 }
 
@@ -168,7 +169,8 @@ macro_rules! updated_connection_columns {
     store_url, device_id, tt_store_id, tt_store_name, customer_id, integration_token, \
     woo_consumer_key, woo_consumer_secret, woo_permissions, webhook_id, webhook_secret, state, \
     trigger_status, mark_completed, notify_customer, created_at, connected_at, disconnected_at, \
-    updated_at, last_sent_at, last_error, last_error_at"
+    updated_at, last_sent_at, last_error, last_error_at, store_timezone, store_utc_offset, \
+    store_language"
     };
 }
 
@@ -205,6 +207,9 @@ fn connection_from_row(row: &PgRow) -> Result<ConnectionRow> {
         last_error: row.try_get("last_error")?,
         last_error_at: row.try_get("last_error_at")?,
         order_id_at_connect: row.try_get("order_id_at_connect")?,
+        store_timezone: row.try_get("store_timezone")?,
+        store_utc_offset: row.try_get("store_utc_offset")?,
+        store_language: row.try_get("store_language")?,
     })
 }
 
@@ -593,7 +598,7 @@ impl Store for PostgresStore {
             connection_columns!(),
             ") \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                     $21, $22, $23, $24, $25, $26, $27, $28, $29) \
+                     $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) \
              ON CONFLICT (store_url) DO UPDATE SET \
                owner = EXCLUDED.owner, owner_email = EXCLUDED.owner_email, tenant_code = EXCLUDED.tenant_code, \
                tenant_name = EXCLUDED.tenant_name, api_base_url = EXCLUDED.api_base_url, \
@@ -603,7 +608,9 @@ impl Store for PostgresStore {
                woo_permissions = EXCLUDED.woo_permissions, webhook_id = EXCLUDED.webhook_id, \
                webhook_secret = EXCLUDED.webhook_secret, state = EXCLUDED.state, \
                connected_at = EXCLUDED.connected_at, disconnected_at = NULL, updated_at = EXCLUDED.updated_at, \
-               last_error = NULL, last_error_at = NULL, order_id_at_connect = EXCLUDED.order_id_at_connect \
+               store_timezone = EXCLUDED.store_timezone, store_utc_offset = EXCLUDED.store_utc_offset, \
+               store_language = EXCLUDED.store_language, last_error = NULL, last_error_at = NULL, \
+               order_id_at_connect = EXCLUDED.order_id_at_connect \
              RETURNING ",
             connection_columns!()
         );
@@ -620,12 +627,29 @@ impl Store for PostgresStore {
         let sql = concat!(
             "UPDATE connections SET (",
             updated_connection_columns!(),
-            ") = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28) WHERE id = $29"
+            ") = ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) WHERE id = $32"
         );
         bind_connection(sqlx::query(sql), c)
             .bind(&c.id)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    async fn set_store_zone(
+        &self,
+        id: &str,
+        timezone: Option<&str>,
+        utc_offset: Option<i32>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE connections SET store_timezone = $1, store_utc_offset = $2 WHERE id = $3",
+        )
+        .bind(timezone)
+        .bind(utc_offset)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -1372,6 +1396,9 @@ fn bind_connection<'q>(
         .bind(c.last_sent_at)
         .bind(&c.last_error)
         .bind(c.last_error_at)
+        .bind(&c.store_timezone)
+        .bind(c.store_utc_offset)
+        .bind(&c.store_language)
 }
 
 #[cfg(test)]

@@ -228,7 +228,8 @@ macro_rules! connection_columns {
     store_url, device_id, tt_store_id, tt_store_name, customer_id, integration_token, \
     woo_consumer_key, woo_consumer_secret, woo_permissions, webhook_id, webhook_secret, state, \
     trigger_status, mark_completed, notify_customer, created_at, connected_at, disconnected_at, \
-    updated_at, last_sent_at, last_error, last_error_at, order_id_at_connect"
+    updated_at, last_sent_at, last_error, last_error_at, store_timezone, store_utc_offset, \
+    store_language, order_id_at_connect"
     };
 }
 
@@ -241,7 +242,8 @@ macro_rules! updated_connection_columns {
     store_url, device_id, tt_store_id, tt_store_name, customer_id, integration_token, \
     woo_consumer_key, woo_consumer_secret, woo_permissions, webhook_id, webhook_secret, state, \
     trigger_status, mark_completed, notify_customer, created_at, connected_at, disconnected_at, \
-    updated_at, last_sent_at, last_error, last_error_at"
+    updated_at, last_sent_at, last_error, last_error_at, store_timezone, store_utc_offset, \
+    store_language"
     };
 }
 
@@ -290,6 +292,9 @@ fn connection_from_row(row: &SqliteRow) -> Result<ConnectionRow> {
         last_error: row.try_get("last_error")?,
         last_error_at: time_or_none("last_error_at")?,
         order_id_at_connect: row.try_get("order_id_at_connect")?,
+        store_timezone: row.try_get("store_timezone")?,
+        store_utc_offset: row.try_get("store_utc_offset")?,
+        store_language: row.try_get("store_language")?,
     })
 }
 
@@ -449,7 +454,7 @@ impl Store for SqliteStore {
             "INSERT INTO connections (",
             connection_columns!(),
             ") \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (store_url) DO UPDATE SET \
                owner = excluded.owner, owner_email = excluded.owner_email, tenant_code = excluded.tenant_code, \
                tenant_name = excluded.tenant_name, api_base_url = excluded.api_base_url, \
@@ -459,7 +464,9 @@ impl Store for SqliteStore {
                woo_permissions = excluded.woo_permissions, webhook_id = excluded.webhook_id, \
                webhook_secret = excluded.webhook_secret, state = excluded.state, \
                connected_at = excluded.connected_at, disconnected_at = NULL, updated_at = excluded.updated_at, \
-               last_error = NULL, last_error_at = NULL, order_id_at_connect = excluded.order_id_at_connect \
+               store_timezone = excluded.store_timezone, store_utc_offset = excluded.store_utc_offset, \
+               store_language = excluded.store_language, last_error = NULL, last_error_at = NULL, \
+               order_id_at_connect = excluded.order_id_at_connect \
              RETURNING ",
             connection_columns!()
         );
@@ -477,10 +484,26 @@ impl Store for SqliteStore {
         let sql = concat!(
             "UPDATE connections SET (",
             updated_connection_columns!(),
-            ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ?"
+            ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ?"
         );
         bind_connection(sqlx::query(sql), c)
             .bind(&c.id)
+            .execute(writes)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_store_zone(
+        &self,
+        id: &str,
+        timezone: Option<&str>,
+        utc_offset: Option<i32>,
+    ) -> Result<()> {
+        let (_writing, writes) = self.write().await;
+        sqlx::query("UPDATE connections SET store_timezone = ?, store_utc_offset = ? WHERE id = ?")
+            .bind(timezone)
+            .bind(utc_offset)
+            .bind(id)
             .execute(writes)
             .await?;
         Ok(())
@@ -1134,6 +1157,9 @@ fn bind_connection<'q>(
         .bind(c.last_sent_at.map(Stored))
         .bind(&c.last_error)
         .bind(c.last_error_at.map(Stored))
+        .bind(&c.store_timezone)
+        .bind(c.store_utc_offset)
+        .bind(&c.store_language)
 }
 
 #[cfg(test)]

@@ -186,6 +186,14 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
         ),
         Code::DatabaseUnavailable => "The database did not answer; try again.".to_owned(),
         Code::Internal => format!("Internal error: {}", p.s("detail")),
+        Code::TriggerStatusUnknown => format!(
+            "The store has no order status \"{}\": choose one of the store's statuses in the settings (meanwhile no order reaches that status, so none is sent).",
+            p.s("slug")
+        ),
+        Code::StoreStatusesUnavailable => format!(
+            "Could not read the store's order statuses ({}); try again.",
+            p.s("detail")
+        ),
         Code::NoteStatus => format!(
             "TrackingTech: {} — tracking {}",
             p.s("status_name"),

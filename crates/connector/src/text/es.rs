@@ -189,6 +189,14 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             "La base de datos no respondió; inténtalo de nuevo.".to_owned()
         }
         Code::Internal => format!("Error interno: {}", p.s("detail")),
+        Code::TriggerStatusUnknown => format!(
+            "La tienda no tiene el estado de pedido «{}»: elige en los ajustes uno de los estados de la tienda (mientras tanto ningún pedido llega a ese estado y no se envía).",
+            p.s("slug")
+        ),
+        Code::StoreStatusesUnavailable => format!(
+            "No se pudieron leer los estados de pedido de la tienda ({}); inténtalo de nuevo.",
+            p.s("detail")
+        ),
         Code::NoteStatus => format!(
             "TrackingTech: {} — seguimiento {}",
             p.s("status_name"),

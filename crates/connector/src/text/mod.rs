@@ -191,6 +191,9 @@ codes! {
     PayloadUnreadable = "error.payload_unreadable",
     DatabaseUnavailable = "error.database",
     Internal = "error.internal",
+    // The trigger status against the store's own statuses.
+    TriggerStatusUnknown = "error.trigger_status_unknown",
+    StoreStatusesUnavailable = "error.store_statuses_unavailable",
     // Notes written into the WooCommerce order.
     NoteStatus = "note.status",
 }

@@ -69,6 +69,8 @@ fn sample(code: Code) -> Text {
         ),
         Code::ConnectionNotConnected => t.with("state", "disconnected"),
         Code::NoteStatus => t.with("status_name", "Entregado").with("tracking", "TT-9"),
+        Code::TriggerStatusUnknown => t.with("slug", "pagado"),
+        Code::StoreStatusesUnavailable => t.with("detail", "HTTP 503"),
     }
 }
 

@@ -12,7 +12,9 @@ use super::i18n::{Lang, Texts};
 use super::session::{self, Session};
 use super::{ApiError, WebState, api, lang};
 use crate::app::App;
+use crate::site::StoreZone;
 use crate::store::{ConnectionState, OrderFilter, OrderState};
+use crate::text::{Code, Text};
 
 #[derive(Deserialize)]
 pub struct PageQuery {
@@ -167,23 +169,27 @@ fn welcome(t: &Texts) -> Markup {
     }
 }
 
-/// A time as the pages show it.
-fn when(d: time::OffsetDateTime) -> String {
-    format!("{} {:02}:{:02} UTC", d.date(), d.hour(), d.minute())
-}
-
 async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, ApiError> {
     let (app, t) = (&st.app, lang.t());
     let rows = app.store().connections(Some(owner)).await?;
+    // The stores' own order statuses, asked of every store at once (each waits at most
+    // a few seconds): the settings offer them, and a saved one the store lacks is an error.
+    let statuses = futures_util::future::join_all(rows.iter().map(|row| async move {
+        if row.state == ConnectionState::Disconnected {
+            None
+        } else {
+            Some(crate::site::order_statuses(app, row).await)
+        }
+    }))
+    .await;
     let mut cards = Vec::new();
-    for row in rows {
+    for (row, statuses) in rows.into_iter().zip(statuses) {
         let activity = app.store().activity(&row.id, 10).await?;
         let depth = app.store().queue_depth(&row.id).await?;
         let backfill = st.backfills.get(&row.id);
         let paused = webhook_notice(app, lang, &row).await?;
-        cards.push((row, activity, depth, backfill, paused));
+        cards.push((row, activity, depth, backfill, statuses, paused));
     }
-    let date = |d: Option<time::OffsetDateTime>| d.map(when);
     let today = crate::store::now().date();
     let month_ago = today - time::Duration::days(30);
     Ok(html! {
@@ -194,13 +200,16 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
         @if cards.is_empty() {
             p.empty { (t.no_connections) }
         }
-        @for (row, activity, depth, backfill, paused) in &cards {
+        @for (row, activity, depth, backfill, statuses, paused) in &cards {
             @let (state_class, state_text) = match row.state {
                 ConnectionState::Connected => ("ok", t.state_connected),
                 ConnectionState::NeedsRelogin => ("warn", t.state_needs_relogin),
                 ConnectionState::Disconnected => ("off", t.state_disconnected),
             };
-            section.card.connection data-id=(row.id) data-state=(row.state.as_str()) {
+            // Every time in the store's zone, named (`crate::site`).
+            @let zone = StoreZone::of(row);
+            @let date = |d: Option<time::OffsetDateTime>| d.map(|d| zone.show(d));
+            section.card.connection data-id=(row.id) data-state=(row.state.as_str()) data-timezone=(zone.label()) {
                 h2 { (row.store_url) " " span.badge.(state_class) { (state_text) } }
                 dl {
                     dt { (t.courier) } dd { (row.tenant_name) " (" (row.tenant_code) ")" }
@@ -212,12 +221,19 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
                         dt { (t.webhook) }
                         dd.warn.webhook-paused { (paused) }
                     }
+                    @if let Some(Ok(list)) = statuses
+                        && !crate::site::has_status(list, &row.trigger_status) {
+                        dt { (t.trigger_status) }
+                        dd.error.trigger-status-error {
+                            (Text::new(Code::TriggerStatusUnknown).with("slug", row.trigger_status.as_str()).render(lang))
+                        }
+                    }
                     @if let Some(err) = &row.last_error {
                         dt { (t.last_error) }
                         dd.error.last-error {
                             (err.render(lang))
                             @if let Some(at) = row.last_error_at {
-                                " " small.inline { "(" (t.last_error_at) " " (when(at)) ")" }
+                                " " small.inline { "(" (t.last_error_at) " " (zone.show(at)) ")" }
                             }
                         }
                     }
@@ -246,7 +262,28 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
                     details {
                         summary { (t.settings) }
                         form.settings-form novalidate {
-                            label { (t.trigger_status) input name="trigger_status" value=(row.trigger_status) maxlength="43"; }
+                            label {
+                                (t.trigger_status)
+                                select name="trigger_status" {
+                                    @match statuses {
+                                        Some(Ok(list)) => {
+                                            @if !crate::site::has_status(list, &row.trigger_status) {
+                                                option value="" selected disabled { (t.trigger_status_choose) }
+                                            }
+                                            @for s in list.iter().filter(|s| s.slug != "checkout-draft") {
+                                                option value=(s.slug) selected[s.slug == row.trigger_status] { (s.name) }
+                                            }
+                                        }
+                                        // Not readable now: the saved one stays, the rest can be saved.
+                                        _ => {
+                                            option value=(row.trigger_status) selected { (row.trigger_status) }
+                                        }
+                                    }
+                                }
+                            }
+                            @if let Some(Err(why)) = statuses {
+                                small.error.statuses-error { (why.render(lang)) }
+                            }
                             small { (t.trigger_status_hint) }
                             label.check { input type="checkbox" name="mark_completed" checked[row.mark_completed]; (t.mark_completed) }
                             label.check { input type="checkbox" name="notify_customer" checked[row.notify_customer]; (t.notify_customer) }
@@ -387,6 +424,8 @@ pub async fn orders(
     };
     let last = u64::from(filter.offset) + list.len() as u64;
     let can_resend = row.state != ConnectionState::Disconnected;
+    let zone = StoreZone::of(&row);
+    let when = |d: time::OffsetDateTime| zone.show(d);
     let when_opt = |d: Option<time::OffsetDateTime>| d.map(when).unwrap_or_default();
     let body = html! {
         p { a href="/" { (t.back_to_dashboard) } }

@@ -362,7 +362,14 @@ async fn the_card_shows_the_last_error_and_its_time_in_the_pages_language() {
     };
     let (es, en) = (error.render(Lang::Es), error.render(Lang::En));
     assert_ne!(es, en);
-    let minute = format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute());
+    // In the store's zone: the builtin simulated store is on a fixed UTC-3.
+    let local = at - time::Duration::hours(3);
+    let minute = format!(
+        "{} {:02}:{:02} (UTC-3)",
+        local.date(),
+        local.hour(),
+        local.minute()
+    );
     // The card's last-error entry.
     let last_error = |html: &str| -> String {
         let start = html.find("last-error\">").expect("a last error");

@@ -35,6 +35,8 @@ pub struct Options {
     pub backoff: (Duration, Duration),
     /// Whether the store has the Shipment Tracking extension (its REST API).
     pub shipment_tracking: bool,
+    /// The simulated store.
+    pub woo_seed: woo_sim::Seed,
 }
 
 impl Default for Options {
@@ -48,6 +50,7 @@ impl Default for Options {
             master_key: None,
             backoff: (Duration::from_millis(50), Duration::from_millis(1000)),
             shipment_tracking: false,
+            woo_seed: woo_sim::Seed::builtin(),
         }
     }
 }
@@ -64,7 +67,10 @@ pub async fn spawn_with(options: Options) -> TestApp {
         .await
         .expect("sandbox starts");
     let mut woo_config = woo_sim::Config::new(
-        woo_sim::Seed::builtin().with_shipment_tracking(options.shipment_tracking),
+        options
+            .woo_seed
+            .clone()
+            .with_shipment_tracking(options.shipment_tracking),
     );
     woo_config.allow_http_callbacks = true;
     woo_config.delivery_delay = Duration::from_millis(10);

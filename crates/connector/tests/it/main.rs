@@ -7,6 +7,7 @@ mod helpers;
 mod legacy_texts;
 mod observability;
 mod outage;
+mod site;
 mod startup;
 mod store;
 mod sync;

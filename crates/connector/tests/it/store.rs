@@ -56,6 +56,7 @@ on_every_backend!(
     times_within_one_second,
     the_webhook_status_seen_last_is_kept,
     orders_left_out_and_the_highest_id_at_connect,
+    the_store_zone_and_language,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -90,6 +91,9 @@ fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
         last_error: None,
         last_error_at: None,
         order_id_at_connect: None,
+        store_timezone: None,
+        store_utc_offset: None,
+        store_language: None,
     }
 }
 
@@ -2043,5 +2047,62 @@ async fn orders_left_out_and_the_highest_id_at_connect(url: &str) {
             .note_left_out("con_a", 7, &text("7"))
             .await
             .expect("note")
+    );
+}
+
+/// The store's zone and language are kept with the connection; `set_store_zone` changes the
+/// zone and nothing else; a reconnect (upsert) takes the new store's values.
+async fn the_store_zone_and_language(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let mut row = connection("con_zone", "DEMO:1", "https://zona.example");
+    row.store_language = Some("en_US".into());
+    row.trigger_status = "pagado".into();
+    store.upsert_connection(&row).await.expect("insert");
+    let read = conn(&*store, "con_zone").await;
+    assert_eq!(
+        (
+            read.store_timezone,
+            read.store_utc_offset,
+            read.store_language
+        ),
+        (None, None, Some("en_US".to_owned()))
+    );
+
+    store
+        .set_store_zone("con_zone", Some("America/Santiago"), None)
+        .await
+        .expect("zone");
+    let read = conn(&*store, "con_zone").await;
+    assert_eq!(read.store_timezone.as_deref(), Some("America/Santiago"));
+    assert_eq!(read.store_utc_offset, None);
+    assert_eq!(read.trigger_status, "pagado");
+    assert_eq!(read.store_language.as_deref(), Some("en_US"));
+
+    store
+        .set_store_zone("con_zone", None, Some(-240))
+        .await
+        .expect("offset");
+    let read = conn(&*store, "con_zone").await;
+    assert_eq!(
+        (read.store_timezone, read.store_utc_offset),
+        (None, Some(-240))
+    );
+
+    row.store_timezone = Some("Europe/Madrid".into());
+    row.store_utc_offset = None;
+    row.store_language = Some("es_ES".into());
+    store.upsert_connection(&row).await.expect("reconnect");
+    let read = conn(&*store, "con_zone").await;
+    assert_eq!(
+        (
+            read.store_timezone,
+            read.store_utc_offset,
+            read.store_language
+        ),
+        (
+            Some("Europe/Madrid".to_owned()),
+            None,
+            Some("es_ES".to_owned())
+        )
     );
 }

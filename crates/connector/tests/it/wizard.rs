@@ -592,7 +592,13 @@ async fn another_users_connection_is_not_found() {
 
 #[tokio::test]
 async fn settings_accept_custom_statuses_and_refuse_nonsense() {
-    let mut t = spawn_app().await;
+    // A status a plugin registered in the store (ttwc offers only the store's own).
+    let mut t = spawn_with(Options {
+        woo_seed: woo_sim::Seed::builtin()
+            .with_custom_order_status("listo-para-envio", "Listo para envío"),
+        ..Options::default()
+    })
+    .await;
     let id = t.connect_with_keys().await["id"]
         .as_str()
         .expect("id")

@@ -5,6 +5,7 @@ mod golden;
 mod helpers;
 mod products;
 mod rest;
+mod site;
 mod wcauth;
 mod webhooks;
 

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::connection::{self};
+use crate::site::{self, StoreZone};
 use crate::store::{self, ConnectionRow, ConnectionState};
 use crate::text::{Code, Text};
 use crate::web::i18n::{self, Lang};
@@ -22,6 +23,7 @@ use super::{Body, body, guarded, req_lang, step_error};
 /// A connection as the dashboard's script reads it, its texts rendered in `lang`.
 pub async fn summary(app: &App, row: &ConnectionRow, lang: Lang) -> Result<Value, ApiError> {
     let activity = app.store().activity(&row.id, 10).await?;
+    let zone = StoreZone::of(row);
     let fmt = |t: Option<time::OffsetDateTime>| {
         t.and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
@@ -36,6 +38,7 @@ pub async fn summary(app: &App, row: &ConnectionRow, lang: Lang) -> Result<Value
         "tenant_name": row.tenant_name,
         "tt_store_id": serde_json::from_str::<Value>(&row.tt_store_id).unwrap_or(Value::Null),
         "tt_store_name": row.tt_store_name,
+        "timezone": zone.label(),
         "connected_at": fmt(row.connected_at),
         "disconnected_at": fmt(row.disconnected_at),
         "last_sent_at": fmt(row.last_sent_at),
@@ -52,6 +55,7 @@ pub async fn summary(app: &App, row: &ConnectionRow, lang: Lang) -> Result<Value
         "activity": activity.iter().map(|a| {
             let mut entry = a.message.json(lang);
             entry["at"] = json!(fmt(Some(a.at)));
+            entry["at_shown"] = json!(zone.show(a.at));
             entry["kind"] = json!(a.kind);
             entry
         }).collect::<Vec<_>>(),
@@ -113,7 +117,7 @@ pub async fn update_settings(
     let b = body(b)?;
     let mut row = owned(&st.app, &session, &id, lang).await?;
     if let Some(status) = b.trigger_status {
-        row.trigger_status = connection::parse_trigger_status(&status).ok_or_else(|| {
+        let slug = connection::parse_trigger_status(&status).ok_or_else(|| {
             let msg = if lang == Lang::Es {
                 format!("\"{}\" no es un estado de WooCommerce válido (letras, números, - y _; por ejemplo processing o wc-listo-para-envio).", status.chars().take(60).collect::<String>())
             } else {
@@ -121,6 +125,23 @@ pub async fn update_settings(
             };
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, msg).field("trigger_status")
         })?;
+        // Only a status the store has: one it does not would silently stop every order.
+        match site::order_statuses(&st.app, &row).await {
+            Ok(statuses) if site::has_status(&statuses, &slug) => row.trigger_status = slug,
+            Ok(_) => {
+                let why = Text::new(Code::TriggerStatusUnknown).with("slug", slug);
+                return Err(
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why.render(lang))
+                        .field("trigger_status"),
+                );
+            }
+            // Unchanged: the other settings can be saved while the store does not answer.
+            Err(_) if slug == row.trigger_status => {}
+            Err(why) => {
+                return Err(ApiError::new(StatusCode::BAD_GATEWAY, why.render(lang))
+                    .field("trigger_status"));
+            }
+        }
     }
     if let Some(v) = b.mark_completed {
         row.mark_completed = v;
