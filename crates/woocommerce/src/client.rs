@@ -284,12 +284,13 @@ impl Client {
 
     /// The REST index (`GET /wp-json/`), to learn which namespaces the store serves (e.g.
     /// [`RestIndex::SHIPMENT_TRACKING`]). Asked anonymously with `_fields=namespaces`, because
-    /// the full index lists every route and can be megabytes.
+    /// the full index lists every route and can be megabytes; `home` and `url` say which address
+    /// the store calls its own.
     pub async fn rest_index(&self) -> Result<RestIndex, Error> {
         self.call(
             Method::GET,
             "/wp-json/",
-            q(&[("_fields", "namespaces")]),
+            q(&[("_fields", "namespaces,home,url")]),
             None,
             Auth::Anonymous,
         )

@@ -538,6 +538,12 @@ pub struct OrderNote {
 pub struct RestIndex {
     #[serde(default)]
     pub namespaces: Vec<String>,
+    /// WordPress's home address (`home_url()`): the one WooCommerce signs OAuth requests against.
+    #[serde(default)]
+    pub home: Option<String>,
+    /// WordPress's site address (`site_url()`), where WordPress's own files are.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 impl RestIndex {

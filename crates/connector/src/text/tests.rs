@@ -12,6 +12,13 @@ fn sample(code: Code) -> Text {
             .with("tt_store", "Bodega Central")
             .with("courier", "DEMO"),
         Code::Disconnected => t.with("cancelled", 3i64),
+        Code::KeyLeftInStore => t
+            .with("description", "TrackingTech (ttwc) - API (…)")
+            .with("ending", "…1a2b3c4")
+            .with(
+                "keys_url",
+                "https://tienda.cl/wp-admin/admin.php?page=wc-settings&tab=advanced&section=keys",
+            ),
         Code::SettingsChanged => t
             .with("trigger_status", "processing")
             .with("mark_completed", true)

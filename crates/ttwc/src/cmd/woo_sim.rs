@@ -19,6 +19,10 @@ pub struct Args {
     /// Serve https with a self-signed certificate (its path is printed at start).
     #[arg(long)]
     tls: bool,
+    /// With --tls, serve a broken certificate: expired, wrong-host (for another name) or
+    /// unknown-issuer (signed by an authority not in the printed cert.pem).
+    #[arg(long, value_name = "FAULT", requires = "tls", value_parser = parse_tls_fault)]
+    tls_fault: Option<woo_sim::TlsFault>,
     /// Let wc-auth POST keys to an http:// callback_url (real WooCommerce requires https).
     #[arg(long)]
     allow_http_callbacks: bool,
@@ -26,6 +30,11 @@ pub struct Args {
     /// ports other than 80, 443 and 8080).
     #[arg(long)]
     strict_urls: bool,
+}
+
+fn parse_tls_fault(value: &str) -> Result<woo_sim::TlsFault, String> {
+    woo_sim::TlsFault::parse(value)
+        .ok_or_else(|| "expected expired, wrong-host or unknown-issuer".to_owned())
 }
 
 fn parse_api_key(value: &str) -> Result<(String, String), String> {
@@ -47,6 +56,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = woo_sim::Config::new(seed);
     config.api_key = args.api_key;
     config.tls = args.tls;
+    config.tls_fault = args.tls_fault;
     config.allow_http_callbacks = args.allow_http_callbacks;
     config.strict_urls = args.strict_urls;
     let handle = woo_sim::bind(config, args.listen)
