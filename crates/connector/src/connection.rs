@@ -758,6 +758,12 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
     row.disconnected_at = Some(now);
     row.updated_at = now;
     app.update_connection(&row).await?;
+    // Written first, so the newest entry still says the store is disconnected.
+    if let Some(key) = &report.key_left {
+        app.store()
+            .add_activity(&row.id, "key_left", &key.text())
+            .await?;
+    }
     app.store()
         .add_activity(
             &row.id,
@@ -765,11 +771,7 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
             &Text::new(Code::Disconnected).with("cancelled", cancelled),
         )
         .await?;
-    if let Some(key) = &report.key_left {
-        app.store()
-            .add_activity(&row.id, "key_left", &key.text())
-            .await?;
-    }
+
     tracing::info!(connection_id = %row.id, "store disconnected");
     Ok(report)
 }

@@ -273,8 +273,8 @@ impl Error {
     }
 
     /// What is wrong with the store's certificate, when the TLS handshake failed on it. Found by
-    /// walking the transport error's causes to rustls's own error (hyper wraps it in an
-    /// `io::Error`, whose `source()` skips the error it carries, so that is looked into too).
+    /// walking the transport error's causes to rustls's own error (hyper wraps it in
+    /// `io::Error`s, whose `source()` skips the error each carries, so those are opened instead).
     pub fn cert_problem(&self) -> Option<CertProblem> {
         let Error::Transport { source, .. } = self else {
             return None;
@@ -284,14 +284,10 @@ impl Error {
             if let Some(problem) = rustls_cert_problem(e) {
                 return Some(problem);
             }
-            if let Some(inner) = e
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                && let Some(problem) = rustls_cert_problem(inner)
-            {
-                return Some(problem);
-            }
-            next = e.source();
+            next = match e.downcast_ref::<std::io::Error>() {
+                Some(io) => io.get_ref().map(|inner| inner as _),
+                None => e.source(),
+            };
         }
         None
     }
