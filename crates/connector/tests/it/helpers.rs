@@ -93,11 +93,11 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.session_idle = options.session_idle;
     settings.status_interval = options.status_interval;
     settings.reconcile_interval = options.reconcile_interval;
-    let app_options = AppOptions {
+    let mut app_options = AppOptions {
         woo_timeout: Some(Duration::from_secs(2)),
-        woo_root_cert_pem,
         ..AppOptions::default()
     };
+    app_options.woo_root_cert_pem = woo_root_cert_pem;
     let app = App::open(settings, app_options).await.expect("app opens");
     tokio::spawn(connector::web::serve(
         app.clone(),
