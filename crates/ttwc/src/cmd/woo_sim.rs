@@ -70,7 +70,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_api_key;
+    use super::{parse_api_key, parse_tls_fault};
 
     #[test]
     fn api_keys_need_both_halves() {
@@ -81,5 +81,19 @@ mod tests {
         assert!(parse_api_key("ck_1").is_err());
         assert!(parse_api_key(":cs_2").is_err());
         assert!(parse_api_key("ck_1:").is_err());
+    }
+
+    #[test]
+    fn tls_faults_are_named_as_the_readme_says() {
+        assert_eq!(parse_tls_fault("expired"), Ok(woo_sim::TlsFault::Expired));
+        assert_eq!(
+            parse_tls_fault("wrong-host"),
+            Ok(woo_sim::TlsFault::WrongHost)
+        );
+        assert_eq!(
+            parse_tls_fault("unknown-issuer"),
+            Ok(woo_sim::TlsFault::UnknownIssuer)
+        );
+        assert!(parse_tls_fault("self-signed").is_err());
     }
 }
