@@ -665,7 +665,7 @@ async fn calls_send_what_woocommerce_expects() {
     let body = |r: &Recorded| -> Value { serde_json::from_slice(&r.body).expect("json body") };
     let mut it = reqs.iter();
     let r = it.next().expect("index");
-    assert_eq!(r.param("_fields"), Some("namespaces"));
+    assert_eq!(r.param("_fields"), Some("namespaces,home,url"));
     assert!(
         r.param("oauth_signature").is_none(),
         "the index is asked anonymously"
