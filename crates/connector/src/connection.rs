@@ -13,7 +13,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde::{Deserialize, Serialize};
 use trackingtech::{ErrorClass, Secret};
-use woocommerce::{Credentials, StoreUrl, WebhookCreate, WebhookSecret};
+use woocommerce::{AuthProblem, CertProblem, Credentials, StoreUrl, WebhookCreate, WebhookSecret};
 
 use crate::app::App;
 use crate::store::{self, ConnectionRow, ConnectionState, StoreError};
@@ -24,6 +24,11 @@ const MAX_CODE_LEN: usize = 32;
 const MAX_URL_LEN: usize = 2048;
 /// The name of ttwc's webhook in the store's WooCommerce > Settings > Advanced > Webhooks.
 pub const WEBHOOK_NAME: &str = "TrackingTech (ttwc)";
+/// The app name ttwc gives wc-auth; WooCommerce describes the key it creates as
+/// "<app name> - API (<date and time of the approval>)".
+pub const APP_NAME: &str = "TrackingTech (ttwc)";
+/// Where a store lists its REST API keys (WooCommerce › Settings › Advanced › REST API).
+pub const KEYS_PAGE: &str = "/wp-admin/admin.php?page=wc-settings&tab=advanced&section=keys";
 
 /// Why a step failed, in terms a merchant can act on. The web layer words each one in Spanish
 /// and English; nothing here holds a secret or personal data.
@@ -33,6 +38,10 @@ pub enum StepError {
     InvalidStoreUrl(String),
     #[error("the store could not be reached")]
     StoreUnreachable,
+    #[error("the store calls itself {0}; use that address")]
+    UseStoreAddress(String),
+    #[error("the store's certificate is not valid: {0:?}")]
+    StoreCertificate(CertProblem),
     #[error("the store URL redirects to {0:?}")]
     StoreRedirects(Option<String>),
     #[error("the site does not look like a WooCommerce store")]
@@ -59,8 +68,16 @@ pub enum StepError {
     TrackingTechUnavailable,
     #[error("the API keys are not valid: {0}")]
     InvalidKeys(String),
-    #[error("WooCommerce refused the API keys")]
+    #[error("WooCommerce refused the API keys (unknown key, or a signature not matching)")]
     WooAccessDenied,
+    #[error("WooCommerce does not know this consumer key (never made, or revoked)")]
+    WooUnknownKey,
+    #[error("the consumer secret is not the consumer key's")]
+    WooWrongSecret,
+    #[error(
+        "the signature did not match: a wrong consumer secret, or a store address other than {0}"
+    )]
+    WooSignature(String),
     #[error("the API keys have no write permission")]
     KeysReadOnly,
     #[error("WooCommerce refused to create the webhook: {0}")]
@@ -146,7 +163,7 @@ pub struct Started {
 pub async fn start(app: &App, store_url: &str, code: &str) -> Result<Started, StepError> {
     let code = parse_code(code)?;
     let (normalized, store) = parse_store_url(store_url)?;
-    probe_store(app, &store).await?;
+    probe_store(app, &normalized, &store).await?;
     let device_id = trackingtech::device_id(&normalized, &app.installation().salt)
         .map_err(|e| StepError::InvalidStoreUrl(e.to_string()))?;
     let resolved = app
@@ -173,25 +190,105 @@ pub async fn start(app: &App, store_url: &str, code: &str) -> Result<Started, St
     })
 }
 
-/// Asks the store's REST index, anonymously, whether it serves WooCommerce's API.
-async fn probe_store(app: &App, store: &StoreUrl) -> Result<(), StepError> {
+/// Asks the store's REST index, anonymously, whether it serves WooCommerce's API at that
+/// address, and whether the store calls itself by it: WooCommerce signs and checks requests
+/// against its own home address, so keys used at another spelling of it (`localhost` for
+/// `127.0.0.1`, `http` for `https`, `www.`, a path) are refused as a bad signature. When the
+/// address does not answer as WooCommerce, the other spellings are asked too, to tell the
+/// merchant which address to use instead.
+async fn probe_store(app: &App, given: &str, store: &StoreUrl) -> Result<(), StepError> {
+    let failure = match rest_index(app, store).await? {
+        Ok(index) if index.has_namespace("wc/v3") => {
+            return match own_address(&index) {
+                Some(home) if !same_address(given, &home) => Err(StepError::UseStoreAddress(home)),
+                _ => Ok(()),
+            };
+        }
+        Ok(_) => StepError::NotWooCommerce,
+        Err(e) => {
+            if let Some(problem) = e.cert_problem() {
+                return Err(StepError::StoreCertificate(problem));
+            }
+            match e {
+                woocommerce::Error::Redirected { location, .. } => {
+                    StepError::StoreRedirects(location)
+                }
+                e => match e.class() {
+                    woocommerce::ErrorClass::Transient { .. } if e.status().is_none() => {
+                        StepError::StoreUnreachable
+                    }
+                    _ => StepError::NotWooCommerce,
+                },
+            }
+        }
+    };
+    let others = other_spellings(given);
+    let answers = futures_util::future::join_all(others.iter().map(|other| async move {
+        let store = StoreUrl::parse(other).ok()?;
+        match rest_index(app, &store).await {
+            Ok(Ok(index)) if index.has_namespace("wc/v3") => own_address(&index),
+            _ => None,
+        }
+    }))
+    .await;
+    match answers.into_iter().flatten().next() {
+        Some(home) if home != given => Err(StepError::UseStoreAddress(home)),
+        _ => Err(failure),
+    }
+}
+
+async fn rest_index(
+    app: &App,
+    store: &StoreUrl,
+) -> Result<Result<woocommerce::RestIndex, woocommerce::Error>, StepError> {
     let client = woocommerce::Client::anonymous(store.clone(), app.woo_options()).map_err(|e| {
         tracing::error!(error = %e, "cannot build a WooCommerce client");
         StepError::Internal
     })?;
-    match client.rest_index().await {
-        Ok(index) if index.has_namespace("wc/v3") => Ok(()),
-        Ok(_) => Err(StepError::NotWooCommerce),
-        Err(woocommerce::Error::Redirected { location, .. }) => {
-            Err(StepError::StoreRedirects(location))
-        }
-        Err(e) => match e.class() {
-            woocommerce::ErrorClass::Transient { .. } if e.status().is_none() => {
-                Err(StepError::StoreUnreachable)
-            }
-            _ => Err(StepError::NotWooCommerce),
-        },
+    Ok(client.rest_index().await)
+}
+
+/// The address the store calls its own (WordPress's home, else its site address), normalized
+/// as a store URL given to ttwc is.
+fn own_address(index: &woocommerce::RestIndex) -> Option<String> {
+    [&index.home, &index.url]
+        .into_iter()
+        .flatten()
+        .find_map(|a| trackingtech::normalize_store_url(a).ok())
+}
+
+/// Whether the address given names the store as it calls itself. A store behind a proxy that
+/// ends TLS often believes its home is `http://` while it is served over https; WooCommerce
+/// signs with the scheme the request came by, so the https spelling is the right one then.
+fn same_address(given: &str, home: &str) -> bool {
+    given == home
+        || given
+            .strip_prefix("https://")
+            .is_some_and(|rest| home.strip_prefix("http://") == Some(rest))
+}
+
+/// The other spellings of a store address worth asking when it does not answer as a store: the
+/// other scheme, and the site's root when a path was given (`/wp-admin/`, `/shop/`).
+fn other_spellings(given: &str) -> Vec<String> {
+    let Ok(url) = url::Url::parse(given) else {
+        return Vec::new();
+    };
+    let Some(host) = url.host_str() else {
+        return Vec::new();
+    };
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let path = url.path().trim_end_matches('/');
+    let other = if url.scheme() == "https" {
+        "http"
+    } else {
+        "https"
+    };
+    let mut out = vec![format!("{other}://{host}{port}{path}")];
+    if !path.is_empty() {
+        out.push(format!("{}://{host}{port}", url.scheme()));
+        out.push(format!("{other}://{host}{port}"));
     }
+    out
 }
 
 /// The signed-in TrackingTech user, as kept in the session (nothing secret).
@@ -358,7 +455,10 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
 
     // Reading the webhooks proves the keys work and have the manage_woocommerce capability
     // ttwc needs; it also finds webhooks an interrupted earlier attempt left behind.
-    let webhooks = woo.list_webhooks().await.map_err(woo_error)?;
+    let webhooks = woo
+        .list_webhooks()
+        .await
+        .map_err(|e| woo_error(e, &req.started.store_url))?;
     for stale in webhooks.iter().filter(|w| w.delivery_url == delivery_url) {
         if existing.as_ref().and_then(|c| c.webhook_id) != Some(stale.id as i64)
             && let Err(e) = woo.delete_webhook(stale.id).await
@@ -381,7 +481,7 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
             woocommerce::Error::Rejected { message, .. } => {
                 StepError::WebhookRefused(message.clone().unwrap_or_else(|| e.to_string()))
             }
-            _ => woo_error(e),
+            _ => woo_error(e, &req.started.store_url),
         })?;
 
     // What "new since the connection" is measured against. A store that does not say now is
@@ -514,15 +614,95 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
     Ok(stored)
 }
 
+/// The keys of this store's connection, when the same TrackingTech user owns it and they still
+/// work (one cheap authenticated read says so): reconnecting then uses them instead of making
+/// WooCommerce create another key. Anyone else goes through WooCommerce's approval.
+pub async fn reusable_keys(
+    app: &App,
+    started: &Started,
+    user: &UserInfo,
+) -> Result<Option<(Credentials, woocommerce::wc_auth::Scope)>, StepError> {
+    let Some(row) = app
+        .store()
+        .connection_by_store_url(&started.store_url)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if row.owner != user.owner() || row.state == ConnectionState::Disconnected {
+        return Ok(None);
+    }
+    let Some(scope) = woocommerce::wc_auth::Scope::parse(&row.woo_permissions)
+        .filter(|s| *s == woocommerce::wc_auth::Scope::ReadWrite)
+    else {
+        return Ok(None);
+    };
+    let Some(credentials) = Secrets::open(app, &row).woo else {
+        return Ok(None);
+    };
+    let Ok(store_url) = StoreUrl::parse(&row.store_url) else {
+        return Ok(None);
+    };
+    let Ok(woo) = woocommerce::Client::new(store_url, credentials.clone(), app.woo_options())
+    else {
+        return Ok(None);
+    };
+    match woo.weight_unit().await {
+        Ok(_) => Ok(Some((credentials, scope))),
+        Err(e) => {
+            tracing::info!(connection_id = %row.id, error = %e, "the stored keys do not work; asking for new ones");
+            Ok(None)
+        }
+    }
+}
+
+/// The REST API key a disconnect leaves in the store, named as WooCommerce's key list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyLeft {
+    /// The start of the key's description when WooCommerce created it through wc-auth
+    /// ("<app name> - API (<date>)"; ttwc is not told the date).
+    pub description: String,
+    /// "…" and the consumer key's last 7 characters, as the list's "Consumer key ending in".
+    pub ending: String,
+    /// The store's key list, where the merchant revokes it.
+    pub keys_url: String,
+}
+
+impl KeyLeft {
+    pub fn new(store_url: &str, consumer_key: &str) -> KeyLeft {
+        let tail: String = {
+            let chars: Vec<char> = consumer_key.chars().collect();
+            chars[chars.len().saturating_sub(7)..].iter().collect()
+        };
+        KeyLeft {
+            description: format!("{APP_NAME} - API (…)"),
+            ending: format!("…{tail}"),
+            keys_url: format!("{}{KEYS_PAGE}", store_url.trim_end_matches('/')),
+        }
+    }
+
+    /// The text telling the merchant the key stays until they revoke it.
+    pub fn text(&self) -> Text {
+        Text::new(Code::KeyLeftInStore)
+            .with("description", &self.description)
+            .with("ending", &self.ending)
+            .with("keys_url", &self.keys_url)
+    }
+}
+
 /// What a disconnect did at each side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DisconnectReport {
     pub uninstalled: bool,
     pub webhook_deleted: bool,
     pub already_disconnected: bool,
+    /// The REST API key that stays in the store: WooCommerce's REST API cannot delete a key.
+    pub key_left: Option<KeyLeft>,
 }
 
-/// Uninstalls at TrackingTech, deletes ttwc's webhook, wipes the secrets and keeps the history.
+/// Uninstalls at TrackingTech, deletes ttwc's webhook, forgets the secrets ttwc kept and keeps
+/// the history. The REST API key stays in the store (WooCommerce's REST API has no call to
+/// delete one): the report and the activity name it for the merchant to revoke.
 /// The remote calls are best effort — a revoked token or a store that no longer answers must
 /// not keep a merchant connected — and their outcome is recorded in the activity.
 pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepError> {
@@ -534,6 +714,7 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
             uninstalled: false,
             webhook_deleted: false,
             already_disconnected: true,
+            key_left: None,
         });
     }
     let secrets = Secrets::open(app, &row);
@@ -541,6 +722,10 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
         uninstalled: false,
         webhook_deleted: false,
         already_disconnected: false,
+        key_left: secrets
+            .woo
+            .as_ref()
+            .map(|c| KeyLeft::new(&row.store_url, c.consumer_key())),
     };
 
     if let (Some(token), Some(customer)) = (&secrets.integration_token, &row.customer_id) {
@@ -604,6 +789,12 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
     row.disconnected_at = Some(now);
     row.updated_at = now;
     app.update_connection(&row).await?;
+    // Written first, so the newest entry still says the store is disconnected.
+    if let Some(key) = &report.key_left {
+        app.store()
+            .add_activity(&row.id, "key_left", &key.text())
+            .await?;
+    }
     app.store()
         .add_activity(
             &row.id,
@@ -611,6 +802,7 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
             &Text::new(Code::Disconnected).with("cancelled", cancelled),
         )
         .await?;
+
     tracing::info!(connection_id = %row.id, "store disconnected");
     Ok(report)
 }
@@ -771,7 +963,16 @@ fn tt_error(e: trackingtech::Error) -> StepError {
     }
 }
 
-fn woo_error(e: woocommerce::Error) -> StepError {
+fn woo_error(e: woocommerce::Error, store_url: &str) -> StepError {
+    if let Some(problem) = e.cert_problem() {
+        return StepError::StoreCertificate(problem);
+    }
+    match e.auth_problem() {
+        Some(AuthProblem::UnknownKey) => return StepError::WooUnknownKey,
+        Some(AuthProblem::WrongSecret) => return StepError::WooWrongSecret,
+        Some(AuthProblem::Signature) => return StepError::WooSignature(store_url.to_owned()),
+        Some(AuthProblem::Unknown) | None => {}
+    }
     match e {
         woocommerce::Error::Redirected { location, .. } => StepError::StoreRedirects(location),
         e => match e.class() {

@@ -76,7 +76,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Connect(args) => cmd::connect::run(args).await,
             Command::Status(args) => cmd::status::run(args).await,
-            Command::Disconnect(args) => cmd::disconnect::run(args).await,
+            Command::Disconnect(args) => cmd::disconnect::run(args, lang).await,
             Command::Activity(args) => cmd::activity::run(args, lang).await,
             Command::Orders(args) => cmd::orders::orders(args, lang).await,
             Command::Resend(args) => cmd::orders::resend(args).await,

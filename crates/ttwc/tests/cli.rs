@@ -280,6 +280,22 @@ async fn connect_status_and_disconnect_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The REST API key stays in the store (WooCommerce's API cannot delete it): disconnect
+    // says so, names it as the store's key list shows it, and links to that list.
+    let said = String::from_utf8_lossy(&out.stdout);
+    let ck = e.woo.consumer_key();
+    let ending = format!("…{}", &ck[ck.len() - 7..]);
+    assert!(
+        said.contains("sigue en la tienda")
+            && said.contains("TrackingTech (ttwc) - API (…)")
+            && said.contains(&ending)
+            && said.contains(&format!(
+                "{}/wp-admin/admin.php?page=wc-settings&tab=advanced&section=keys",
+                e.woo.base_url()
+            ))
+            && !said.contains("wiped"),
+        "{said}"
+    );
     let out = e.run(&["status", "--json"], None).await;
     assert_eq!(stdout_json(&out)[0]["state"], "disconnected");
 
@@ -309,17 +325,19 @@ async fn connect_status_and_disconnect_from_the_command_line() {
     assert_eq!(es[0]["params"], serde_json::json!({"cancelled": 0}));
     assert_eq!(
         es[0]["message"],
-        "Tienda desconectada: claves borradas; 0 pedidos en cola cancelados."
+        "Tienda desconectada: ttwc olvidó sus claves y tokens; 0 pedidos en cola cancelados."
     );
-    assert_eq!(es[1]["code"], "connection.connected");
+    assert_eq!(es[1]["code"], "connection.key_left");
+    assert_eq!(es[1]["params"]["ending"], serde_json::json!(ending));
+    assert_eq!(es[2]["code"], "connection.connected");
     assert!(
-        es[1]["at"].as_str().is_some_and(|at| at.ends_with('Z')),
+        es[2]["at"].as_str().is_some_and(|at| at.ends_with('Z')),
         "{es}"
     );
     let en = activity("en_US.UTF-8", None).await;
     assert_eq!(
         en[0]["message"],
-        "Store disconnected: secrets wiped; 0 queued orders cancelled."
+        "Store disconnected: ttwc forgot its keys and tokens; 0 queued orders cancelled."
     );
     assert_eq!(activity("en_US.UTF-8", Some("es")).await, es, "--lang wins");
     assert_eq!(activity("C", Some("en")).await, en);
@@ -336,7 +354,7 @@ async fn connect_status_and_disconnect_from_the_command_line() {
         .await;
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
-        table.starts_with("AT (UTC)") && table.contains("Store disconnected: secrets wiped"),
+        table.starts_with("AT (UTC)") && table.contains("Store disconnected: ttwc forgot its keys"),
         "{table}"
     );
 }

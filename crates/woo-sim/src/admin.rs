@@ -289,6 +289,16 @@ pub(crate) async fn keys(State(app): State<Arc<App>>) -> Response {
     Json(list).into_response()
 }
 
+/// `DELETE /_sim/keys/{key_id}`: the key list's "Revoke" — the key stops working at once.
+pub(crate) async fn revoke_key(State(app): State<Arc<App>>, Path(key_id): Path<u64>) -> Response {
+    let mut store = app.lock();
+    if !store.keys.iter().any(|k| k.key_id == key_id) {
+        return not_found();
+    }
+    store.delete_key(key_id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
 /// `PUT /_sim/faults`: replaces the fault settings (missing members = off).
 pub(crate) async fn put_faults(State(app): State<Arc<App>>, body: axum::body::Bytes) -> Response {
     let faults: Faults = match serde_json::from_slice(&body) {

@@ -43,6 +43,7 @@ use std::time::Duration;
 
 pub use locale::Locale;
 pub use seed::{Seed, SeedError};
+pub use tls::TlsFault;
 
 /// How to run the simulator.
 #[derive(Debug, Clone)]
@@ -54,6 +55,9 @@ pub struct Config {
     pub api_key: Option<(String, String)>,
     /// Serve https with a self-signed certificate for 127.0.0.1 and localhost.
     pub tls: bool,
+    /// With `tls`, serve a broken certificate instead (`--tls-fault`); `cert.pem` still holds
+    /// the certificate a client should trust.
+    pub tls_fault: Option<TlsFault>,
     /// Where to write `cert.pem` with `tls` (default: a temp dir kept alive by the [`Handle`]).
     pub cert_dir: Option<PathBuf>,
     /// Let the wc-auth `callback_url` be plain http (real WooCommerce requires https).
@@ -75,6 +79,7 @@ impl Config {
             seed,
             api_key: None,
             tls: false,
+            tls_fault: None,
             cert_dir: None,
             allow_http_callbacks: false,
             strict_urls: false,
@@ -184,7 +189,7 @@ pub async fn bind(config: Config, addr: SocketAddr) -> Result<Handle, Error> {
                 (t.path().to_owned(), Some(t))
             }
         };
-        let cert = tls::generate(&dir).map_err(Error::Tls)?;
+        let cert = tls::generate(&dir, config.tls_fault).map_err(Error::Tls)?;
         let rustls = axum_server::tls_rustls::RustlsConfig::from_pem(
             cert.cert_pem.into_bytes(),
             cert.key_pem.into_bytes(),

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{any, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 
 use crate::store::Store;
 
@@ -110,6 +110,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         )
         .route("/_sim/webhooks", get(crate::admin::webhooks))
         .route("/_sim/keys", get(crate::admin::keys))
+        .route("/_sim/keys/{key_id}", delete(crate::admin::revoke_key))
         .route(
             "/_sim/faults",
             put(crate::admin::put_faults)

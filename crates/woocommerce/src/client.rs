@@ -289,13 +289,14 @@ impl Client {
     // ---- Calls ----
 
     /// The REST index (`GET /wp-json/`), to learn which namespaces the store serves (e.g.
-    /// [`RestIndex::SHIPMENT_TRACKING`]) and its time zone. Asked anonymously with `_fields`,
-    /// because the full index lists every route and can be megabytes.
+    /// [`RestIndex::SHIPMENT_TRACKING`]), its time zone, and which address the store calls its
+    /// own (`home`, `url`). Asked anonymously with `_fields`, because the full index lists every
+    /// route and can be megabytes.
     pub async fn rest_index(&self) -> Result<RestIndex, Error> {
         self.call(
             Method::GET,
             "/wp-json/",
-            q(&[("_fields", "namespaces,timezone_string,gmt_offset")]),
+            q(&[("_fields", "namespaces,home,url,timezone_string,gmt_offset")]),
             None,
             Auth::Anonymous,
         )

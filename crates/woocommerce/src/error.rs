@@ -72,6 +72,47 @@ impl fmt::Display for BodyProblem {
     }
 }
 
+/// What is wrong with the certificate a store presented over https.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertProblem {
+    /// Out of its validity period (expired, or not yet valid).
+    Expired,
+    /// Issued for other names than the store's host.
+    WrongHost,
+    /// Signed by an authority the client does not trust (self-signed, or a missing
+    /// intermediate certificate).
+    UnknownIssuer,
+    /// Any other certificate failure (revoked, bad signature, unsupported).
+    Other,
+}
+
+/// Why WooCommerce refused the keys, read from its 401's message. WooCommerce answers
+/// `woocommerce_rest_authentication_error` for all of these, so only the message tells them
+/// apart (`includes/class-wc-rest-authentication.php`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthProblem {
+    /// "Consumer key is invalid.": no key with this consumer key (never made, or revoked).
+    UnknownKey,
+    /// "Consumer secret is invalid." (keys sent over https): the key exists, the secret is not its.
+    WrongSecret,
+    /// "Invalid signature - provided signature does not match." (OAuth over http): the secret
+    /// is not the key's, or the request was signed for another address than the store's home.
+    Signature,
+    /// A message not recognised (another language, a plugin's): either cause is possible.
+    Unknown,
+}
+
+/// The messages of WooCommerce 9.2.5's REST authentication, in English (the source). Stores
+/// in other languages send them translated; those read as [`AuthProblem::Unknown`].
+const AUTH_MESSAGES: &[(&str, AuthProblem)] = &[
+    ("Consumer key is invalid.", AuthProblem::UnknownKey),
+    ("Consumer secret is invalid.", AuthProblem::WrongSecret),
+    (
+        "Invalid signature - provided signature does not match.",
+        AuthProblem::Signature,
+    ),
+];
+
 /// Every way a call to a store can fail.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -209,6 +250,48 @@ impl Error {
         }
     }
 
+    /// Why the keys were refused, when this is WooCommerce's 401 authentication error.
+    pub fn auth_problem(&self) -> Option<AuthProblem> {
+        let Error::Unauthorized {
+            status: 401,
+            code,
+            message,
+        } = self
+        else {
+            return None;
+        };
+        if code.as_deref() != Some("woocommerce_rest_authentication_error") {
+            return None;
+        }
+        let message = message.as_deref().unwrap_or("").trim();
+        Some(
+            AUTH_MESSAGES
+                .iter()
+                .find(|(text, _)| *text == message)
+                .map_or(AuthProblem::Unknown, |(_, problem)| *problem),
+        )
+    }
+
+    /// What is wrong with the store's certificate, when the TLS handshake failed on it. Found by
+    /// walking the transport error's causes to rustls's own error (hyper wraps it in
+    /// `io::Error`s, whose `source()` skips the error each carries, so those are opened instead).
+    pub fn cert_problem(&self) -> Option<CertProblem> {
+        let Error::Transport { source, .. } = self else {
+            return None;
+        };
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(source);
+        while let Some(e) = next {
+            if let Some(problem) = rustls_cert_problem(e) {
+                return Some(problem);
+            }
+            next = match e.downcast_ref::<std::io::Error>() {
+                Some(io) => io.get_ref().map(|inner| inner as _),
+                None => e.source(),
+            };
+        }
+        None
+    }
+
     /// A 404 (or WooCommerce's 400 "Invalid ID." on update): the resource does not exist.
     pub fn is_not_found(&self) -> bool {
         match self {
@@ -272,6 +355,22 @@ impl Error {
     }
 }
 
+fn rustls_cert_problem(e: &(dyn std::error::Error + 'static)) -> Option<CertProblem> {
+    use rustls::CertificateError as C;
+    match e.downcast_ref::<rustls::Error>()? {
+        rustls::Error::InvalidCertificate(cert) => Some(match cert {
+            C::Expired
+            | C::ExpiredContext { .. }
+            | C::NotValidYet
+            | C::NotValidYetContext { .. } => CertProblem::Expired,
+            C::NotValidForName | C::NotValidForNameContext { .. } => CertProblem::WrongHost,
+            C::UnknownIssuer => CertProblem::UnknownIssuer,
+            _ => CertProblem::Other,
+        }),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,5 +423,43 @@ mod tests {
         let long = "x".repeat(1000);
         let e = Error::from_status(400, None, Some(long), None, None);
         assert!(e.to_string().len() < 300);
+    }
+
+    #[test]
+    fn auth_problems_are_read_from_woocommerce_messages() {
+        let refused = |status: u16, code: &str, message: &str| {
+            Error::from_status(status, Some(code.into()), Some(message.into()), None, None)
+                .auth_problem()
+        };
+        let auth = "woocommerce_rest_authentication_error";
+        assert_eq!(
+            refused(401, auth, "Consumer key is invalid."),
+            Some(AuthProblem::UnknownKey)
+        );
+        assert_eq!(
+            refused(401, auth, "Consumer secret is invalid."),
+            Some(AuthProblem::WrongSecret)
+        );
+        assert_eq!(
+            refused(
+                401,
+                auth,
+                "Invalid signature - provided signature does not match."
+            ),
+            Some(AuthProblem::Signature)
+        );
+        assert_eq!(
+            refused(401, auth, "La clave no es válida."),
+            Some(AuthProblem::Unknown)
+        );
+        // A permission refusal is not an authentication failure.
+        assert_eq!(
+            refused(
+                403,
+                "woocommerce_rest_cannot_view",
+                "Sorry, you cannot list resources."
+            ),
+            None
+        );
     }
 }

@@ -29,7 +29,7 @@ pub mod wc_auth;
 pub mod webhook;
 
 pub use client::{AuthMode, BuildError, Client, ClientOptions, OrderQuery};
-pub use error::{BodyProblem, Error, ErrorClass, TransportKind};
+pub use error::{AuthProblem, BodyProblem, CertProblem, Error, ErrorClass, TransportKind};
 pub use secrets::{Credentials, CredentialsError, WebhookSecret, WebhookSecretError};
 pub use store_url::{StoreUrl, StoreUrlError};
 pub use types::{

@@ -546,6 +546,12 @@ pub struct RestIndex {
     /// The site's offset from UTC in hours (`-4`, `5.5`); `None` when absent or not a number.
     #[serde(default, deserialize_with = "de::opt_hours")]
     pub gmt_offset: Option<f64>,
+    /// WordPress's home address (`home_url()`): the one WooCommerce signs OAuth requests against.
+    #[serde(default)]
+    pub home: Option<String>,
+    /// WordPress's site address (`site_url()`), where WordPress's own files are.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 impl RestIndex {

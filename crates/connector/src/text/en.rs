@@ -21,12 +21,18 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             p.s("courier")
         ),
         Code::Disconnected => format!(
-            "Store disconnected: secrets wiped; {}.",
+            "Store disconnected: ttwc forgot its keys and tokens; {}.",
             L.count(
                 p.n("cancelled"),
                 "queued order cancelled",
                 "queued orders cancelled"
             )
+        ),
+        Code::KeyLeftInStore => format!(
+            "The REST API key stays in the store until you revoke it (WooCommerce's API cannot delete keys): “{}”, consumer key ending in {} (a key you pasted keeps the description you gave it). Revoke it in WooCommerce › Settings › Advanced › REST API: {}",
+            p.s("description"),
+            p.s("ending"),
+            p.s("keys_url")
         ),
         Code::SettingsChanged => format!(
             "Settings saved: orders are sent when they reach “{}”; on delivery the order {} marked completed; the customer {} the tracking notes.",

@@ -21,12 +21,18 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             p.s("courier")
         ),
         Code::Disconnected => format!(
-            "Tienda desconectada: claves borradas; {}.",
+            "Tienda desconectada: ttwc olvidó sus claves y tokens; {}.",
             L.count(
                 p.n("cancelled"),
                 "pedido en cola cancelado",
                 "pedidos en cola cancelados"
             )
+        ),
+        Code::KeyLeftInStore => format!(
+            "La clave de la API REST sigue en la tienda hasta que la revoques (la API de WooCommerce no permite borrar claves): «{}», clave de cliente terminada en {} (una clave que pegaste conserva la descripción que le diste). Revócala en WooCommerce › Ajustes › Avanzado › API REST: {}",
+            p.s("description"),
+            p.s("ending"),
+            p.s("keys_url")
         ),
         Code::SettingsChanged => format!(
             "Ajustes guardados: se envían los pedidos que llegan a «{}»; al entregarse, el pedido {} como completado; el cliente {} las notas de seguimiento.",

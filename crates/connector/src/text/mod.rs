@@ -147,6 +147,7 @@ codes! {
     Connected = "connection.connected",
     Reconnected = "connection.reconnected",
     Disconnected = "connection.disconnected",
+    KeyLeftInStore = "connection.key_left",
     SettingsChanged = "connection.settings",
     NeedsRelogin = "connection.needs_relogin",
     UninstallFailed = "connection.uninstall_failed",

@@ -3,6 +3,7 @@
 
 use crate::connection::{CodeProblem, StepError};
 use crate::store::OrderState;
+use woocommerce::CertProblem;
 
 pub use crate::text::Lang;
 
@@ -82,6 +83,7 @@ pub struct Texts {
     pub disconnect_confirm: &'static str,
     pub disconnected_ok: &'static str,
     pub reconnect: &'static str,
+    pub revoke_key: &'static str,
     pub sign_in_intro: &'static str,
     pub session_expired: &'static str,
     pub network_error: &'static str,
@@ -191,9 +193,10 @@ pub static ES: Texts = Texts {
     save: "Guardar",
     saved: "Guardado.",
     disconnect: "Desconectar",
-    disconnect_confirm: "¿Desconectar esta tienda? Se desinstalará en TrackingTech, se borrará el webhook de ttwc en la tienda y se eliminarán sus claves. El historial se conserva.",
+    disconnect_confirm: "¿Desconectar esta tienda? Se desinstalará en TrackingTech, se borrará el webhook de ttwc en la tienda y ttwc olvidará sus claves. La clave de la API REST seguirá en la tienda hasta que la revoques en WooCommerce › Ajustes › Avanzado › API REST (la API de WooCommerce no permite borrarla); al desconectar te diremos cuál es. El historial se conserva.",
     disconnected_ok: "Tienda desconectada.",
     reconnect: "Volver a conectar",
+    revoke_key: "Revocar la clave en WooCommerce › Ajustes › Avanzado › API REST",
     sign_in_intro: "Ingresa con el código de tu courier y tu cuenta de TrackingTech para ver tus tiendas.",
     session_expired: "Tu sesión expiró. Recarga la página.",
     network_error: "No se pudo contactar a ttwc. Revisa tu conexión e inténtalo de nuevo.",
@@ -310,9 +313,10 @@ pub static EN: Texts = Texts {
     save: "Save",
     saved: "Saved.",
     disconnect: "Disconnect",
-    disconnect_confirm: "Disconnect this store? It will be uninstalled at TrackingTech, ttwc's webhook will be deleted from the store and its keys wiped. The history is kept.",
+    disconnect_confirm: "Disconnect this store? It will be uninstalled at TrackingTech, ttwc's webhook will be deleted from the store and ttwc will forget its keys. The REST API key stays in the store until you revoke it in WooCommerce › Settings › Advanced › REST API (WooCommerce's API cannot delete it); once disconnected we tell you which one it is. The history is kept.",
     disconnected_ok: "Store disconnected.",
     reconnect: "Reconnect",
+    revoke_key: "Revoke the key in WooCommerce › Settings › Advanced › REST API",
     sign_in_intro: "Sign in with your courier code and your TrackingTech account to see your stores.",
     session_expired: "Your session expired. Reload the page.",
     network_error: "Could not reach ttwc. Check your connection and try again.",
@@ -487,6 +491,44 @@ pub fn step_error(lang: Lang, e: &StepError) -> String {
             }
             (false, None) => "That URL redirects elsewhere. Use your store's main address.".into(),
         },
+        StepError::UseStoreAddress(home) => {
+            if es {
+                format!(
+                    "Tu tienda se llama a sí misma {home}. Escribe esa dirección: WooCommerce solo acepta claves usadas en la dirección de la tienda."
+                )
+            } else {
+                format!(
+                    "Your store calls itself {home}. Enter that address: WooCommerce only accepts keys used at the store's own address."
+                )
+            }
+        }
+        StepError::StoreCertificate(problem) => {
+            let why = match (es, problem) {
+                (true, CertProblem::Expired) => "está vencido (o aún no es válido)",
+                (true, CertProblem::WrongHost) => {
+                    "es de otro nombre de dominio, no del de esta dirección"
+                }
+                (true, CertProblem::UnknownIssuer) => {
+                    "lo firmó una autoridad desconocida (autofirmado, o falta el certificado intermedio)"
+                }
+                (true, CertProblem::Other) => "no es válido",
+                (false, CertProblem::Expired) => "has expired (or is not valid yet)",
+                (false, CertProblem::WrongHost) => "is for another domain name, not this address's",
+                (false, CertProblem::UnknownIssuer) => {
+                    "is signed by an unknown authority (self-signed, or the intermediate certificate is missing)"
+                }
+                (false, CertProblem::Other) => "is not valid",
+            };
+            if es {
+                format!(
+                    "Tu tienda responde, pero su certificado HTTPS {why}. Pide a tu proveedor de hosting que lo renueve o corrija y vuelve a intentarlo."
+                )
+            } else {
+                format!(
+                    "Your store answers, but its HTTPS certificate {why}. Ask your hosting provider to renew or fix it and try again."
+                )
+            }
+        }
         StepError::NotWooCommerce => {
             if es {
                 "Ese sitio no parece ser una tienda WooCommerce (no responde la API REST de WooCommerce).".into()
@@ -587,9 +629,34 @@ pub fn step_error(lang: Lang, e: &StepError) -> String {
         }
         StepError::WooAccessDenied => {
             if es {
-                "WooCommerce rechazó las claves. Revisa que estén completas y sin revocar, y que pertenezcan a un administrador.".into()
+                "WooCommerce rechazó las claves, por una de dos razones: no conoce esa clave de cliente (está revocada o mal copiada), o la firma no coincidió (la clave secreta no es la de esa clave, o la dirección de la tienda no es la que WooCommerce usa). Revisa ambas, y que las claves sean de un administrador.".into()
             } else {
-                "WooCommerce refused the keys. Check they are complete, not revoked, and belong to an administrator.".into()
+                "WooCommerce refused the keys, for one of two reasons: it does not know that consumer key (revoked or mistyped), or the signature did not match (the secret is not that key's, or the store address is not the one WooCommerce uses). Check both, and that the keys belong to an administrator.".into()
+            }
+        }
+        StepError::WooUnknownKey => {
+            if es {
+                "WooCommerce no conoce esa clave de cliente: está revocada o mal copiada. Crea claves nuevas o vuelve a aprobar la conexión.".into()
+            } else {
+                "WooCommerce does not know that consumer key: it was revoked or mistyped. Create new keys or approve the connection again.".into()
+            }
+        }
+        StepError::WooWrongSecret => {
+            if es {
+                "WooCommerce conoce la clave de cliente, pero la clave secreta no es la suya. Pega la clave secreta (cs_…) de esa misma clave.".into()
+            } else {
+                "WooCommerce knows the consumer key, but the secret is not its own. Paste the consumer secret (cs_…) of that same key.".into()
+            }
+        }
+        StepError::WooSignature(store) => {
+            if es {
+                format!(
+                    "WooCommerce rechazó la firma de la solicitud: o la clave secreta no es la de esa clave de cliente, o tu tienda no usa la dirección {store} (revisa http/https, www. y la ruta)."
+                )
+            } else {
+                format!(
+                    "WooCommerce refused the request's signature: either the secret is not that consumer key's, or your store does not use the address {store} (check http/https, www. and the path)."
+                )
             }
         }
         StepError::KeysReadOnly => {
@@ -659,6 +726,14 @@ mod tests {
             StepError::TooManyAttempts(None),
             StepError::KeysReadOnly,
             StepError::WooAccessDenied,
+            StepError::WooUnknownKey,
+            StepError::WooWrongSecret,
+            StepError::WooSignature("http://t.cl".into()),
+            StepError::UseStoreAddress("https://t.cl".into()),
+            StepError::StoreCertificate(CertProblem::Expired),
+            StepError::StoreCertificate(CertProblem::WrongHost),
+            StepError::StoreCertificate(CertProblem::UnknownIssuer),
+            StepError::StoreCertificate(CertProblem::Other),
         ];
         for e in all {
             assert_ne!(step_error(Lang::Es, &e), step_error(Lang::En, &e), "{e:?}");

@@ -12,6 +12,7 @@ use super::i18n::{Lang, Texts};
 use super::session::{self, Session};
 use super::{ApiError, WebState, api, lang};
 use crate::app::App;
+use crate::connection;
 use crate::site::StoreZone;
 use crate::store::{ConnectionState, OrderFilter, OrderState};
 use crate::text::{Code, Text};
@@ -292,6 +293,12 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
                         }
                     }
                     button.danger.disconnect type="button" { (t.disconnect) }
+                }
+                @if let Some(key) = activity.iter().find(|a| a.message.code == Code::KeyLeftInStore).filter(|_| row.state == ConnectionState::Disconnected) {
+                    p.key-left {
+                        (key.message.render(lang)) " "
+                        a href={ (row.store_url.trim_end_matches('/')) (connection::KEYS_PAGE) } target="_blank" rel="noopener" { (t.revoke_key) }
+                    }
                 }
                 @if row.state != ConnectionState::Connected {
                     a.button href="/connect" { (t.reconnect) }

@@ -37,6 +37,10 @@ pub struct Options {
     pub shipment_tracking: bool,
     /// The simulated store.
     pub woo_seed: woo_sim::Seed,
+    /// Serve the store over https (ttwc trusts woo-sim's cert.pem), optionally with a broken
+    /// certificate.
+    pub woo_tls: bool,
+    pub woo_tls_fault: Option<woo_sim::TlsFault>,
 }
 
 impl Default for Options {
@@ -51,6 +55,8 @@ impl Default for Options {
             backoff: (Duration::from_millis(50), Duration::from_millis(1000)),
             shipment_tracking: false,
             woo_seed: woo_sim::Seed::builtin(),
+            woo_tls: false,
+            woo_tls_fault: None,
         }
     }
 }
@@ -74,7 +80,12 @@ pub async fn spawn_with(options: Options) -> TestApp {
     );
     woo_config.allow_http_callbacks = true;
     woo_config.delivery_delay = Duration::from_millis(10);
+    woo_config.tls = options.woo_tls;
+    woo_config.tls_fault = options.woo_tls_fault;
     let woo = woo_sim::spawn(woo_config).await.expect("woo-sim starts");
+    let woo_root_cert_pem = woo
+        .cert_pem_path()
+        .map(|p| std::fs::read(p).expect("woo-sim's cert.pem"));
 
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -93,10 +104,11 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.session_idle = options.session_idle;
     settings.status_interval = options.status_interval;
     settings.reconcile_interval = options.reconcile_interval;
-    let app_options = AppOptions {
+    let mut app_options = AppOptions {
         woo_timeout: Some(Duration::from_secs(2)),
         ..AppOptions::default()
     };
+    app_options.woo_root_cert_pem = woo_root_cert_pem;
     let app = App::open(settings, app_options).await.expect("app opens");
     tokio::spawn(connector::web::serve(
         app.clone(),
@@ -253,6 +265,40 @@ impl TestApp {
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["step"], "keys", "{v}");
         v
+    }
+
+    /// Steps 1–3 of the wizard for a store this account connected before with keys that still
+    /// work: the store step connects it at once. Returns the connection summary.
+    pub async fn reconnect_at_store_step(&mut self) -> Value {
+        let (s, v) = self
+            .post(
+                "/api/wizard/start",
+                json!({"store_url": self.woo.base_url(), "code": "demo"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["step"], "store", "signed in already: {v}");
+        let store_id = v["stores"][0]["id"].clone();
+        let (s, v) = self
+            .post("/api/wizard/store", json!({"store_id": store_id}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["step"], "done", "{v}");
+        assert_eq!(v["keys_reused"], true, "{v}");
+        assert!(v.get("authorize_url").is_none(), "{v}");
+        v["connection"].clone()
+    }
+
+    /// The store's REST API keys as WooCommerce's key list shows them (`/_sim/keys`).
+    pub async fn woo_keys(&self) -> Vec<Value> {
+        reqwest::Client::new()
+            .get(format!("{}/_sim/keys", self.woo.base_url()))
+            .send()
+            .await
+            .expect("sim admin")
+            .json()
+            .await
+            .expect("JSON")
     }
 
     /// The whole wizard with pasted keys; returns the connection summary.
@@ -890,5 +936,95 @@ impl TestApp {
             "TrackingTech holds exactly the orders to be sent ({context})"
         );
         received
+    }
+}
+
+fn sim_attr_before(html: &str, id: &str, attr: &str) -> String {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {html}"));
+    let head = &html[..at];
+    let start = head.rfind(&format!("{attr}=\"")).expect("attribute") + attr.len() + 2;
+    let end = html[start..].find('"').expect("end") + start;
+    html[start..end].replace("&amp;", "&")
+}
+
+fn sim_location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("a redirect")
+        .to_owned()
+}
+
+impl TestApp {
+    /// The merchant's browser at WooCommerce: logs in, approves ttwc's key request and comes
+    /// back to the wizard, which then has the keys WooCommerce created.
+    pub async fn approve_in_woocommerce(&self, authorize: &str) {
+        let woo = self.woo.base_url();
+        let absolute = |href: &str| {
+            if href.starts_with("http") {
+                href.to_owned()
+            } else {
+                format!("{woo}{href}")
+            }
+        };
+        let r = self.http.get(authorize).send().await.expect("authorize");
+        // A browser still logged in to the store goes straight to the approval page.
+        let html = if r.status().is_redirection() {
+            let html = self
+                .http
+                .get(absolute(&sim_location(&r)))
+                .send()
+                .await
+                .expect("login page")
+                .text()
+                .await
+                .expect("html");
+            let r = self
+                .http
+                .post(absolute(&sim_attr_before(&html, "username", "action")))
+                .form(&[
+                    ("username", "admin"),
+                    ("password", "admin1234"),
+                    ("login", "Login"),
+                ])
+                .send()
+                .await
+                .expect("log in");
+            self.http
+                .get(absolute(&sim_location(&r)))
+                .send()
+                .await
+                .expect("approval")
+                .text()
+                .await
+                .expect("html")
+        } else {
+            r.text().await.expect("html")
+        };
+        let approve = absolute(&sim_attr_before(&html, "wc-auth-approve", "href"));
+        let r = self.http.get(&approve).send().await.expect("approve");
+        let r = self
+            .http
+            .get(sim_location(&r))
+            .send()
+            .await
+            .expect("return");
+        assert_eq!(sim_location(&r), "/connect?wcauth=ok");
+    }
+
+    /// The whole wizard through WooCommerce's approval; returns the connection summary.
+    pub async fn connect_through_wc_auth(&mut self) -> Value {
+        let view = self.through_store_step().await;
+        let authorize = view["authorize_url"]
+            .as_str()
+            .expect("authorize_url")
+            .to_owned();
+        self.approve_in_woocommerce(&authorize).await;
+        let (s, v) = self.post("/api/wizard/keys", json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["step"], "done", "{v}");
+        v["connection"].clone()
     }
 }

@@ -705,10 +705,11 @@ async fn a_401_parks_the_connection_and_logging_in_again_releases_its_queue() {
     assert_eq!(list["connections"][0]["state"], "needs_relogin");
     assert_eq!(list["connections"][0]["queue_depth"], json!(queued));
 
-    // The merchant logs in again in the wizard: the store is relinked and the queue flows.
+    // The merchant logs in again in the wizard: the store is relinked (with the keys it has,
+    // which still work, so WooCommerce is not asked for new ones) and the queue flows.
     let (s, _) = t.post("/api/wizard/reset", json!({})).await;
     assert_eq!(s, StatusCode::OK);
-    let again = t.connect_with_keys().await;
+    let again = t.reconnect_at_store_step().await;
     assert_eq!(again["id"], json!(conn));
     let states = t.settled(&conn, 5, Duration::from_secs(60)).await;
     assert_eq!(

@@ -496,13 +496,16 @@ async fn wrong_keys_are_refused_and_leave_nothing_behind() {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    // Over http a wrong secret is WooCommerce's "Invalid signature" 401: both of its causes are
+    // named, with the address used.
+    let error = v["error"].as_str().unwrap_or_default();
     assert!(
-        v["error"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("WooCommerce rechazó las claves"),
+        error.contains("WooCommerce rechazó la firma")
+            && error.contains("clave secreta")
+            && error.contains(&t.woo.base_url()),
         "{v}"
     );
+    assert_eq!(v["field"], "consumer_secret", "{v}");
     let (s, v) = t
         .post(
             "/api/wizard/keys",
@@ -534,7 +537,8 @@ async fn reconnecting_a_store_replaces_it_in_place_and_keeps_its_history() {
     let first = t.connect_with_keys().await;
     let (s, _) = t.post("/api/wizard/reset", json!({})).await;
     assert_eq!(s, StatusCode::OK);
-    let second = t.connect_with_keys().await;
+    // The same account with keys that still work: connected again at the store step.
+    let second = t.reconnect_at_store_step().await;
     assert_eq!(second["id"], first["id"], "same connection, same history");
     let hooks = t.woo_webhooks().await;
     assert_eq!(hooks.len(), 1, "the old webhook was replaced: {hooks:?}");

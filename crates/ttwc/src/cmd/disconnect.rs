@@ -1,8 +1,10 @@
-//! `ttwc disconnect`: uninstall at TrackingTech, delete ttwc's webhook, wipe the secrets.
+//! `ttwc disconnect`: uninstall at TrackingTech, delete ttwc's webhook, forget the secrets, and
+//! name the REST API key that stays in the store.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
+use connector::text::Lang;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -14,7 +16,7 @@ pub struct Args {
     connection: String,
 }
 
-pub async fn run(args: Args) -> anyhow::Result<()> {
+pub async fn run(args: Args, lang: Lang) -> anyhow::Result<()> {
     let app = super::serve::open_existing(args.config.as_deref()).await?;
     app.store()
         .connection(&args.connection)
@@ -33,11 +35,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{} disconnected: uninstalled at TrackingTech: {}; webhook deleted in the store: {}; secrets wiped.",
+        "{} disconnected: uninstalled at TrackingTech: {}; webhook deleted in the store: {}; ttwc forgot its keys and tokens.",
         args.connection,
         if report.uninstalled { "yes" } else { "no" },
         if report.webhook_deleted { "yes" } else { "no" },
     );
+    if let Some(key) = &report.key_left {
+        println!("{}", key.text().render(lang));
+    }
     if !(report.uninstalled && report.webhook_deleted) {
         println!("Why: ttwc activity --connection {}", args.connection);
     }

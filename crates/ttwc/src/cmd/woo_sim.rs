@@ -19,6 +19,10 @@ pub struct Args {
     /// Serve https with a self-signed certificate (its path is printed at start).
     #[arg(long)]
     tls: bool,
+    /// With --tls, serve a broken certificate: expired, wrong-host (for another name) or
+    /// unknown-issuer (signed by an authority not in the printed cert.pem).
+    #[arg(long, value_name = "FAULT", requires = "tls", value_parser = parse_tls_fault)]
+    tls_fault: Option<woo_sim::TlsFault>,
     /// Let wc-auth POST keys to an http:// callback_url (real WooCommerce requires https).
     #[arg(long)]
     allow_http_callbacks: bool,
@@ -29,6 +33,11 @@ pub struct Args {
     /// The store's language: the words of its wc-auth login and approval pages.
     #[arg(long, default_value = "es_CL", value_name = "es_CL|en_US")]
     locale: woo_sim::Locale,
+}
+
+fn parse_tls_fault(value: &str) -> Result<woo_sim::TlsFault, String> {
+    woo_sim::TlsFault::parse(value)
+        .ok_or_else(|| "expected expired, wrong-host or unknown-issuer".to_owned())
 }
 
 fn parse_api_key(value: &str) -> Result<(String, String), String> {
@@ -50,6 +59,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = woo_sim::Config::new(seed);
     config.api_key = args.api_key;
     config.tls = args.tls;
+    config.tls_fault = args.tls_fault;
     config.allow_http_callbacks = args.allow_http_callbacks;
     config.strict_urls = args.strict_urls;
     config.locale = args.locale;
@@ -64,7 +74,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_api_key;
+    use super::{parse_api_key, parse_tls_fault};
 
     #[test]
     fn api_keys_need_both_halves() {
@@ -75,5 +85,19 @@ mod tests {
         assert!(parse_api_key("ck_1").is_err());
         assert!(parse_api_key(":cs_2").is_err());
         assert!(parse_api_key("ck_1:").is_err());
+    }
+
+    #[test]
+    fn tls_faults_are_named_as_the_readme_says() {
+        assert_eq!(parse_tls_fault("expired"), Ok(woo_sim::TlsFault::Expired));
+        assert_eq!(
+            parse_tls_fault("wrong-host"),
+            Ok(woo_sim::TlsFault::WrongHost)
+        );
+        assert_eq!(
+            parse_tls_fault("unknown-issuer"),
+            Ok(woo_sim::TlsFault::UnknownIssuer)
+        );
+        assert!(parse_tls_fault("self-signed").is_err());
     }
 }

@@ -667,7 +667,7 @@ async fn calls_send_what_woocommerce_expects() {
     let r = it.next().expect("index");
     assert_eq!(
         r.param("_fields"),
-        Some("namespaces,timezone_string,gmt_offset")
+        Some("namespaces,home,url,timezone_string,gmt_offset")
     );
     assert!(
         r.param("oauth_signature").is_none(),

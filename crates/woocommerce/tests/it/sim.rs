@@ -601,3 +601,51 @@ async fn wc_auth_handshake_yields_working_keys() {
     );
     handle.shutdown().await;
 }
+
+/// Each broken certificate woo-sim can serve is named, through the error's causes, as what it
+/// is; a good one is not named at all.
+#[tokio::test]
+async fn certificate_problems_are_named() {
+    use woocommerce::CertProblem;
+    for (fault, expected) in [
+        (Some(woo_sim::TlsFault::Expired), Some(CertProblem::Expired)),
+        (
+            Some(woo_sim::TlsFault::WrongHost),
+            Some(CertProblem::WrongHost),
+        ),
+        (
+            Some(woo_sim::TlsFault::UnknownIssuer),
+            Some(CertProblem::UnknownIssuer),
+        ),
+        (None, None),
+    ] {
+        let mut config = woo_sim::Config::new(woo_sim::Seed::builtin());
+        config.tls = true;
+        config.tls_fault = fault;
+        let handle = woo_sim::spawn(config).await.expect("woo-sim starts");
+        let options = ClientOptions {
+            extra_root_cert_pem: handle
+                .cert_pem_path()
+                .map(|p| std::fs::read(p).expect("cert.pem")),
+            ..ClientOptions::default()
+        };
+        let store = StoreUrl::parse(&handle.base_url()).expect("url");
+        let client = Client::anonymous(store, options).expect("client");
+        match client.rest_index().await {
+            Ok(index) => {
+                assert_eq!(expected, None, "{fault:?} went unnoticed");
+                assert_eq!(index.home.as_deref(), Some(handle.base_url().as_str()));
+            }
+            Err(e) => {
+                let mut chain = format!("{e:?}");
+                let mut next = std::error::Error::source(&e);
+                while let Some(s) = next {
+                    chain.push_str(&format!("\n  caused by {s:?}"));
+                    next = s.source();
+                }
+                assert_eq!(e.cert_problem(), expected, "{fault:?}: {chain}");
+            }
+        }
+        handle.shutdown().await;
+    }
+}

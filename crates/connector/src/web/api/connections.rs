@@ -190,10 +190,14 @@ pub async fn disconnect(
         .await
         .map_err(|e| step_error(lang, e))?;
     let row = st.app.store().connection(&row.id).await?.unwrap_or(row);
-    Ok(
-        Json(json!({"report": report, "connection": summary(&st.app, &row, lang).await?}))
-            .into_response(),
-    )
+    // The key WooCommerce keeps, worded for the page to show.
+    let key_left = report.key_left.as_ref().map(|k| k.text().render(lang));
+    Ok(Json(json!({
+        "report": report,
+        "key_left": key_left,
+        "connection": summary(&st.app, &row, lang).await?,
+    }))
+    .into_response())
 }
 
 // ---- Resend and backfill ----

@@ -45,17 +45,22 @@ pub(super) fn step_error(lang: Lang, e: StepError) -> ApiError {
         StepError::InvalidStoreUrl(_) | StepError::StoreRedirects(_) => {
             (StatusCode::UNPROCESSABLE_ENTITY, Some("store_url"))
         }
-        StepError::StoreUnreachable | StepError::NotWooCommerce => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("store_url"))
-        }
+        StepError::StoreUnreachable
+        | StepError::NotWooCommerce
+        | StepError::UseStoreAddress(_)
+        | StepError::StoreCertificate(_) => (StatusCode::UNPROCESSABLE_ENTITY, Some("store_url")),
         StepError::InvalidCode(_) | StepError::UnknownCode | StepError::CourierInactive => {
             (StatusCode::UNPROCESSABLE_ENTITY, Some("code"))
         }
         StepError::WrongCredentials => (StatusCode::UNPROCESSABLE_ENTITY, Some("password")),
         StepError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, None),
         StepError::UnknownStore => (StatusCode::UNPROCESSABLE_ENTITY, Some("store_id")),
-        StepError::InvalidKeys(_) | StepError::WooAccessDenied | StepError::KeysReadOnly => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("consumer_key"))
+        StepError::InvalidKeys(_)
+        | StepError::WooAccessDenied
+        | StepError::WooUnknownKey
+        | StepError::KeysReadOnly => (StatusCode::UNPROCESSABLE_ENTITY, Some("consumer_key")),
+        StepError::WooWrongSecret | StepError::WooSignature(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("consumer_secret"))
         }
         StepError::NoStores | StepError::TrackingTechRefused(_) | StepError::WebhookRefused(_) => {
             (StatusCode::UNPROCESSABLE_ENTITY, None)

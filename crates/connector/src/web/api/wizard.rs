@@ -173,9 +173,39 @@ pub async fn wizard_store(
         .find(|s| s.id.to_string() == wanted)
         .cloned()
         .ok_or_else(|| step_error(lang, StepError::UnknownStore))?;
-    wizard.chosen = Some(chosen);
+    wizard.chosen = Some(chosen.clone());
     wizard.denied = false;
     wizard.done = None;
+    // The same TrackingTech user reconnecting a store whose keys still work: no new key.
+    if let (Some(user), Some(token)) = (session.user.clone(), session.tt_token(&st.app))
+        && let Some((credentials, scope)) = connection::reusable_keys(&st.app, &started, &user)
+            .await
+            .map_err(|e| step_error(lang, e))?
+    {
+        let row = connection::connect(
+            &st.app,
+            ConnectRequest {
+                started: &started,
+                user: &user,
+                token: &token,
+                store: &chosen,
+                credentials,
+                permissions: Some(scope),
+            },
+        )
+        .await
+        .map_err(|e| step_error(lang, e))?;
+        wizard.done = Some(row.id.clone());
+        wizard.grant = None;
+        session.set_wizard(&st.app, &wizard);
+        session.save(&st.app).await?;
+        return Ok(Json(json!({
+            "step": "done",
+            "keys_reused": true,
+            "connection": summary(&st.app, &row, lang).await?,
+        }))
+        .into_response());
+    }
     let grant = new_grant(&st.app);
     wizard.grant = Some(grant.clone());
     session.set_wizard(&st.app, &wizard);
@@ -193,7 +223,7 @@ fn authorize_url(app: &App, store_url: &str, grant: &str) -> Result<String, Step
     let parse =
         |path: &str| url::Url::parse(&app.settings().public(path)).map_err(|_| StepError::Internal);
     let request = woocommerce::wc_auth::AuthorizeRequest {
-        app_name: "TrackingTech (ttwc)".to_owned(),
+        app_name: connection::APP_NAME.to_owned(),
         scope: woocommerce::wc_auth::Scope::ReadWrite,
         user_id: grant.to_owned(),
         return_url: parse("/wc-auth/return")?,

@@ -135,6 +135,8 @@
         showStep(state);
       });
     });
+    // Answers "keys" (approve in WooCommerce) or, when the same account reconnects a store whose
+    // keys still work, "done" at once: showStep shows either.
     $("#store-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       busy(ev.target, async () => showStep(await call("POST", "/api/wizard/store", formData(ev.target))));
@@ -172,7 +174,9 @@
       if (!chosen) return;
       try {
         const state = await call("POST", "/api/wizard/store", { store_id: chosen.value });
-        window.location.href = state.authorize_url;
+        // The same account reconnecting with keys that still work is done without wc-auth.
+        if (state.step === "done") showStep(state);
+        else window.location.href = state.authorize_url;
       } catch (e) {
         showError(e.message);
       }
