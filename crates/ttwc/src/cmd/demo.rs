@@ -122,7 +122,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("  1. open {public}/connect");
         println!("  2. store URL {}   courier code DEMO", woo.base_url());
         println!("  3. TrackingTech login demo@trackingtech.test / demo1234, pick a store");
-        println!("  4. Authorize in WooCommerce: log in as admin / admin1234 and approve");
+        println!(
+            "  4. Authorize in WooCommerce: log in as admin / admin1234 and approve (\"Acceder\", then \"Aprobar\")"
+        );
     }
     println!(
         "\nSee the connections:  TTWC_DATABASE_URL=sqlite://{DEMO_DB} cargo run --release -- status"
