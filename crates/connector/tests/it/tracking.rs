@@ -47,26 +47,35 @@ async fn sent_order_holding(t: &mut TestApp, items: Value) -> (String, u64, Stri
         .as_str()
         .expect("id")
         .to_owned();
-    let ids = t.sim_orders(3, "pending").await;
+    // Random orders are sometimes virtual-only (skipped, nothing to track): pay three at a
+    // time until one is sent.
     let client = woo(t);
-    for id in &ids {
-        client
-            .update_order_meta(*id, &[(ITEMS, items.clone())])
-            .await
-            .expect("another's items written");
-        t.sim_set_status(*id, "processing").await;
-    }
-    t.settled(&conn, 3, Duration::from_secs(60)).await;
     let filter = connector::store::OrderFilter {
         connection_id: Some(conn.clone()),
         state: Some(connector::store::OrderState::Sent),
         ..Default::default()
     };
-    let sent = t.app.store().orders(&filter).await.expect("orders");
-    let row = sent
-        .iter()
-        .find(|o| ids.contains(&(o.order_id as u64)))
-        .expect("a sent order");
+    let mut made = 0;
+    let row = loop {
+        assert!(made < 30, "thirty random orders and none to ship");
+        let ids = t.sim_orders(3, "pending").await;
+        for id in &ids {
+            client
+                .update_order_meta(*id, &[(ITEMS, items.clone())])
+                .await
+                .expect("another's items written");
+            t.sim_set_status(*id, "processing").await;
+        }
+        made += ids.len();
+        t.settled(&conn, made, Duration::from_secs(60)).await;
+        let sent = t.app.store().orders(&filter).await.expect("orders");
+        if let Some(row) = sent
+            .into_iter()
+            .find(|o| ids.contains(&(o.order_id as u64)))
+        {
+            break row;
+        }
+    };
     let id = row.order_id as u64;
     let tracking = row.tracking_id.clone().expect("tracking number");
     // The note is the write-back's last step.
