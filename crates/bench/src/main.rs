@@ -410,6 +410,7 @@ async fn connector_targets(
     settings.public_url = url::Url::parse(&format!("http://{addr}"))?;
     settings.database_url = database_url.to_owned();
     settings.master_key = Some(key.to_owned());
+    settings.allowed_private_nets = egress::loopback();
     let app = App::open(settings, AppOptions::default())
         .await
         .context("opening the connector")?;
@@ -613,6 +614,7 @@ async fn memory(connections: usize, seconds: u64, concurrency: usize) -> anyhow:
         .env("TTWC_DATABASE_URL", &db)
         .env("TTWC_MASTER_KEY", KEY)
         .env("TTWC_TRACKINGTECH_URL", "http://127.0.0.1:9")
+        .env("TTWC_ALLOWED_PRIVATE_NETS", "127.0.0.0/8")
         .env("TTWC_LOG", "error")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

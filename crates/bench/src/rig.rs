@@ -392,6 +392,7 @@ impl Rig {
         settings.database_url = database.clone();
         settings.master_key = Some(KEY.to_owned());
         settings.trackingtech_url = sandbox.registry_url.clone();
+        settings.allowed_private_nets = egress::loopback();
         // No status polling or reconcile during a run: only sends (and their write-backs).
         settings.status_interval = Duration::from_secs(86_400);
         settings.reconcile_interval = Duration::from_secs(86_400);

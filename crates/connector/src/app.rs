@@ -28,6 +28,8 @@ pub enum StartError {
     WrongKey { expected: String, given: String },
     #[error("cannot build the TrackingTech client: {0}")]
     TrackingTech(#[from] trackingtech::Error),
+    #[error("cannot build the HTTP client for stores: {0}")]
+    Woo(#[from] woocommerce::BuildError),
 }
 
 /// Options tests and the demo set that have no environment variable.
@@ -51,13 +53,17 @@ struct Inner {
     key: MasterKey,
     installation: Installation,
     tt: trackingtech::Client,
-    options: AppOptions,
+    /// For tenants' own `api_url`s, which TrackingTech's registry gives: behind the guard.
+    tt_tenants: trackingtech::Client,
+    /// The one HTTP side every store call goes through, behind the guard.
+    woo_http: woocommerce::Http,
     /// Wakes the sync engine when an order is queued.
     wakeup: Arc<tokio::sync::Notify>,
     metrics: crate::metrics::Metrics,
     /// The webhook receiver's short-lived view of connections.
     targets: crate::targets::Targets,
-    /// WooCommerce clients by SHA-256 of (store URL, keys).
+    /// WooCommerce clients by SHA-256 of (store URL, keys): handles, kept so the auth mode a
+    /// store taught one (query-string keys) is not learned again at every call.
     woo_clients: std::sync::Mutex<std::collections::HashMap<[u8; 32], woocommerce::Client>>,
 }
 
@@ -97,9 +103,24 @@ impl App {
                 given: key.id().to_owned(),
             });
         }
+        let policy = egress::Policy::allowing(settings.allowed_private_nets.clone());
         let tt = trackingtech::Client::new(trackingtech::ClientOptions {
             base_url: settings.trackingtech_url.clone(),
             ..trackingtech::ClientOptions::default()
+        })?;
+        let tt_tenants = trackingtech::Client::new(trackingtech::ClientOptions {
+            // Any valid base: every use points it at a tenant's own with `with_base_url`.
+            base_url: trackingtech::contract::PRODUCTION_BASE_URL.to_owned(),
+            policy: Some(policy.clone()),
+            ..trackingtech::ClientOptions::default()
+        })?;
+        let woo_defaults = woocommerce::HttpOptions::default();
+        let woo_http = woocommerce::Http::new(woocommerce::HttpOptions {
+            extra_root_cert_pem: options.woo_root_cert_pem.clone(),
+            user_agent: format!("ttwc/{}", env!("CARGO_PKG_VERSION")),
+            timeout: options.woo_timeout.unwrap_or(woo_defaults.timeout),
+            policy,
+            ..woo_defaults
         })?;
         Ok(App {
             inner: Arc::new(Inner {
@@ -108,7 +129,8 @@ impl App {
                 key,
                 installation,
                 tt,
-                options,
+                tt_tenants,
+                woo_http,
                 wakeup: Arc::new(tokio::sync::Notify::new()),
                 metrics: crate::metrics::Metrics::new(),
                 targets: crate::targets::Targets::default(),
@@ -134,14 +156,53 @@ impl App {
         &self.inner.tt
     }
     /// A TrackingTech client for a tenant's base URL (its `api_url`, or the configured one).
+    ///
+    /// The configured URL is the operator's choice and is used as it is, and so is another path
+    /// on its scheme and host. Any other address came from TrackingTech's registry, so it must
+    /// be https and goes through the same address guard as stores.
     pub fn trackingtech_at(
         &self,
         base_url: &str,
     ) -> Result<trackingtech::Client, trackingtech::Error> {
-        if base_url == self.inner.tt.base_url() {
-            Ok(self.inner.tt.clone())
-        } else {
-            self.inner.tt.with_base_url(base_url)
+        let configured = self.inner.tt.base_url();
+        if base_url == configured {
+            return Ok(self.inner.tt.clone());
+        }
+        let origin = |u: &str| {
+            url::Url::parse(u).ok().map(|u| {
+                (
+                    u.scheme().to_owned(),
+                    u.host_str().map(str::to_owned),
+                    u.port_or_known_default(),
+                )
+            })
+        };
+        if origin(base_url).is_some() && origin(base_url) == origin(configured) {
+            return self.inner.tt.with_base_url(base_url);
+        }
+        if origin(base_url).is_none_or(|(scheme, ..)| scheme != "https") {
+            return Err(trackingtech::Error::InvalidBaseUrl {
+                url: base_url.to_owned(),
+                reason: "a tenant's address must be https".into(),
+            });
+        }
+        self.inner.tt_tenants.with_base_url(base_url)
+    }
+
+    /// The client for a resolved tenant: its own `api_url` when it has one (see
+    /// [`App::trackingtech_at`]).
+    pub fn trackingtech_for(
+        &self,
+        resolved: &trackingtech::Resolved,
+    ) -> Result<trackingtech::Client, trackingtech::Error> {
+        match resolved
+            .api_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            Some(url) => self.trackingtech_at(url),
+            None => Ok(self.inner.tt.clone()),
         }
     }
     pub fn metrics(&self) -> &crate::metrics::Metrics {
@@ -215,10 +276,11 @@ impl App {
         done
     }
 
-    /// A WooCommerce client for a connection's store, with its keys.
+    /// A WooCommerce client for a connection's store, with its keys; None when the stored URL
+    /// is not a store URL.
     ///
-    /// Clients are kept per store and keys: building one builds an HTTP client with its TLS
-    /// roots, which cost milliseconds of CPU per send and per write-back before they were kept.
+    /// Handles are kept per store and keys, so the auth mode one learned (query-string keys for
+    /// a host that strips `Authorization`) is not learned again, a 401 later, at every call.
     pub fn woo_client(
         &self,
         store_url: &str,
@@ -244,8 +306,8 @@ impl App {
             return Some(client.clone());
         }
         let store = woocommerce::StoreUrl::parse(store_url).ok()?;
-        let client = woocommerce::Client::new(store, credentials, self.woo_options()).ok()?;
-        // Keys replaced by a reconnect leave their client behind; a bound keeps that finite.
+        let client = woocommerce::Client::new(&self.inner.woo_http, store, credentials);
+        // Keys replaced by a reconnect leave their handle behind; a bound keeps that finite.
         if clients.len() >= 20_000 {
             clients.clear();
         }
@@ -253,13 +315,8 @@ impl App {
         Some(client)
     }
 
-    pub fn woo_options(&self) -> woocommerce::ClientOptions {
-        let defaults = woocommerce::ClientOptions::default();
-        woocommerce::ClientOptions {
-            extra_root_cert_pem: self.inner.options.woo_root_cert_pem.clone(),
-            user_agent: format!("ttwc/{}", env!("CARGO_PKG_VERSION")),
-            timeout: self.inner.options.woo_timeout.unwrap_or(defaults.timeout),
-            ..defaults
-        }
+    /// The HTTP side every store call shares (one pool, the address guard).
+    pub fn woo_http(&self) -> &woocommerce::Http {
+        &self.inner.woo_http
     }
 }

@@ -40,6 +40,9 @@ pub struct Settings {
     pub master_key: Option<String>,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// Private networks stores may be reached at besides public addresses
+    /// (`TTWC_ALLOWED_PRIVATE_NETS`; default none: see SECURITY.md).
+    pub allowed_private_nets: Vec<IpNet>,
     pub session_idle: Duration,
     pub status_interval: Duration,
     pub reconcile_interval: Duration,
@@ -63,6 +66,7 @@ struct FileSettings {
     trackingtech_url: Option<String>,
     public_url: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    allowed_private_nets: Option<Vec<String>>,
     session_idle_secs: Option<u64>,
     status_interval_secs: Option<u64>,
     reconcile_interval_secs: Option<u64>,
@@ -175,6 +179,15 @@ impl Settings {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let allowed_private_nets = match env("TTWC_ALLOWED_PRIVATE_NETS") {
+            Some(list) => egress::parse_nets(&list),
+            None => egress::parse_nets(&file.allowed_private_nets.unwrap_or_default().join(",")),
+        }
+        .map_err(|value| ConfigError::Invalid {
+            name: "TTWC_ALLOWED_PRIVATE_NETS",
+            value,
+            reason: "expected IP addresses or CIDR ranges, comma-separated".into(),
+        })?;
         // A whole number from the environment, else the file, else the default, within `range`;
         // `unit` and `bounds` word the errors.
         let number = |name: &'static str,
@@ -217,6 +230,7 @@ impl Settings {
             public_url,
             master_key,
             trusted_proxies,
+            allowed_private_nets,
             session_idle: secs("TTWC_SESSION_IDLE", file.session_idle_secs, 2 * 3600)?,
             status_interval: secs("TTWC_STATUS_INTERVAL", file.status_interval_secs, 60)?,
             reconcile_interval: secs("TTWC_RECONCILE_INTERVAL", file.reconcile_interval_secs, 300)?,
@@ -420,11 +434,51 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("nope"), "{e}");
+        let e = with_env(&[("TTWC_ALLOWED_PRIVATE_NETS", "10.0.0.0/8, intranet")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("TTWC_ALLOWED_PRIVATE_NETS") && e.contains("intranet"),
+            "{e}"
+        );
         let e = with_env(&[("TTWC_STATUS_INTERVAL", "soon")])
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("TTWC_STATUS_INTERVAL"), "{e}");
+    }
+
+    #[test]
+    fn private_networks_are_allowed_only_when_listed() {
+        let s = with_env(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.allowed_private_nets.is_empty());
+        let s = with_env(&[("TTWC_ALLOWED_PRIVATE_NETS", "10.2.0.0/16, ::1")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            s.allowed_private_nets
+                .iter()
+                .any(|n| n.contains(&ip("10.2.9.9")))
+        );
+        assert!(
+            s.allowed_private_nets
+                .iter()
+                .any(|n| n.contains(&ip("::1")))
+        );
+        assert!(
+            !s.allowed_private_nets
+                .iter()
+                .any(|n| n.contains(&ip("10.3.0.1")))
+        );
+        let file: FileSettings = toml::from_str(r#"allowed_private_nets = ["192.168.7.0/24"]"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let s = Settings::from_sources(file, |_| None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            s.allowed_private_nets
+                .iter()
+                .any(|n| n.contains(&ip("192.168.7.20")))
+        );
     }
 
     #[test]

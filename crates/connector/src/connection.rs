@@ -38,6 +38,10 @@ pub enum StepError {
     InvalidStoreUrl(String),
     #[error("the store could not be reached")]
     StoreUnreachable,
+    /// The address names or resolves to a private, loopback or otherwise non-public address
+    /// that the operator has not allowed (`TTWC_ALLOWED_PRIVATE_NETS`).
+    #[error("that address is not a public store")]
+    StoreNotPublic,
     #[error("the store calls itself {0}; use that address")]
     UseStoreAddress(String),
     #[error("the store's certificate is not valid: {0:?}")]
@@ -158,12 +162,12 @@ pub struct Started {
     pub api_base: String,
 }
 
-/// Step 1: checks the store answers as WooCommerce, then resolves the courier code. Nothing is
-/// sent to TrackingTech before this step is submitted.
+/// Step 1: resolves the courier code, then checks the store answers as WooCommerce. Nothing is
+/// sent to TrackingTech before this step is submitted, and an unknown code touches no store, so
+/// the wizard cannot be used to probe addresses without a courier's code.
 pub async fn start(app: &App, store_url: &str, code: &str) -> Result<Started, StepError> {
     let code = parse_code(code)?;
     let (normalized, store) = parse_store_url(store_url)?;
-    probe_store(app, &normalized, &store).await?;
     let device_id = trackingtech::device_id(&normalized, &app.installation().salt)
         .map_err(|e| StepError::InvalidStoreUrl(e.to_string()))?;
     let resolved = app
@@ -176,11 +180,15 @@ pub async fn start(app: &App, store_url: &str, code: &str) -> Result<Started, St
             _ => tt_error(e),
         })?;
     let api_base = app
-        .trackingtech()
-        .for_tenant(&resolved)
-        .map_err(tt_error)?
+        .trackingtech_for(&resolved)
+        .map_err(|e| {
+            // The courier's configuration, not the merchant's input: the operator hears why.
+            tracing::warn!(tenant = %resolved.tenant.code, error = %e, "the tenant's api_url is refused");
+            StepError::TrackingTechRefused("the courier's API address is not accepted".into())
+        })?
         .base_url()
         .to_owned();
+    probe_store(app, &normalized, &store).await?;
     Ok(Started {
         store_url: normalized,
         device_id,
@@ -206,6 +214,10 @@ async fn probe_store(app: &App, given: &str, store: &StoreUrl) -> Result<(), Ste
         }
         Ok(_) => StepError::NotWooCommerce,
         Err(e) => {
+            if let Some(refused) = e.refused() {
+                refused_store(refused);
+                return Err(StepError::StoreNotPublic);
+            }
             if let Some(problem) = e.cert_problem() {
                 return Err(StepError::StoreCertificate(problem));
             }
@@ -241,11 +253,18 @@ async fn rest_index(
     app: &App,
     store: &StoreUrl,
 ) -> Result<Result<woocommerce::RestIndex, woocommerce::Error>, StepError> {
-    let client = woocommerce::Client::anonymous(store.clone(), app.woo_options()).map_err(|e| {
-        tracing::error!(error = %e, "cannot build a WooCommerce client");
-        StepError::Internal
-    })?;
+    let client = woocommerce::Client::anonymous(app.woo_http(), store.clone());
     Ok(client.rest_index().await)
+}
+
+/// The operator's side of a refused store address: which host and address, and how to allow a
+/// private network on purpose. The merchant is told only that the address is not public.
+fn refused_store(refused: &woocommerce::Refused) {
+    tracing::warn!(
+        host = %refused.host,
+        addr = %refused.addr,
+        "refused a store address that is not public (set TTWC_ALLOWED_PRIVATE_NETS to allow a private network)"
+    );
 }
 
 /// The address the store calls its own (WordPress's home, else its site address), normalized
@@ -375,8 +394,7 @@ pub async fn sign_in(
             _ => tt_error(e),
         })?;
     let api_base = app
-        .trackingtech()
-        .for_tenant(&resolved)
+        .trackingtech_for(&resolved)
         .map_err(tt_error)?
         .base_url()
         .to_owned();
@@ -436,11 +454,7 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
     }
     let store_url = StoreUrl::parse(&req.started.store_url)
         .map_err(|e| StepError::InvalidStoreUrl(e.to_string()))?;
-    let woo = woocommerce::Client::new(store_url, req.credentials.clone(), app.woo_options())
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot build a WooCommerce client");
-            StepError::Internal
-        })?;
+    let woo = woocommerce::Client::new(app.woo_http(), store_url, req.credentials.clone());
     let existing = app
         .store()
         .connection_by_store_url(&req.started.store_url)
@@ -643,10 +657,7 @@ pub async fn reusable_keys(
     let Ok(store_url) = StoreUrl::parse(&row.store_url) else {
         return Ok(None);
     };
-    let Ok(woo) = woocommerce::Client::new(store_url, credentials.clone(), app.woo_options())
-    else {
-        return Ok(None);
-    };
+    let woo = woocommerce::Client::new(app.woo_http(), store_url, credentials.clone());
     match woo.weight_unit().await {
         Ok(_) => Ok(Some((credentials, scope))),
         Err(e) => {
@@ -761,8 +772,8 @@ pub async fn disconnect(app: &App, id: &str) -> Result<DisconnectReport, StepErr
     }
     if let (Some(credentials), Some(webhook_id)) = (&secrets.woo, row.webhook_id)
         && let Ok(store_url) = StoreUrl::parse(&row.store_url)
-        && let Ok(woo) = woocommerce::Client::new(store_url, credentials.clone(), app.woo_options())
     {
+        let woo = woocommerce::Client::new(app.woo_http(), store_url, credentials.clone());
         match woo.delete_webhook(webhook_id as u64).await {
             Ok(_) => report.webhook_deleted = true,
             Err(e) if e.is_not_found() => report.webhook_deleted = true,
@@ -964,6 +975,10 @@ fn tt_error(e: trackingtech::Error) -> StepError {
 }
 
 fn woo_error(e: woocommerce::Error, store_url: &str) -> StepError {
+    if let Some(refused) = e.refused() {
+        refused_store(refused);
+        return StepError::StoreNotPublic;
+    }
     if let Some(problem) = e.cert_problem() {
         return StepError::StoreCertificate(problem);
     }

@@ -1173,8 +1173,12 @@ mod tests {
             .unwrap_or_else(|e| panic!("store url: {e}"));
         let keys = woocommerce::Credentials::new(sim.consumer_key(), sim.consumer_secret())
             .unwrap_or_else(|e| panic!("keys: {e}"));
-        let woo = woocommerce::Client::new(store, keys, woocommerce::ClientOptions::default())
-            .unwrap_or_else(|e| panic!("client: {e}"));
+        let http = woocommerce::Http::new(woocommerce::HttpOptions {
+            policy: woocommerce::Policy::allowing(egress::loopback()),
+            ..woocommerce::HttpOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("client: {e}"));
+        let woo = woocommerce::Client::new(&http, store, keys);
         // The builtin seed: 11 weighs 0.3, 13 has no weight, 14 is variable (0.9) with
         // variations 15 (0.85) and 16 (none of its own), 19 is virtual; 999 does not exist,
         // nor does variation 998 of it.

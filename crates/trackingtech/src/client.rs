@@ -23,7 +23,13 @@ pub struct ClientOptions {
     /// Whole-request timeout, answer body included.
     pub timeout: Duration,
     pub user_agent: String,
+    /// The address guard, for a client that calls addresses TrackingTech's registry gave (a
+    /// tenant's `api_url`). None for the operator's configured URL, which is their choice.
+    pub policy: Option<egress::Policy>,
 }
+
+/// The largest answer read: a page of 100 stores or 100 statuses is a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -32,6 +38,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
             user_agent: format!("ttwc/{}", env!("CARGO_PKG_VERSION")),
+            policy: None,
         }
     }
 }
@@ -41,12 +48,17 @@ impl Default for ClientOptions {
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    policy: Option<std::sync::Arc<egress::Policy>>,
 }
 
 impl Client {
     pub fn new(options: ClientOptions) -> Result<Client, Error> {
-        let base = checked_base(&options.base_url)?;
-        let http = reqwest::Client::builder()
+        let policy = options.policy.map(std::sync::Arc::new);
+        let builder = match &policy {
+            Some(policy) => egress::client_builder(policy.clone()),
+            None => reqwest::Client::builder(),
+        };
+        let http = builder
             .connect_timeout(options.connect_timeout)
             .timeout(options.timeout)
             .user_agent(options.user_agent)
@@ -55,7 +67,8 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::Transport)?;
-        Ok(Client { http, base })
+        let base = checked_base(&options.base_url, policy.as_deref())?;
+        Ok(Client { http, base, policy })
     }
 
     /// The base URL in use, without a trailing slash.
@@ -67,7 +80,8 @@ impl Client {
     pub fn with_base_url(&self, base_url: &str) -> Result<Client, Error> {
         Ok(Client {
             http: self.http.clone(),
-            base: checked_base(base_url)?,
+            base: checked_base(base_url, self.policy.as_deref())?,
+            policy: self.policy.clone(),
         })
     }
 
@@ -189,13 +203,22 @@ impl Client {
     /// Sends a request and reads a 2xx JSON answer, or turns the answer into an [`Error`].
     #[tracing::instrument(level = "debug", skip_all, fields(path, status))]
     async fn call<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<(u16, T), Error> {
-        let response = req.send().await.map_err(Error::Transport)?;
+        let mut response = req.send().await.map_err(Error::transport)?;
         let status = response.status().as_u16();
         let span = tracing::Span::current();
         span.record("path", response.url().path());
         span.record("status", status);
         let retry_after = retry_after(response.headers());
-        let body = response.bytes().await.map_err(Error::Transport)?;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(Error::InvalidResponse {
+                    status,
+                    reason: format!("an answer larger than {MAX_BODY_BYTES} bytes"),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
         if !(200..300).contains(&status) {
             let error = Error::from_status(status, &body, retry_after);
             tracing::debug!(error = %error, "TrackingTech answered with an error");
@@ -214,7 +237,9 @@ impl Client {
     }
 }
 
-fn checked_base(input: &str) -> Result<String, Error> {
+/// A base URL as the client uses it; with a guard, an IP-literal host must be one it permits
+/// (named hosts are checked by its resolver at every call).
+fn checked_base(input: &str, policy: Option<&egress::Policy>) -> Result<String, Error> {
     let invalid = |reason: &str| Error::InvalidBaseUrl {
         url: input.to_owned(),
         reason: reason.to_owned(),
@@ -228,6 +253,9 @@ fn checked_base(input: &str) -> Result<String, Error> {
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("it must not carry a query or fragment"));
+    }
+    if let Some(policy) = policy {
+        policy.check_url(&url).map_err(Error::NotPublic)?;
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
@@ -255,17 +283,32 @@ mod tests {
     #[test]
     fn base_urls_are_checked_and_trimmed() {
         assert_eq!(
-            checked_base("https://api.example/api/").ok().as_deref(),
+            checked_base("https://api.example/api/", None)
+                .ok()
+                .as_deref(),
             Some("https://api.example/api")
         );
         assert!(matches!(
-            checked_base("ftp://x"),
+            checked_base("ftp://x", None),
             Err(Error::InvalidBaseUrl { .. })
         ));
         assert!(matches!(
-            checked_base("not a url"),
+            checked_base("not a url", None),
             Err(Error::InvalidBaseUrl { .. })
         ));
+    }
+
+    #[test]
+    fn a_guarded_base_must_not_name_a_private_address() {
+        let guard = egress::Policy::public_only();
+        for url in ["http://127.0.0.1:8080/api", "https://[::ffff:10.0.0.1]/api"] {
+            assert!(
+                matches!(checked_base(url, Some(&guard)), Err(Error::NotPublic(_))),
+                "{url}"
+            );
+            assert!(checked_base(url, None).is_ok(), "{url}");
+        }
+        assert!(checked_base("https://api.example/api", Some(&guard)).is_ok());
     }
 
     #[test]

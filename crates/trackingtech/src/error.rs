@@ -48,15 +48,28 @@ pub enum Error {
     /// An answer that does not follow the contract (not JSON, missing fields, a 3xx).
     #[error("TrackingTech sent an unreadable answer (HTTP {status}): {reason}")]
     InvalidResponse { status: u16, reason: String },
+    /// A tenant's address that is not public (loopback, private, ...): no connection was made.
+    #[error("{0}")]
+    NotPublic(egress::Refused),
     /// A base URL that is not http(s).
     #[error("invalid TrackingTech base URL {url:?}: {reason}")]
     InvalidBaseUrl { url: String, reason: String },
 }
 
 impl Error {
+    /// A transport error, or the guard's refusal when that is what it was.
+    pub(crate) fn transport(source: reqwest::Error) -> Error {
+        match egress::refusal(&source) {
+            Some(refused) => Error::NotPublic(refused.clone()),
+            None => Error::Transport(source),
+        }
+    }
+
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::Transport(_) => ErrorClass::Transient { retry_after: None },
+            // A tenant whose address turns private (a DNS mistake) may come back; orders wait.
+            Error::NotPublic(_) => ErrorClass::Transient { retry_after: None },
             Error::Unavailable { retry_after, .. } | Error::Throttled { retry_after, .. } => {
                 ErrorClass::Transient {
                     retry_after: *retry_after,
@@ -79,7 +92,7 @@ impl Error {
             | Error::Rejected { status, .. }
             | Error::InvalidResponse { status, .. } => Some(*status),
             Error::Throttled { .. } => Some(429),
-            Error::InvalidBaseUrl { .. } => None,
+            Error::InvalidBaseUrl { .. } | Error::NotPublic(_) => None,
         }
     }
 

@@ -14,7 +14,7 @@ mod device;
 mod error;
 pub mod types;
 
-pub use client::{Client, ClientOptions};
+pub use client::{Client, ClientOptions, MAX_BODY_BYTES};
 pub use device::{StoreUrlError, device_id, normalize_store_url};
 #[doc(hidden)]
 pub use error::error_from_answer;

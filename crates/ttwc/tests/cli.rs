@@ -39,6 +39,8 @@ impl Env {
             )
             .env("TTWC_TRACKINGTECH_URL", self.sandbox.base_url())
             .env("TTWC_PUBLIC_URL", "http://127.0.0.1:9")
+            // woo-sim listens on loopback, which the address guard refuses unless allowed.
+            .env("TTWC_ALLOWED_PRIVATE_NETS", "127.0.0.0/8,::1")
             .env_remove("TTWC_MASTER_KEY")
             .env("TTWC_LOG", "warn")
             // Texts render in LANG's language: the tests say which they expect.

@@ -34,6 +34,7 @@ fn ttwc(dir: &std::path::Path, listen: &str, sandbox: &str) -> Command {
             format!("sqlite://{}", dir.join("ttwc.db").display()),
         )
         .env("TTWC_TRACKINGTECH_URL", sandbox)
+        .env("TTWC_ALLOWED_PRIVATE_NETS", "127.0.0.0/8,::1")
         .env("TTWC_RECONCILE_INTERVAL", "1")
         .env("TTWC_STATUS_INTERVAL", "3600")
         .env("TTWC_LOG", "info")

@@ -68,6 +68,7 @@ impl Cluster {
             .env("TTWC_DATABASE_URL", &self.schema.url)
             .env("TTWC_MASTER_KEY", &self.key)
             .env("TTWC_TRACKINGTECH_URL", self.sandbox.base_url())
+            .env("TTWC_ALLOWED_PRIVATE_NETS", "127.0.0.0/8,::1")
             .env("TTWC_JOB_LEASE", "3")
             .env("TTWC_RECONCILE_INTERVAL", "3600")
             .env("TTWC_LOG", "warn")

@@ -16,6 +16,11 @@
 //! Redirects are not followed: a redirected OAuth request no longer matches its signature, a
 //! redirected POST may turn into a GET, and a redirect means the configured store URL is not the
 //! store's home URL, which a person must correct ([`crate::Error::Redirected`]).
+//!
+//! A [`Client`] is a handle — store URL, keys, the auth mode learned — over one shared [`Http`]:
+//! one connection pool, one set of TLS roots, and the address guard ([`egress`]) every store
+//! call goes through, so a store URL that names or resolves to a private address is refused
+//! before a connection is made ([`crate::Error::NotPublic`]), at every call.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -35,7 +40,7 @@ use time::OffsetDateTime;
 use crate::de::format_gmt;
 use crate::error::{BodyProblem, Error};
 use crate::oauth;
-use crate::response::{decode_json, retry_after, strip_query, wc_error};
+use crate::response::{decode_json, redirect_origin, retry_after, wc_error};
 use crate::secrets::Credentials;
 use crate::store_url::StoreUrl;
 use crate::types::{
@@ -49,12 +54,14 @@ const V3: &str = "/wp-json/wc/v3";
 const MAX_PER_PAGE: u32 = 100;
 /// The largest body read; a page of 100 orders is well under a megabyte.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// The largest REST index read: with `_fields` it is a few hundred bytes.
+pub const MAX_INDEX_BYTES: usize = 1024 * 1024;
 /// A store that keeps sending full pages without paging headers is stopped here.
 const MAX_PAGES: u32 = 100_000;
 
-/// How the client talks to the store.
+/// How the shared HTTP side talks to stores.
 #[derive(Debug, Clone)]
-pub struct ClientOptions {
+pub struct HttpOptions {
     /// Time to establish a connection (default 5 s).
     pub connect_timeout: Duration,
     /// Time for a whole request, body included (default 30 s).
@@ -62,20 +69,62 @@ pub struct ClientOptions {
     /// An extra trusted root certificate (PEM), e.g. the simulator's self-signed one in tests.
     pub extra_root_cert_pem: Option<Vec<u8>>,
     pub user_agent: String,
-    /// Over https, send the keys as query parameters from the start instead of Basic auth (a
-    /// store already known to strip the `Authorization` header).
-    pub query_string_auth: bool,
+    /// Which addresses stores may be reached at (default: public addresses only).
+    pub policy: egress::Policy,
 }
 
-impl Default for ClientOptions {
+impl Default for HttpOptions {
     fn default() -> Self {
-        ClientOptions {
+        HttpOptions {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
             extra_root_cert_pem: None,
             user_agent: concat!("ttwc-woocommerce/", env!("CARGO_PKG_VERSION")).to_owned(),
-            query_string_auth: false,
+            policy: egress::Policy::public_only(),
         }
+    }
+}
+
+/// The HTTP side every store call shares: one connection pool, TLS roots, timeouts and the
+/// address guard. Cheap to clone.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    policy: Arc<egress::Policy>,
+}
+
+impl fmt::Debug for Http {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Http")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Http {
+    pub fn new(options: HttpOptions) -> Result<Http, BuildError> {
+        let policy = Arc::new(options.policy);
+        let mut builder = egress::client_builder(policy.clone())
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.timeout)
+            .user_agent(options.user_agent);
+        if let Some(pem) = &options.extra_root_cert_pem {
+            // `from_pem` defers parsing and an empty bundle would silently trust nothing
+            // extra, so read the bundle now and insist on a certificate.
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|_| BuildError::Certificate)?;
+            if certs.is_empty() {
+                return Err(BuildError::Certificate);
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder.build().map_err(BuildError::Http)?;
+        Ok(Http { client, policy })
+    }
+
+    /// The addresses this side may reach.
+    pub fn policy(&self) -> &egress::Policy {
+        &self.policy
     }
 }
 
@@ -120,7 +169,7 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: Http,
     store: StoreUrl,
     /// None for an anonymous client ([`Client::anonymous`]).
     credentials: Option<Credentials>,
@@ -225,50 +274,34 @@ fn unique_ids(ids: &[u64]) -> Vec<u64> {
 }
 
 impl Client {
-    pub fn new(
-        store: StoreUrl,
-        credentials: Credentials,
-        options: ClientOptions,
-    ) -> Result<Client, BuildError> {
-        Client::build(store, Some(credentials), options)
+    /// A handle for one store and its keys over the shared HTTP side.
+    pub fn new(http: &Http, store: StoreUrl, credentials: Credentials) -> Client {
+        Client::build(http, store, Some(credentials))
     }
 
     /// A client without keys, for what a store serves to anyone (the REST index, to learn
     /// whether a URL is a WooCommerce store before keys exist). Calls that need keys go
     /// unsigned, and the store refuses them.
-    pub fn anonymous(store: StoreUrl, options: ClientOptions) -> Result<Client, BuildError> {
-        Client::build(store, None, options)
+    pub fn anonymous(http: &Http, store: StoreUrl) -> Client {
+        Client::build(http, store, None)
     }
 
-    fn build(
-        store: StoreUrl,
-        credentials: Option<Credentials>,
-        options: ClientOptions,
-    ) -> Result<Client, BuildError> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.timeout)
-            .user_agent(options.user_agent)
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = &options.extra_root_cert_pem {
-            // `from_pem` defers parsing and an empty bundle would silently trust nothing
-            // extra, so read the bundle now and insist on a certificate.
-            let certs =
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|_| BuildError::Certificate)?;
-            if certs.is_empty() {
-                return Err(BuildError::Certificate);
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
-        let http = builder.build().map_err(BuildError::Http)?;
-        Ok(Client {
+    /// Over https, sends the keys as query parameters from the start instead of Basic auth (a
+    /// store already known to strip the `Authorization` header).
+    pub fn with_query_string_auth(self) -> Client {
+        self.inner.query_keys.store(true, Ordering::Relaxed);
+        self
+    }
+
+    fn build(http: &Http, store: StoreUrl, credentials: Option<Credentials>) -> Client {
+        Client {
             inner: Arc::new(Inner {
-                http,
+                http: http.clone(),
                 store,
                 credentials,
-                query_keys: AtomicBool::new(options.query_string_auth),
+                query_keys: AtomicBool::new(false),
             }),
-        })
+        }
     }
 
     pub fn store_url(&self) -> &StoreUrl {
@@ -292,13 +325,15 @@ impl Client {
     /// [`RestIndex::SHIPMENT_TRACKING`]), its time zone, and which address the store calls its
     /// own (`home`, `url`). Asked anonymously with `_fields`, because the full index lists every
     /// route and can be megabytes.
+    /// Read at most [`MAX_INDEX_BYTES`]: the wizard asks this of any address a visitor types.
     pub async fn rest_index(&self) -> Result<RestIndex, Error> {
-        self.call(
+        self.call_capped(
             Method::GET,
             "/wp-json/",
             q(&[("_fields", "namespaces,home,url,timezone_string,gmt_offset")]),
             None,
             Auth::Anonymous,
+            MAX_INDEX_BYTES,
         )
         .await?
         .json()
@@ -677,12 +712,26 @@ impl Client {
         body: Option<Vec<u8>>,
         auth: Auth,
     ) -> Result<Reply, Error> {
+        self.call_capped(method, path, params, body, auth, MAX_BODY_BYTES)
+            .await
+    }
+
+    /// [`Client::call`], reading at most `max_body` bytes of the answer.
+    async fn call_capped(
+        &self,
+        method: Method,
+        path: &str,
+        params: Query,
+        body: Option<Vec<u8>>,
+        auth: Auth,
+        max_body: usize,
+    ) -> Result<Reply, Error> {
         let mode = match auth {
             Auth::Anonymous => None,
             Auth::Keys => Some(self.auth_mode()),
         };
         let mut raw = self
-            .send_once(&method, path, &params, body.as_deref(), mode)
+            .send_once(&method, path, &params, body.as_deref(), mode, max_body)
             .await?;
         if raw.status == 401 && mode == Some(AuthMode::Basic) {
             let retry = self
@@ -692,6 +741,7 @@ impl Client {
                     &params,
                     body.as_deref(),
                     Some(AuthMode::QueryString),
+                    max_body,
                 )
                 .await?;
             if retry.status != 401 {
@@ -715,6 +765,7 @@ impl Client {
         params: &Query,
         body: Option<&[u8]>,
         mode: Option<AuthMode>,
+        max_body: usize,
     ) -> Result<RawReply, Error> {
         let base_uri = self.inner.store.join(path);
         let creds = self.inner.credentials.as_ref();
@@ -746,9 +797,19 @@ impl Client {
         } else {
             format!("{base_uri}?{}", oauth::query_string(&params))
         };
+        // IP literals are dialled without the guard's resolver, so they are checked here (a URL
+        // that does not parse is refused by reqwest without dialling).
+        if let Ok(parsed) = url::Url::parse(&url) {
+            self.inner
+                .http
+                .policy
+                .check_url(&parsed)
+                .map_err(Error::NotPublic)?;
+        }
         let mut request = self
             .inner
             .http
+            .client
             .request(method.clone(), url)
             .header(ACCEPT, "application/json");
         if let (Some(AuthMode::Basic), Some(creds)) = (mode, creds) {
@@ -769,7 +830,7 @@ impl Client {
         let headers = response.headers().clone();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
+            if body.len() + chunk.len() > max_body {
                 return Err(Error::InvalidResponse {
                     status,
                     content_type: headers
@@ -816,7 +877,7 @@ fn judge(raw: RawReply) -> Result<Reply, Error> {
         .headers
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
-        .map(strip_query);
+        .and_then(redirect_origin);
     Err(Error::from_status(
         raw.status, code, message, wait, location,
     ))
@@ -837,30 +898,22 @@ mod tests {
         let creds = Credentials::new("ck_a", "cs_b").unwrap();
         let http = StoreUrl::parse("http://127.0.0.1:1").unwrap();
         let https = StoreUrl::parse("https://127.0.0.1:1").unwrap();
-        let c = Client::new(http, creds.clone(), ClientOptions::default()).unwrap();
+        let shared = Http::new(HttpOptions::default()).unwrap();
+        let c = Client::new(&shared, http, creds.clone());
         assert_eq!(c.auth_mode(), AuthMode::OAuth1);
-        let c = Client::new(https.clone(), creds.clone(), ClientOptions::default()).unwrap();
+        let c = Client::new(&shared, https.clone(), creds.clone());
         assert_eq!(c.auth_mode(), AuthMode::Basic);
-        let opts = ClientOptions {
-            query_string_auth: true,
-            ..ClientOptions::default()
-        };
-        let c = Client::new(https, creds, opts).unwrap();
+        let c = Client::new(&shared, https, creds).with_query_string_auth();
         assert_eq!(c.auth_mode(), AuthMode::QueryString);
         assert!(!format!("{c:?}").contains("cs_b"));
     }
 
     #[test]
     fn bad_extra_certificate_is_a_build_error() {
-        let creds = Credentials::new("ck_a", "cs_b").unwrap();
-        let url = StoreUrl::parse("https://127.0.0.1:1").unwrap();
-        let opts = ClientOptions {
+        let opts = HttpOptions {
             extra_root_cert_pem: Some(b"not a certificate".to_vec()),
-            ..ClientOptions::default()
+            ..HttpOptions::default()
         };
-        assert!(matches!(
-            Client::new(url, creds, opts),
-            Err(BuildError::Certificate)
-        ));
+        assert!(matches!(Http::new(opts), Err(BuildError::Certificate)));
     }
 }

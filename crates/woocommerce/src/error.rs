@@ -160,13 +160,17 @@ pub enum Error {
         code: Option<String>,
         message: Option<String>,
     },
+    /// The store's address is not public (loopback, private, link-local, ...) nor allowed by
+    /// the operator: no connection was made.
+    #[error("{0}")]
+    NotPublic(egress::Refused),
     /// A 3xx: the store URL is not the store's home URL (http vs https, `www.`), so every
     /// request would be redirected, and a redirected OAuth request or POST is not what we sent.
     #[error("the store redirected the request (HTTP {status}) to {}; check the store URL",
         location.as_deref().unwrap_or("nowhere"))]
     Redirected {
         status: u16,
-        /// The target without its query (which could repeat our credentials).
+        /// The target's scheme and host only (its path and query could repeat our credentials).
         location: Option<String>,
     },
     /// A 2xx whose body is not the JSON asked for.
@@ -199,6 +203,10 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::Transport { .. } => ErrorClass::Transient { retry_after: None },
+            // Refused by the guard. Kept transient so a store whose name points somewhere
+            // private for a while (a DNS mistake) loses no order; its last error names the
+            // address, and the wizard refuses such a store before it is ever connected.
+            Error::NotPublic(_) => ErrorClass::Transient { retry_after: None },
             Error::Unavailable { retry_after, .. } | Error::Throttled { retry_after, .. } => {
                 ErrorClass::Transient {
                     retry_after: *retry_after,
@@ -220,6 +228,7 @@ impl Error {
         match self {
             Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
             Error::Throttled { .. } => Some(429),
+            Error::NotPublic(_) => None,
             Error::Unavailable { status, .. }
             | Error::Unauthorized { status, .. }
             | Error::Rejected { status, .. }
@@ -246,6 +255,14 @@ impl Error {
             | Error::Throttled { message, .. }
             | Error::Unauthorized { message, .. }
             | Error::Rejected { message, .. } => message.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The guard's refusal, when the store's address is not public.
+    pub fn refused(&self) -> Option<&egress::Refused> {
+        match self {
+            Error::NotPublic(refused) => Some(refused),
             _ => None,
         }
     }
@@ -339,6 +356,9 @@ impl Error {
     }
 
     pub(crate) fn transport(source: reqwest::Error) -> Error {
+        if let Some(refused) = egress::refusal(&source) {
+            return Error::NotPublic(refused.clone());
+        }
         let kind = if source.is_timeout() {
             TransportKind::Timeout
         } else if source.is_connect() {

@@ -4,7 +4,8 @@
 //! integration points, and this crate is the whole of that conversation.
 //!
 //! - [`StoreUrl`], [`Credentials`], [`WebhookSecret`]: checked newtypes built once at the edge.
-//! - [`Client`]: the REST v3 client. Over `https` it authenticates with HTTP Basic and falls back
+//! - [`Http`]: the HTTP side all store calls share, with the address guard ([`Policy`]).
+//! - [`Client`]: the REST v3 client, a handle over [`Http`]. Over `https` it authenticates with HTTP Basic and falls back
 //!   to `consumer_key`/`consumer_secret` query parameters when the host strips the
 //!   `Authorization` header; over plain `http` it signs every request with OAuth 1.0a
 //!   (HMAC-SHA256), which is the only thing WooCommerce accepts there ([`oauth`]).
@@ -28,7 +29,8 @@ pub mod types;
 pub mod wc_auth;
 pub mod webhook;
 
-pub use client::{AuthMode, BuildError, Client, ClientOptions, OrderQuery};
+pub use client::{AuthMode, BuildError, Client, Http, HttpOptions, MAX_INDEX_BYTES, OrderQuery};
+pub use egress::{Policy, Refused};
 pub use error::{AuthProblem, BodyProblem, CertProblem, Error, ErrorClass, TransportKind};
 pub use secrets::{Credentials, CredentialsError, WebhookSecret, WebhookSecretError};
 pub use store_url::{StoreUrl, StoreUrlError};

@@ -86,10 +86,17 @@ pub(crate) fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
-/// A `Location` header without its query and fragment, which could repeat our credentials.
-pub(crate) fn strip_query(location: &str) -> String {
-    let end = location.find(['?', '#']).unwrap_or(location.len());
-    location[..end].chars().take(300).collect()
+/// A `Location` header cut to its scheme and host (and port): its path and query could repeat
+/// our credentials, and a redirect is shown to whoever typed the address, who must learn no more
+/// of where an internal address points than which host it names. None for a relative target.
+pub(crate) fn redirect_origin(location: &str) -> Option<String> {
+    let url = url::Url::parse(location.trim()).ok()?;
+    let host = url.host_str()?;
+    let origin = match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    };
+    Some(origin.chars().take(300).collect())
 }
 
 fn problem_of(e: &serde_json::Error) -> BodyProblem {
@@ -253,10 +260,16 @@ mod tests {
     }
 
     #[test]
-    fn locations_lose_their_query() {
+    fn locations_keep_only_scheme_and_host() {
         assert_eq!(
-            strip_query("https://www.example.cl/wp-json/wc/v3/orders?consumer_secret=cs_x#f"),
-            "https://www.example.cl/wp-json/wc/v3/orders"
+            redirect_origin("https://www.example.cl/wp-json/wc/v3/orders?consumer_secret=cs_x#f")
+                .as_deref(),
+            Some("https://www.example.cl")
         );
+        assert_eq!(
+            redirect_origin("http://10.0.0.5:8080/admin/secret-panel").as_deref(),
+            Some("http://10.0.0.5:8080")
+        );
+        assert_eq!(redirect_origin("/wp-login.php"), None);
     }
 }

@@ -479,6 +479,13 @@ pub fn step_error(lang: Lang, e: &StepError) -> String {
                 "We could not reach your store at that URL. Check it is spelled right and the store is online.".into()
             }
         }
+        StepError::StoreNotPublic => {
+            if es {
+                "Esa dirección no es la de una tienda pública en internet. Escribe la dirección con la que tus clientes entran a tu tienda.".into()
+            } else {
+                "That address is not a public store on the internet. Enter the address your customers use to reach your store.".into()
+            }
+        }
         StepError::StoreRedirects(to) => match (es, to) {
             (true, Some(to)) => {
                 format!("Esa URL redirige a {to}. Usa la dirección principal de tu tienda.")
@@ -717,6 +724,7 @@ mod tests {
         let all = [
             StepError::InvalidStoreUrl("x".into()),
             StepError::StoreUnreachable,
+            StepError::StoreNotPublic,
             StepError::StoreRedirects(Some("https://b".into())),
             StepError::NotWooCommerce,
             StepError::InvalidCode(CodeProblem::Spaces),

@@ -41,6 +41,9 @@ pub struct Options {
     /// certificate.
     pub woo_tls: bool,
     pub woo_tls_fault: Option<woo_sim::TlsFault>,
+    /// `TTWC_ALLOWED_PRIVATE_NETS`: loopback, where woo-sim listens, unless a test wants the
+    /// guard's default.
+    pub allowed_private_nets: Vec<ipnet::IpNet>,
 }
 
 impl Default for Options {
@@ -57,6 +60,7 @@ impl Default for Options {
             woo_seed: woo_sim::Seed::builtin(),
             woo_tls: false,
             woo_tls_fault: None,
+            allowed_private_nets: egress::loopback(),
         }
     }
 }
@@ -104,6 +108,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.session_idle = options.session_idle;
     settings.status_interval = options.status_interval;
     settings.reconcile_interval = options.reconcile_interval;
+    settings.allowed_private_nets = options.allowed_private_nets.clone();
     let mut app_options = AppOptions {
         woo_timeout: Some(Duration::from_secs(2)),
         ..AppOptions::default()
@@ -214,6 +219,18 @@ impl TestApp {
             .as_array()
             .map(Vec::len)
             .unwrap_or(0)
+    }
+
+    /// The paths TrackingTech (the sandbox) was asked, oldest first.
+    pub async fn sandbox_paths(&self) -> Vec<String> {
+        self.sandbox_admin("/_sandbox/requests").await["data"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|r| r["path"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub async fn woo_webhooks(&self) -> Vec<Value> {

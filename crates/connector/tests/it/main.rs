@@ -9,6 +9,7 @@ mod observability;
 mod outage;
 mod reconnect_keys;
 mod site;
+mod ssrf;
 mod startup;
 mod store;
 mod store_errors;

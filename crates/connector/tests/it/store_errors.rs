@@ -14,10 +14,10 @@ async fn start(t: &mut TestApp, store_url: &str) -> (StatusCode, Value) {
     .await
 }
 
-/// The step is refused with the store's own address, before TrackingTech is asked anything
-/// and without the wizard moving on.
+/// The step is refused with the store's own address, TrackingTech asked nothing but the courier
+/// code (which is checked before any store is touched), and the wizard does not move on.
 async fn assert_told_to_use(t: &mut TestApp, given: &str, home: &str) {
-    let asked_before = t.sandbox_request_count().await;
+    let asked_before = t.sandbox_paths().await;
     let (s, v) = start(t, given).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{given}: {v}");
     assert_eq!(v["field"], "store_url", "{v}");
@@ -26,7 +26,12 @@ async fn assert_told_to_use(t: &mut TestApp, given: &str, home: &str) {
         error.contains(&format!("Tu tienda se llama a sí misma {home}.")),
         "{given}: {error}"
     );
-    assert_eq!(t.sandbox_request_count().await, asked_before, "{given}");
+    let asked = t.sandbox_paths().await;
+    assert_eq!(
+        asked[asked_before.len()..],
+        [trackingtech::contract::PATH_RESOLVE.to_owned()],
+        "{given}"
+    );
     let (_, view) = t.get_json("/api/wizard").await;
     assert_eq!(view["step"], "start", "{view}");
 }

@@ -33,11 +33,10 @@ fn has_note(order: &Value, note: &str) -> bool {
 /// The store's client with the connection's keys, as another plugin or a person would write.
 fn woo(t: &TestApp) -> woocommerce::Client {
     woocommerce::Client::new(
+        t.app.woo_http(),
         woocommerce::StoreUrl::parse(&t.woo.base_url()).expect("url"),
         woocommerce::Credentials::new(t.woo.consumer_key(), t.woo.consumer_secret()).expect("keys"),
-        woocommerce::ClientOptions::default(),
     )
-    .expect("client")
 }
 
 /// Connects, makes three paid orders whose items meta holds `items` before they are paid, and

@@ -100,3 +100,53 @@ async fn a_redirect_is_not_followed() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn an_answer_over_the_cap_is_not_read_whole() {
+    // Valid JSON, one byte past the cap: it must be refused for its size, not parsed.
+    let huge: &'static str = Box::leak(
+        format!(
+            "{{\"pad\":\"{}\"}}",
+            "x".repeat(trackingtech::MAX_BODY_BYTES)
+        )
+        .into_boxed_str(),
+    );
+    let e = login_against(StatusCode::OK, "application/json", huge).await;
+    match &e {
+        Error::InvalidResponse {
+            status: 200,
+            reason,
+        } => {
+            assert!(reason.contains("larger than"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_guarded_client_refuses_a_tenant_at_a_private_address() {
+    let base = serve(StatusCode::OK, "application/json", "{}").await;
+    let guarded = trackingtech::Client::new(trackingtech::ClientOptions {
+        policy: Some(egress::Policy::public_only()),
+        ..trackingtech::ClientOptions::default()
+    })
+    .expect("client");
+    // An IP literal is refused when the client is pointed at it.
+    assert!(matches!(
+        guarded.with_base_url(&base),
+        Err(Error::NotPublic(_))
+    ));
+    // A name is refused when it is resolved, at the call.
+    let named = base.replace("127.0.0.1", "localhost");
+    let e = guarded
+        .with_base_url(&named)
+        .expect("a name passes until it is resolved")
+        .login(&LoginRequest {
+            email: EMAIL,
+            password: PASSWORD,
+            code: None,
+        })
+        .await
+        .expect_err("refused");
+    assert!(matches!(e, Error::NotPublic(_)), "{e:?}");
+}

@@ -71,6 +71,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     settings.public_url = url_of(listen)?;
     settings.database_url = format!("sqlite://{DEMO_DB}");
     settings.trackingtech_url = sandbox.base_url();
+    // The demo's store is woo-sim on this machine: the one private network it may reach.
+    settings.allowed_private_nets = egress::loopback();
     // Statuses move every 10 s in the demo's sandbox; look often enough to show each step.
     // Set in the settings, so what the pages say (reconcile "every minute") is what runs.
     settings.status_interval = Duration::from_secs(5);

@@ -6,6 +6,21 @@
 //!   fallback, error classes, malformed bodies, paging).
 //! - `sim`: every client call against the WooCommerce simulator, over http and https.
 
+/// Options for the tests' stand-in stores, which all listen on loopback: the guard refuses
+/// loopback unless it is allowed, as an operator would allow an internal network.
+pub fn loopback_options() -> woocommerce::HttpOptions {
+    woocommerce::HttpOptions {
+        policy: woocommerce::Policy::allowing(egress::loopback()),
+        ..woocommerce::HttpOptions::default()
+    }
+}
+
+/// A shared HTTP side built from `options`.
+pub fn http(options: woocommerce::HttpOptions) -> woocommerce::Http {
+    woocommerce::Http::new(options).expect("http client")
+}
+
+mod guard;
 mod samples;
 mod scripted;
 mod server;

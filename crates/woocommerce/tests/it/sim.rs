@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use woocommerce::webhook::{self, Incoming};
 use woocommerce::{
-    AuthMode, Client, ClientOptions, Credentials, OrderQuery, OrderStatus, RestIndex, StoreUrl,
+    AuthMode, Client, Credentials, HttpOptions, OrderQuery, OrderStatus, RestIndex, StoreUrl,
     WebhookCreate, WebhookSecret, WebhookStatus, WeightUnit,
 };
 
@@ -33,17 +33,16 @@ impl Sim {
     }
 
     fn client(&self) -> Client {
-        let options = ClientOptions {
+        let options = HttpOptions {
             extra_root_cert_pem: self.cert_pem.clone(),
-            ..ClientOptions::default()
+            ..crate::loopback_options()
         };
         Client::new(
+            &crate::http(options),
             StoreUrl::parse(&self.handle.base_url()).expect("store url"),
             Credentials::new(self.handle.consumer_key(), self.handle.consumer_secret())
                 .expect("credentials"),
-            options,
         )
-        .expect("client")
     }
 
     /// Calls the simulator's `/_sim/` admin API.
@@ -213,15 +212,14 @@ async fn over_http_every_call_is_signed_with_oauth_and_accepted() {
 async fn wrong_secret_over_http_is_an_auth_error() {
     let sim = Sim::start(false, woo_sim::Seed::builtin()).await;
     let client = Client::new(
+        &crate::http(crate::loopback_options()),
         StoreUrl::parse(&sim.handle.base_url()).expect("url"),
         Credentials::new(
             sim.handle.consumer_key(),
             "cs_0000000000000000000000000000000000000000",
         )
         .expect("creds"),
-        ClientOptions::default(),
-    )
-    .expect("client");
+    );
     let err = client.get_order(1).await.expect_err("refused");
     assert_eq!(err.class(), woocommerce::ErrorClass::Auth, "{err:?}");
     assert_eq!(err.status(), Some(401));
@@ -590,8 +588,11 @@ async fn wc_auth_handshake_yields_working_keys() {
     assert_eq!(body.key_permissions, Scope::ReadWrite);
 
     // The keys work.
-    let client =
-        Client::new(store, body.credentials.clone(), ClientOptions::default()).expect("client");
+    let client = Client::new(
+        &crate::http(crate::loopback_options()),
+        store,
+        body.credentials.clone(),
+    );
     assert_eq!(
         client
             .weight_unit()
@@ -623,14 +624,14 @@ async fn certificate_problems_are_named() {
         config.tls = true;
         config.tls_fault = fault;
         let handle = woo_sim::spawn(config).await.expect("woo-sim starts");
-        let options = ClientOptions {
+        let options = HttpOptions {
             extra_root_cert_pem: handle
                 .cert_pem_path()
                 .map(|p| std::fs::read(p).expect("cert.pem")),
-            ..ClientOptions::default()
+            ..crate::loopback_options()
         };
         let store = StoreUrl::parse(&handle.base_url()).expect("url");
-        let client = Client::anonymous(store, options).expect("client");
+        let client = Client::anonymous(&crate::http(options), store);
         match client.rest_index().await {
             Ok(index) => {
                 assert_eq!(expected, None, "{fault:?} went unnoticed");

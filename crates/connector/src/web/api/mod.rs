@@ -46,6 +46,7 @@ pub(super) fn step_error(lang: Lang, e: StepError) -> ApiError {
             (StatusCode::UNPROCESSABLE_ENTITY, Some("store_url"))
         }
         StepError::StoreUnreachable
+        | StepError::StoreNotPublic
         | StepError::NotWooCommerce
         | StepError::UseStoreAddress(_)
         | StepError::StoreCertificate(_) => (StatusCode::UNPROCESSABLE_ENTITY, Some("store_url")),
