@@ -5,6 +5,10 @@
 //! Each step either succeeds or fails with a [`StepError`] a merchant can act on, and a failed
 //! step leaves nothing behind: a webhook created for a link that then fails is deleted again,
 //! and an existing connection of the same store is only replaced once the new one is linked.
+//!
+//! A store's connection belongs to the TrackingTech account that made it (its `owner`): only
+//! that account reconnects it, and another is refused before anything is asked of the store or
+//! TrackingTech, until the owner disconnects it or an operator takes it over ([`take_over`]).
 
 use crate::text::{Code, Text};
 use std::time::Duration;
@@ -88,6 +92,16 @@ pub enum StepError {
     WebhookRefused(String),
     #[error("the previous step is missing; start again")]
     OutOfOrder,
+    /// The store's connection belongs to another TrackingTech account (its `owner`), which
+    /// must disconnect it first; only an operator takes it over (`ttwc connect --take-over`).
+    #[error(
+        "{store_url} is connected to another TrackingTech account ({owner}), which must disconnect it first"
+    )]
+    HeldByAnotherAccount {
+        store_url: String,
+        owner: String,
+        connection_id: String,
+    },
     #[error("internal error")]
     Internal,
 }
@@ -444,9 +458,65 @@ pub struct ConnectRequest<'a> {
     pub permissions: Option<woocommerce::wc_auth::Scope>,
 }
 
+/// The connection of a store that a TrackingTech account other than `user` holds. A
+/// disconnected connection holds nothing (its secrets are gone), so anyone may link that store
+/// again; the owner itself always may.
+fn held_by_another<'a>(
+    existing: Option<&'a ConnectionRow>,
+    user: &UserInfo,
+) -> Option<&'a ConnectionRow> {
+    existing.filter(|row| row.state != ConnectionState::Disconnected && row.owner != user.owner())
+}
+
+fn held_error(row: &ConnectionRow) -> StepError {
+    StepError::HeldByAnotherAccount {
+        store_url: row.store_url.clone(),
+        owner: row.owner.clone(),
+        connection_id: row.id.clone(),
+    }
+}
+
+/// Refuses a store whose connection another TrackingTech account holds. The wizard asks as soon
+/// as a store is chosen, before any key is asked for, and `ttwc connect` right after the login;
+/// [`connect`] asks again itself before it calls anyone.
+pub async fn check_owner(app: &App, store_url: &str, user: &UserInfo) -> Result<(), StepError> {
+    let existing = app.store().connection_by_store_url(store_url).await?;
+    match held_by_another(existing.as_ref(), user) {
+        Some(row) => Err(held_error(row)),
+        None => Ok(()),
+    }
+}
+
+/// Whether a link may replace another TrackingTech account's connection of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Takeover {
+    Refuse,
+    Allow,
+}
+
 /// Step 4: checks the keys, creates ttwc's webhook, links the store at TrackingTech and stores
-/// the connection (replacing an earlier one of the same store in place).
+/// the connection (replacing an earlier one of the same store in place). A store another
+/// TrackingTech account holds is refused with [`StepError::HeldByAnotherAccount`] before the
+/// store or TrackingTech is asked anything: otherwise whoever got a store admin to approve a
+/// key request would receive the store's next orders.
 pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow, StepError> {
+    link_store(app, req, Takeover::Refuse).await
+}
+
+/// Step 4 for a store another TrackingTech account may hold: `ttwc connect --take-over`, an
+/// operator's deliberate act when that account can no longer disconnect it. The orders queued
+/// for the previous account are cancelled (they were paid while the store was its), its
+/// integration is uninstalled at TrackingTech with its own token when the link gave another
+/// customer, and the activity records who took the store from whom.
+pub async fn take_over(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow, StepError> {
+    link_store(app, req, Takeover::Allow).await
+}
+
+async fn link_store(
+    app: &App,
+    req: ConnectRequest<'_>,
+    takeover: Takeover,
+) -> Result<ConnectionRow, StepError> {
     if let Some(scope) = req.permissions
         && scope != woocommerce::wc_auth::Scope::ReadWrite
     {
@@ -459,6 +529,11 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
         .store()
         .connection_by_store_url(&req.started.store_url)
         .await?;
+    let replacing = match held_by_another(existing.as_ref(), req.user) {
+        Some(row) if takeover == Takeover::Refuse => return Err(held_error(row)),
+        Some(row) => Some(row.owner.clone()),
+        None => None,
+    };
     let id = existing
         .as_ref()
         .map(|c| c.id.clone())
@@ -553,6 +628,37 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
         }
     };
 
+    // The calls above take a while, and another account may have connected the store meanwhile:
+    // asked again, so that its connection is not replaced unseen, and what this link made is
+    // undone. A take-over replaces only the account the operator was told about.
+    let existing = app
+        .store()
+        .connection_by_store_url(&req.started.store_url)
+        .await?;
+    if let Some(holder) = held_by_another(existing.as_ref(), req.user)
+        && replacing.as_deref() != Some(holder.owner.as_str())
+    {
+        if let Err(e) = woo.delete_webhook(webhook.id).await {
+            tracing::warn!(connection_id = %id, error = %e, "could not delete the webhook of a refused link");
+        }
+        // The same customer would be the holder's own: uninstalling it would revoke its token.
+        if holder.customer_id.as_deref() != Some(linked.customer_id.as_str())
+            && let Err(e) = tt
+                .uninstall(
+                    &linked.integration_token,
+                    &trackingtech::UninstallRequest {
+                        store_url: &req.started.store_url,
+                        customer_id: &linked.customer_id,
+                    },
+                )
+                .await
+        {
+            tracing::warn!(connection_id = %id, error = %e, "could not uninstall a refused link");
+        }
+        return Err(held_error(holder));
+    }
+    let taken_from = held_by_another(existing.as_ref(), req.user).cloned();
+
     let key = app.key();
     let now = store::now();
     let row = ConnectionRow {
@@ -601,6 +707,13 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
         store_utc_offset,
         store_language,
     };
+    // Orders queued for the previous account were paid while the store was its: they are not
+    // sent to the new one unasked (an operator can resend them), and none waits half-sent with
+    // a payload naming the previous customer.
+    let cancelled = match &taken_from {
+        Some(old) => app.store().cancel_queue(&old.id).await?,
+        None => 0,
+    };
     let stored = app.upsert_connection(&row).await?;
     if let Some(old) = existing.as_ref().and_then(|c| c.webhook_id)
         && old != webhook.id as i64
@@ -609,23 +722,109 @@ pub async fn connect(app: &App, req: ConnectRequest<'_>) -> Result<ConnectionRow
     {
         tracing::warn!(connection_id = %id, error = %e, "could not delete the previous webhook");
     }
-    let (what, code) = if existing.is_some() {
-        ("reconnected", Code::Reconnected)
-    } else {
-        ("connected", Code::Connected)
+    let Some(old) = taken_from else {
+        let (what, code) = if existing.is_some() {
+            ("reconnected", Code::Reconnected)
+        } else {
+            ("connected", Code::Connected)
+        };
+        app.store()
+            .add_activity(
+                &stored.id,
+                what,
+                &Text::new(code)
+                    .with("store_url", &stored.store_url)
+                    .with("tt_store", &stored.tt_store_name)
+                    .with("courier", &stored.tenant_code),
+            )
+            .await?;
+        tracing::info!(connection_id = %stored.id, tenant = %stored.tenant_code, "store {what}");
+        return Ok(stored);
+    };
+
+    // Taken over: the replaced integration is uninstalled after the new connection is stored,
+    // so that a TrackingTech that does not answer cannot leave the store half taken.
+    let uninstalled = match uninstall_replaced(app, &old, &linked.customer_id).await {
+        Ok(uninstalled) => uninstalled,
+        Err(detail) => {
+            // Written first, so the newest entry says the store was taken over.
+            app.store()
+                .add_activity(
+                    &stored.id,
+                    "warning",
+                    &Text::new(Code::TakeOverUninstallFailed)
+                        .with("old_owner", &old.owner)
+                        .with("detail", detail),
+                )
+                .await?;
+            false
+        }
     };
     app.store()
         .add_activity(
             &stored.id,
-            what,
-            &Text::new(code)
+            "taken_over",
+            &Text::new(Code::TakenOver)
                 .with("store_url", &stored.store_url)
                 .with("tt_store", &stored.tt_store_name)
-                .with("courier", &stored.tenant_code),
+                .with("courier", &stored.tenant_code)
+                .with("old_owner", &old.owner)
+                .with("new_owner", &stored.owner)
+                .with("cancelled", cancelled)
+                .with("uninstalled", uninstalled),
         )
         .await?;
-    tracing::info!(connection_id = %stored.id, tenant = %stored.tenant_code, "store {what}");
+    tracing::info!(
+        connection_id = %stored.id,
+        old_owner = %old.owner,
+        new_owner = %stored.owner,
+        cancelled,
+        uninstalled,
+        "store taken over"
+    );
     Ok(stored)
+}
+
+/// Uninstalls at TrackingTech, with its own token, the integration a take-over replaced: no
+/// one else can any more, and it would stay installed for the previous account. Whether it was
+/// uninstalled (false when there was nothing to uninstall), or why it failed.
+async fn uninstall_replaced(
+    app: &App,
+    old: &ConnectionRow,
+    new_customer: &str,
+) -> Result<bool, String> {
+    let Some(customer) = old.customer_id.as_deref() else {
+        return Ok(false);
+    };
+    // TrackingTech answered the link with the same customer (the same account behind another
+    // user): its integration is the new one, and uninstalling it would revoke the new token.
+    if customer == new_customer {
+        return Ok(false);
+    }
+    let Some(token) = Secrets::open(app, old).integration_token else {
+        return Err("the previous integration token is not readable".to_owned());
+    };
+    let tt = app
+        .trackingtech_at(&old.api_base_url)
+        .map_err(|e| e.to_string())?;
+    match tt
+        .uninstall(
+            &token,
+            &trackingtech::UninstallRequest {
+                store_url: &old.store_url,
+                customer_id: customer,
+            },
+        )
+        .await
+    {
+        Ok(()) => Ok(true),
+        // A token TrackingTech already revoked means it is uninstalled there.
+        Err(e) if e.class() == ErrorClass::Auth => Ok(true),
+        Err(e) => {
+            tracing::warn!(connection_id = %old.id, error = %e, "uninstalling the replaced integration failed");
+            Err(e.to_string())
+        }
+    }
 }
 
 /// The keys of this store's connection, when the same TrackingTech user owns it and they still

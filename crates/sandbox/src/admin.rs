@@ -53,6 +53,35 @@ pub(crate) async fn orders(State(app): State<Arc<App>>, headers: HeaderMap) -> R
     Ok(reply(StatusCode::OK, json!({"data": data})))
 }
 
+/// `GET /_sandbox/customers`: each linked store's customer and how many integration tokens of
+/// it still work (an uninstall revokes them all), so a test can tell which integrations a
+/// client left installed.
+pub(crate) async fn customers(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response> {
+    check_admin(&app, &headers)?;
+    let data = app
+        .update(|data, _| {
+            data.customers
+                .values()
+                .map(|c| {
+                    let tokens = data
+                        .integration_tokens
+                        .values()
+                        .filter(|id| **id == c.id)
+                        .count();
+                    json!({
+                        "customer_id": c.id,
+                        "account_email": c.account_email,
+                        "store_id": c.store_id,
+                        "store_url": c.store_url,
+                        "integration_tokens": tokens,
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+    Ok(reply(StatusCode::OK, json!({"data": data})))
+}
+
 /// `GET /_sandbox/requests`: each contract request as it arrived, oldest first. `time` is Chile
 /// time to the second, as the contract writes times; `unix_ms` is the same instant in
 /// milliseconds since the Unix epoch, for tests that measure waits shorter than a second or

@@ -167,6 +167,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/external/woocommerce/uninstall", post(contract::uninstall))
         .route("/_sandbox/orders", get(admin::orders))
         .route("/_sandbox/requests", get(admin::requests))
+        .route("/_sandbox/customers", get(admin::customers))
         .route("/_sandbox/advance", post(admin::advance))
         .route("/_sandbox/orders/{id}/status", post(admin::set_status))
         .route("/_sandbox/revoke", post(admin::revoke))

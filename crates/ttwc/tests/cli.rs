@@ -15,7 +15,11 @@ struct Env {
 }
 
 async fn env() -> Env {
-    let mut config = sandbox::Config::new(sandbox::Fixtures::builtin());
+    env_with(sandbox::Fixtures::builtin()).await
+}
+
+async fn env_with(fixtures: sandbox::Fixtures) -> Env {
+    let mut config = sandbox::Config::new(fixtures);
     config.advance_every = None;
     let sandbox = sandbox::spawn(config).await.expect("sandbox");
     let woo = woo_sim::spawn(woo_sim::Config::new(woo_sim::Seed::builtin()))
@@ -758,5 +762,151 @@ async fn orders_resend_and_backfill_from_the_command_line() {
         at_trackingtech,
         shippable.iter().copied().collect::<Vec<_>>(),
         "each shippable order once at TrackingTech"
+    );
+}
+
+/// Issue 19, item 2: a store another TrackingTech account holds is not linked by `ttwc connect`
+/// unless the operator says `--take-over`; then the old integration is uninstalled with its own
+/// token and the activity says who took the store from whom. A reconnect by the same account
+/// uninstalls nothing.
+#[tokio::test]
+async fn connect_refuses_another_accounts_store_unless_take_over() {
+    let fixtures =
+        sandbox::Fixtures::from_toml(include_str!("../../../testdata/sandbox/two-accounts.toml"))
+            .expect("fixtures");
+    let e = &env_with(fixtures).await;
+    let customers = move || async move {
+        let v: Value = reqwest::Client::new()
+            .get(format!("{}/_sandbox/customers", e.sandbox.base_url()))
+            .bearer_auth(e.sandbox.admin_token())
+            .send()
+            .await
+            .expect("sandbox")
+            .json()
+            .await
+            .expect("json");
+        // Account email → integration tokens that still work.
+        v["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| {
+                (
+                    c["account_email"].as_str().unwrap_or_default().to_owned(),
+                    c["integration_tokens"].as_u64().unwrap_or(u64::MAX),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let demo = || ("demo@trackingtech.test".to_owned(), 0);
+
+    // The same account connecting twice: one customer, both tokens still installed.
+    let mut ids = BTreeSet::new();
+    for _ in 0..2 {
+        let out = e.connect().await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ids.insert(stdout_json(&out)["id"].as_str().expect("id").to_owned());
+    }
+    assert_eq!(ids.len(), 1, "one connection: {ids:?}");
+    let id = ids.pop_first().expect("id");
+    assert_eq!(
+        customers().await,
+        [(demo().0, 2)].into_iter().collect(),
+        "a reconnect by the same account uninstalls nothing"
+    );
+
+    let url = e.woo.base_url();
+    let url = &url;
+    let other = move |take_over: bool| {
+        let mut args = vec![
+            "connect",
+            "--store-url",
+            url,
+            "--code",
+            "DEMO",
+            "--email",
+            "otro@trackingtech.test",
+            "--store",
+            "201",
+            "--woo-key",
+            e.woo.consumer_key(),
+            "--woo-secret",
+            e.woo.consumer_secret(),
+            "--json",
+        ];
+        if take_over {
+            args.push("--take-over");
+        }
+        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            e.run(&args, Some("otro1234")).await
+        }
+    };
+
+    let out = other(false).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{url} is connected to another TrackingTech account (DEMO:1, connection {id})"
+        )) && err.contains("--take-over")
+            && err.contains(&format!("ttwc disconnect --connection {id}")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    // Nothing changed: the other account linked nothing, the connection is the first's.
+    assert_eq!(customers().await, [(demo().0, 2)].into_iter().collect());
+    let status = stdout_json(&e.run(&["status", "--json"], None).await);
+    assert_eq!(status[0]["tt_store_id"], 101, "{status}");
+    let activity = move |id: String| async move {
+        stdout_json(
+            &e.run(
+                &["activity", "--connection", &id, "--json", "--lang", "en"],
+                None,
+            )
+            .await,
+        )
+    };
+    assert_eq!(activity(id.clone()).await[0]["kind"], "reconnected");
+
+    let out = other(true).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout_json(&out)["id"],
+        Value::String(id.clone()),
+        "the same connection"
+    );
+    let status = stdout_json(&e.run(&["status", "--json"], None).await);
+    assert_eq!(status[0]["tt_store_id"], 201, "{status}");
+    assert_eq!(status[0]["state"], "connected", "{status}");
+    // The first account's integration was uninstalled; the new one works.
+    assert_eq!(
+        customers().await,
+        [demo(), ("otro@trackingtech.test".to_owned(), 1)]
+            .into_iter()
+            .collect()
+    );
+    let log = activity(id.clone()).await;
+    assert_eq!(log[0]["kind"], "taken_over", "{log}");
+    assert_eq!(log[0]["code"], "connection.taken_over");
+    assert_eq!(log[0]["params"]["old_owner"], "DEMO:1");
+    assert_eq!(log[0]["params"]["new_owner"], "DEMO:2");
+    assert_eq!(log[0]["params"]["uninstalled"], true);
+    let said = log[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("from TrackingTech account DEMO:1 to account DEMO:2")
+            && said.contains("--take-over")
+            && !said.contains("@"),
+        "owner ids, no emails: {said}"
     );
 }

@@ -56,6 +56,25 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             "Could not uninstall the integration at TrackingTech ({}); the store is disconnected all the same.",
             p.s("detail")
         ),
+        Code::TakenOver => format!(
+            "An operator moved store {} from TrackingTech account {} to account {} (ttwc connect --take-over); it is connected to {} ({}). {}Orders queued for the previous account cancelled: {}.",
+            p.s("store_url"),
+            p.s("old_owner"),
+            p.s("new_owner"),
+            p.s("tt_store"),
+            p.s("courier"),
+            if p.b("uninstalled") {
+                "The previous account's integration was uninstalled at TrackingTech. "
+            } else {
+                ""
+            },
+            p.num("cancelled")
+        ),
+        Code::TakeOverUninstallFailed => format!(
+            "Could not uninstall the previous account's ({}) integration at TrackingTech ({}); the store moved to the new account all the same. Ask TrackingTech to uninstall it.",
+            p.s("old_owner"),
+            p.s("detail")
+        ),
         Code::WebhookDeleteFailed => format!(
             "Could not delete the webhook in WooCommerce ({}): delete it in WooCommerce › Settings › Advanced › Webhooks.",
             p.s("detail")

@@ -47,6 +47,25 @@ pub(super) fn render(code: Code, p: &Params<'_>) -> String {
             "No se pudo desinstalar la integración en TrackingTech ({}); la tienda quedó desconectada igual.",
             p.s("detail")
         ),
+        Code::TakenOver => format!(
+            "Un operador pasó la tienda {} de la cuenta de TrackingTech {} a la cuenta {} (ttwc connect --take-over); quedó conectada a {} ({}). {}Pedidos en cola de la cuenta anterior cancelados: {}.",
+            p.s("store_url"),
+            p.s("old_owner"),
+            p.s("new_owner"),
+            p.s("tt_store"),
+            p.s("courier"),
+            if p.b("uninstalled") {
+                "La integración de la cuenta anterior se desinstaló en TrackingTech. "
+            } else {
+                ""
+            },
+            p.num("cancelled")
+        ),
+        Code::TakeOverUninstallFailed => format!(
+            "No se pudo desinstalar en TrackingTech la integración de la cuenta anterior {} ({}); la tienda pasó a la cuenta nueva igual. Pide a TrackingTech que la desinstale.",
+            p.s("old_owner"),
+            p.s("detail")
+        ),
         Code::WebhookDeleteFailed => format!(
             "No se pudo borrar el webhook en WooCommerce ({}): bórralo en WooCommerce › Ajustes › Avanzado › Webhooks.",
             p.s("detail")

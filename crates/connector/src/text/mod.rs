@@ -152,6 +152,8 @@ codes! {
     NeedsRelogin = "connection.needs_relogin",
     UninstallFailed = "connection.uninstall_failed",
     WebhookDeleteFailed = "connection.webhook_delete_failed",
+    TakenOver = "connection.taken_over",
+    TakeOverUninstallFailed = "connection.take_over_uninstall_failed",
     WebhookReenabled = "webhook.reenabled",
     WebhookRecreated = "webhook.recreated",
     WebhookPaused = "webhook.paused",

@@ -32,6 +32,15 @@ fn sample(code: Code) -> Text {
         | Code::BadStoreUrl
         | Code::DatabaseUnavailable => t,
         Code::UninstallFailed | Code::WebhookDeleteFailed => t.with("detail", "HTTP 500"),
+        Code::TakenOver => t
+            .with("store_url", "https://tienda.cl")
+            .with("tt_store", "Otra bodega")
+            .with("courier", "DEMO")
+            .with("old_owner", "DEMO:1")
+            .with("new_owner", "DEMO:2")
+            .with("cancelled", 2i64)
+            .with("uninstalled", true),
+        Code::TakeOverUninstallFailed => t.with("old_owner", "DEMO:1").with("detail", "HTTP 500"),
         Code::WebhookReenabled => t.with("status", "disabled"),
         Code::WebhookPaused => t.with("status", "paused").with("minutes", 5i64),
         Code::OrderSent => t.with("number", "1234").with("tracking", "TT-9"),

@@ -687,6 +687,15 @@ pub fn step_error(lang: Lang, e: &StepError) -> String {
                 "A previous step is missing (did you use the Back button?). Let's start again from step 1.".into()
             }
         }
+        // Neither the other account nor its connection is named: a visitor who typed a store's
+        // address learns only that it is taken.
+        StepError::HeldByAnotherAccount { .. } => {
+            if es {
+                "Esta tienda ya está conectada a otra cuenta de TrackingTech. Esa cuenta debe desconectarla primero desde su panel de ttwc; si ya nadie puede ingresar a ella, contacta al operador de este ttwc.".into()
+            } else {
+                "This store is already connected to another TrackingTech account. That account must disconnect it first, from its ttwc dashboard; if nobody can sign in to it any more, contact the operator of this ttwc.".into()
+            }
+        }
         StepError::Internal => {
             if es {
                 "Algo falló en ttwc. Inténtalo de nuevo; si sigue pasando, avisa al operador."
@@ -742,6 +751,11 @@ mod tests {
             StepError::StoreCertificate(CertProblem::WrongHost),
             StepError::StoreCertificate(CertProblem::UnknownIssuer),
             StepError::StoreCertificate(CertProblem::Other),
+            StepError::HeldByAnotherAccount {
+                store_url: "https://t.cl".into(),
+                owner: "DEMO:1".into(),
+                connection_id: "con_x".into(),
+            },
         ];
         for e in all {
             assert_ne!(step_error(Lang::Es, &e), step_error(Lang::En, &e), "{e:?}");

@@ -502,34 +502,12 @@ fn init_logs() {
     }
 }
 
-/// Fixtures with two merchants of one courier: the demo account and `otro@trackingtech.test`.
+/// Fixtures with two merchants of one courier: the demo account and `otro@trackingtech.test`
+/// (`testdata/sandbox/two-accounts.toml`, which `ttwc`'s tests use too).
 pub fn two_merchants() -> sandbox::Fixtures {
-    sandbox::Fixtures::from_toml(
-        r#"
-        [[tenants]]
-        code = "DEMO"
-        name = "Courier Demo"
-        active = true
-
-        [[accounts]]
-        email = "demo@trackingtech.test"
-        password = "demo1234"
-        name = "Demo"
-          [[accounts.stores]]
-          id = 101
-          name = "Bodega"
-          address = "Providencia"
-
-        [[accounts]]
-        email = "otro@trackingtech.test"
-        password = "otro1234"
-        name = "Otro"
-          [[accounts.stores]]
-          id = 201
-          name = "Otra bodega"
-          address = "Ñuñoa"
-        "#,
-    )
+    sandbox::Fixtures::from_toml(include_str!(
+        "../../../../testdata/sandbox/two-accounts.toml"
+    ))
     .expect("fixtures")
 }
 

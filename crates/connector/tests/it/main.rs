@@ -14,5 +14,6 @@ mod startup;
 mod store;
 mod store_errors;
 mod sync;
+mod takeover;
 mod tracking;
 mod wizard;

@@ -120,6 +120,12 @@ async fn another_account_always_goes_through_woocommerces_approval() {
     })
     .await;
     let first = t.connect_with_keys().await;
+    let id = first["id"].as_str().expect("id").to_owned();
+    // Another account may link the store only once the first one's connection is gone (issue
+    // 19: while it stands, the store step refuses; see `takeover.rs`).
+    connector::connection::disconnect(&t.app, &id)
+        .await
+        .expect("disconnected");
     let keys = t.woo_keys().await;
 
     t.sign_in_as_other().await;
@@ -136,11 +142,12 @@ async fn another_account_always_goes_through_woocommerces_approval() {
     let row = t
         .app
         .store()
-        .connection(first["id"].as_str().expect("id"))
+        .connection(&id)
         .await
         .expect("read")
         .expect("row");
     assert_eq!(row.owner_email, "demo@trackingtech.test");
+    assert_eq!(row.state.as_str(), "disconnected");
 }
 
 #[tokio::test]

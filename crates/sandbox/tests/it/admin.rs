@@ -10,7 +10,12 @@ async fn admin_needs_the_admin_token() {
     let app = spawn_app().await;
     let login = app.login().await;
     for token in [None, Some("wrong"), Some(login.as_str())] {
-        for path in ["/_sandbox/orders", "/_sandbox/requests", "/_sandbox/faults"] {
+        for path in [
+            "/_sandbox/orders",
+            "/_sandbox/requests",
+            "/_sandbox/faults",
+            "/_sandbox/customers",
+        ] {
             let (status, body) = app.get(path, token).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} {token:?}");
             assert!(body["message"].is_string());
@@ -238,4 +243,48 @@ async fn banner_names_url_token_and_fixtures() {
         app.handle.base_url(),
         format!("http://{}", app.handle.addr())
     );
+}
+
+#[tokio::test]
+async fn customers_show_which_integrations_still_work() {
+    let app = spawn_app().await;
+    let (customer, token) = app.link().await;
+    // Linking the same store again keeps the customer and adds a token.
+    let (again, _) = app.link().await;
+    assert_eq!(again, customer);
+    let (other, _) = app.link_url("https://otra.example").await;
+    let tokens = |body: &serde_json::Value, id: &str| {
+        body["data"]
+            .as_array()
+            .and_then(|d| d.iter().find(|c| c["customer_id"] == id))
+            .map(|c| c["integration_tokens"].clone())
+    };
+    let (status, body) = app.admin_get("/_sandbox/customers").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(tokens(&body, &customer), Some(json!(2)), "{body}");
+    assert_eq!(tokens(&body, &other), Some(json!(1)), "{body}");
+    let listed = body["data"]
+        .as_array()
+        .and_then(|d| d.iter().find(|c| c["customer_id"] == customer.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(listed["account_email"], EMAIL);
+    assert_eq!(listed["store_url"], STORE_URL);
+    assert_eq!(listed["store_id"], 101);
+
+    let (status, body) = app
+        .post(
+            "/external/woocommerce/uninstall",
+            Some(&token),
+            &json!({"store_url": STORE_URL, "customer_id": customer}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, body) = app.admin_get("/_sandbox/customers").await;
+    assert_eq!(
+        tokens(&body, &customer),
+        Some(json!(0)),
+        "uninstalled: {body}"
+    );
+    assert_eq!(tokens(&body, &other), Some(json!(1)), "untouched: {body}");
 }

@@ -1,10 +1,13 @@
 //! `ttwc connect`: the wizard's flow for operators, non-interactive but for the password.
+//!
+//! Like the wizard, it refuses a store another TrackingTech account holds; `--take-over` moves
+//! the store to the account signing in, an operator's deliberate act recorded in the activity.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use connector::connection::{self, ConnectRequest};
+use connector::connection::{self, ConnectRequest, StepError};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -37,6 +40,31 @@ pub struct Args {
     /// Print `{"id", "state"}` as JSON.
     #[arg(long)]
     json: bool,
+    /// Connect the store even when another TrackingTech account holds its connection, for when
+    /// that account cannot disconnect it: its queued orders are cancelled, its integration is
+    /// uninstalled at TrackingTech, and the activity records the change of owner.
+    #[arg(long)]
+    take_over: bool,
+}
+
+/// A failed link for the operator; a store another account holds is named with what can be
+/// done about it.
+fn link_error(e: StepError, user: &connection::UserInfo) -> anyhow::Error {
+    match e {
+        StepError::HeldByAnotherAccount {
+            store_url,
+            owner,
+            connection_id,
+        } => anyhow::anyhow!(
+            "{store_url} is connected to another TrackingTech account ({owner}, connection \
+             {connection_id}); that account must disconnect it first, or an operator runs \
+             `ttwc disconnect --connection {connection_id}`. To move the store to {} now, \
+             run this again with --take-over (its queued orders are cancelled and its \
+             integration is uninstalled at TrackingTech)",
+            user.owner()
+        ),
+        e => anyhow::anyhow!("step 4 (WooCommerce keys, webhook and link): {e}"),
+    }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -64,6 +92,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     .await
     .map_err(step("step 2 (TrackingTech login)"))?;
     drop(password);
+    // Refused before anything else is asked, as the wizard does once a store is chosen.
+    let taking_from = match connection::check_owner(&app, &started.store_url, &user).await {
+        Ok(()) => None,
+        Err(StepError::HeldByAnotherAccount { owner, .. }) if args.take_over => Some(owner),
+        Err(e) => return Err(link_error(e, &user)),
+    };
     let stores = connection::stores(&app, &user, &token)
         .await
         .map_err(step("step 3 (TrackingTech stores)"))?;
@@ -84,19 +118,30 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         })?;
     let credentials = woocommerce::Credentials::new(&args.woo_key, &args.woo_secret)
         .map_err(|e| anyhow::anyhow!("--woo-key/--woo-secret: {e}"))?;
-    let row = connection::connect(
-        &app,
-        ConnectRequest {
-            started: &started,
-            user: &user,
-            token: &token,
-            store,
-            credentials,
-            permissions: None,
-        },
-    )
-    .await
-    .map_err(step("step 4 (WooCommerce keys, webhook and link)"))?;
+    let req = ConnectRequest {
+        started: &started,
+        user: &user,
+        token: &token,
+        store,
+        credentials,
+        permissions: None,
+    };
+    let row = if args.take_over {
+        connection::take_over(&app, req).await
+    } else {
+        connection::connect(&app, req).await
+    }
+    .map_err(|e| link_error(e, &user))?;
+    if let Some(old) = &taking_from
+        && !args.json
+    {
+        println!(
+            "Took {} over from TrackingTech account {old} for {} (see `ttwc activity --connection {}`).",
+            row.store_url,
+            user.owner(),
+            row.id
+        );
+    }
     if args.json {
         println!(
             "{}",

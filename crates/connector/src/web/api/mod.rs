@@ -67,6 +67,7 @@ pub(super) fn step_error(lang: Lang, e: StepError) -> ApiError {
             (StatusCode::UNPROCESSABLE_ENTITY, None)
         }
         StepError::SessionExpired | StepError::OutOfOrder => (StatusCode::CONFLICT, None),
+        StepError::HeldByAnotherAccount { .. } => (StatusCode::CONFLICT, None),
         StepError::TrackingTechUnavailable => (StatusCode::SERVICE_UNAVAILABLE, None),
         StepError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, None),
     };

@@ -165,6 +165,12 @@ pub async fn wizard_store(
     if session.user.is_none() || wizard.stores.is_empty() {
         return Err(step_error(lang, StepError::OutOfOrder));
     }
+    // A store another TrackingTech account holds is refused here, before a key is asked for.
+    if let Some(user) = &session.user {
+        connection::check_owner(&st.app, &started.store_url, user)
+            .await
+            .map_err(|e| step_error(lang, e))?;
+    }
     // The page may send the id as the number or the text it showed.
     let wanted = b.store_id.to_string().trim_matches('"').to_owned();
     let chosen = wizard
@@ -299,6 +305,11 @@ pub async fn wizard_keys(
     ) else {
         return Err(step_error(lang, StepError::OutOfOrder));
     };
+    // Asked again before any key is taken: another account may have connected the store since
+    // the store step.
+    connection::check_owner(&st.app, &started.store_url, &user)
+        .await
+        .map_err(|e| step_error(lang, e))?;
     let pasted = b
         .consumer_key
         .as_deref()
