@@ -910,3 +910,63 @@ async fn connect_refuses_another_accounts_store_unless_take_over() {
         "owner ids, no emails: {said}"
     );
 }
+
+/// Issue 19: with the default settings `ttwc connect` dials no internal address, whatever its
+/// spelling, and says why in the operator's terms.
+#[tokio::test]
+async fn connect_refuses_an_internal_address_without_dialling_it() {
+    let e = env().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    for url in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://[::ffff:127.0.0.1]:{port}"),
+        format!("http://localhost:{port}"),
+    ] {
+        let mut cmd = e.ttwc(&[
+            "connect",
+            "--store-url",
+            &url,
+            "--code",
+            "DEMO",
+            "--email",
+            "demo@trackingtech.test",
+            "--store",
+            "101",
+            "--woo-key",
+            e.woo.consumer_key(),
+            "--woo-secret",
+            e.woo.consumer_secret(),
+            "--lang",
+            "en",
+        ]);
+        // The guard's default: no private network allowed.
+        cmd.env("TTWC_ALLOWED_PRIVATE_NETS", "")
+            .env("TTWC_PASSWORD", "demo1234");
+        let out = tokio::task::spawn_blocking(move || cmd.output().expect("ttwc runs"))
+            .await
+            .expect("join");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{url}: {err}");
+        assert!(err.contains("not a public store"), "{url}: {err}");
+    }
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no connection was made"
+    );
+    let status = e.run(&["status", "--json"], None).await;
+    let rows: Value = serde_json::from_slice(&status.stdout).unwrap_or(Value::Null);
+    assert_eq!(rows, serde_json::json!([]), "nothing was stored");
+}
