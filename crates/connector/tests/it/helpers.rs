@@ -41,6 +41,12 @@ pub struct Options {
     /// certificate.
     pub woo_tls: bool,
     pub woo_tls_fault: Option<woo_sim::TlsFault>,
+    /// Peers whose `X-Forwarded-For` ttwc believes (`TTWC_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The sandbox's own login throttle (failures per email per minute; 0 turns it off).
+    pub sandbox_login_attempts_per_minute: u32,
+    /// How often the engine purges idle sessions and old wc-auth grants (its default if None).
+    pub purge_interval: Option<Duration>,
 }
 
 impl Default for Options {
@@ -57,6 +63,9 @@ impl Default for Options {
             woo_seed: woo_sim::Seed::builtin(),
             woo_tls: false,
             woo_tls_fault: None,
+            trusted_proxies: Vec::new(),
+            sandbox_login_attempts_per_minute: 5,
+            purge_interval: None,
         }
     }
 }
@@ -69,6 +78,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     init_logs();
     let mut sandbox_config = sandbox::Config::new(options.fixtures);
     sandbox_config.advance_every = None;
+    sandbox_config.login_attempts_per_minute = options.sandbox_login_attempts_per_minute;
     let sandbox = sandbox::spawn(sandbox_config)
         .await
         .expect("sandbox starts");
@@ -104,6 +114,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.session_idle = options.session_idle;
     settings.status_interval = options.status_interval;
     settings.reconcile_interval = options.reconcile_interval;
+    settings.trusted_proxies = options.trusted_proxies.clone();
     let mut app_options = AppOptions {
         woo_timeout: Some(Duration::from_secs(2)),
         ..AppOptions::default()
@@ -118,6 +129,9 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let mut engine = connector::engine::EngineConfig::from_settings(app.settings());
     (engine.backoff_base, engine.backoff_cap) = options.backoff;
     engine.idle_poll = Duration::from_millis(50);
+    if let Some(every) = options.purge_interval {
+        engine.purge_interval = every;
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     connector::engine::spawn(app.clone(), engine, stopped);
 
