@@ -384,6 +384,27 @@ async fn issue_19_a_second_wc_auth_callback_is_refused_and_changes_nothing() {
     // Once taken, the attempt still refuses keys; an id ttwc never issued is refused too.
     assert_eq!(callback(&user_id).await, StatusCode::CONFLICT);
     assert_eq!(callback("made-up.1.abc").await, StatusCode::FORBIDDEN);
+    // An attempt ttwc issued more than an hour ago is refused, whatever its row: the purge
+    // may have removed it, and the attempt must not deliver keys a second time then.
+    let issued = connector::store::now().unix_timestamp() - 3601;
+    let random = "r".repeat(43);
+    let tag = t
+        .app
+        .key()
+        .mac("wc-auth grant", format!("{random}.{issued}").as_bytes());
+    let old = format!("{random}.{issued}.{}", hex::encode(&tag[..16]));
+    assert_eq!(callback(&old).await, StatusCode::FORBIDDEN);
+    let fresh = connector::store::now().unix_timestamp();
+    let tag = t
+        .app
+        .key()
+        .mac("wc-auth grant", format!("{random}.{fresh}").as_bytes());
+    let fresh = format!("{random}.{fresh}.{}", hex::encode(&tag[..16]));
+    assert_eq!(
+        callback(&fresh).await,
+        StatusCode::OK,
+        "the same id, issued now, is one of ttwc's"
+    );
 }
 
 // ---- Throttling, through a trusted proxy ----
