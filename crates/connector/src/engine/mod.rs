@@ -14,8 +14,8 @@
 //!   exponentially with full jitter and never earlier than a `Retry-After` (which also holds the
 //!   whole connection), auth errors park the connection until the merchant logs in again, and
 //!   rejections are kept with TrackingTech's message until resent.
-//! - Status polling and reconcile run under named leases, so with several replicas one does
-//!   each run.
+//! - Status polling, reconcile, statistics and the purge of idle sessions and old wc-auth grants
+//!   run under named leases, so with several replicas one does each run.
 
 pub mod backfill;
 mod schedules;
@@ -53,6 +53,8 @@ pub struct EngineConfig {
     pub backoff_cap: Duration,
     pub status_interval: Duration,
     pub reconcile_interval: Duration,
+    /// How often idle sessions and old wc-auth grants are deleted.
+    pub purge_interval: Duration,
 }
 
 impl EngineConfig {
@@ -67,6 +69,7 @@ impl EngineConfig {
             backoff_cap: Duration::from_secs(300),
             status_interval: settings.status_interval,
             reconcile_interval: settings.reconcile_interval,
+            purge_interval: Duration::from_secs(600),
         }
     }
 }
@@ -144,7 +147,8 @@ pub fn spawn(
         let status = tokio::spawn(schedules::status_loop(shared.clone(), shutdown.clone()));
         let reconcile = tokio::spawn(schedules::reconcile_loop(shared.clone(), shutdown.clone()));
         let statistics = tokio::spawn(schedules::statistics_loop(shared.clone(), shutdown.clone()));
-        let _ = tokio::join!(sends, writebacks, status, reconcile, statistics);
+        let purge = tokio::spawn(schedules::purge_loop(shared.clone(), shutdown.clone()));
+        let _ = tokio::join!(sends, writebacks, status, reconcile, statistics, purge);
     })
 }
 

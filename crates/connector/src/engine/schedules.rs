@@ -1,6 +1,6 @@
 //! The schedules: status polling (TrackingTech → WooCommerce), reconcile (WooCommerce →
-//! ttwc) and the job tables' planner statistics. Each run takes a named lease first, so among
-//! replicas one does it.
+//! ttwc), the job tables' planner statistics and the purge of idle sessions and old wc-auth
+//! grants. Each run takes a named lease first, so among replicas one does it.
 
 use crate::text::{Code, Text};
 use std::sync::Arc;
@@ -66,6 +66,40 @@ pub(super) async fn statistics_loop(shared: Arc<Shared>, shutdown: watch::Receiv
         },
     )
     .await
+}
+
+pub(super) async fn purge_loop(shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+    every(
+        shared,
+        shutdown,
+        "purge",
+        |s| s.config.purge_interval,
+        |shared| async move { purge(&shared.app).await },
+    )
+    .await
+}
+
+/// Deletes sessions idle past `TTWC_SESSION_IDLE` (which no request can use any more) and
+/// wc-auth grants older than their hour (their keys, taken or not, and the marks that refuse a
+/// second callback, which the grant's own time refuses from then on).
+pub(crate) async fn purge(app: &crate::App) {
+    let now = crate::store::now();
+    let idle =
+        time::Duration::try_from(app.settings().session_idle).unwrap_or(time::Duration::hours(2));
+    match app.store().purge_sessions(now - idle).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sessions = n, "idle sessions deleted"),
+        Err(e) => tracing::warn!(error = %e, "deleting idle sessions failed"),
+    }
+    match app
+        .store()
+        .purge_granted_keys(now - crate::web::GRANT_TTL)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(grants = n, "old wc-auth grants deleted"),
+        Err(e) => tracing::warn!(error = %e, "deleting old wc-auth grants failed"),
+    }
 }
 
 /// Runs `work` every `interval`, when this process holds the lease named `name`.

@@ -552,6 +552,9 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the session's mutable fields (owner, user, token, wizard, csrf, last seen).
     async fn update_session(&self, session: &SessionRow) -> Result<()>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    /// Gives a session a new id: deletes the row `old_id_hash` and inserts `session`, in one
+    /// transaction, so the old cookie is dead the moment the new one exists.
+    async fn replace_session(&self, old_id_hash: &str, session: &SessionRow) -> Result<()>;
     /// Deletes sessions last seen before `idle_before`; returns how many.
     async fn purge_sessions(&self, idle_before: OffsetDateTime) -> Result<u64>;
 
@@ -576,14 +579,18 @@ pub trait Store: Send + Sync + 'static {
     /// Connections of one owner, or all when `owner` is None, newest first.
     async fn connections(&self, owner: Option<&str>) -> Result<Vec<ConnectionRow>>;
 
-    /// Keeps keys WooCommerce delivered to the wc-auth callback (replacing any for the grant).
-    async fn put_granted_keys(&self, grant_hash: &str, sealed: &[u8]) -> Result<()>;
-    /// Takes (reads and deletes) the keys of a grant younger than `newer_than`.
+    /// Keeps keys WooCommerce delivered to the wc-auth callback; false (and nothing changed)
+    /// when the grant already delivered keys, taken or not: an attempt is accepted once.
+    async fn put_granted_keys(&self, grant_hash: &str, sealed: &[u8]) -> Result<bool>;
+    /// Takes the keys of a grant younger than `newer_than`: reads them and empties the row,
+    /// which stays (without the keys) so the grant cannot deliver keys again.
     async fn take_granted_keys(
         &self,
         grant_hash: &str,
         newer_than: OffsetDateTime,
     ) -> Result<Option<Vec<u8>>>;
+    /// Deletes grants (taken or not) received before `created_before`; returns how many.
+    async fn purge_granted_keys(&self, created_before: OffsetDateTime) -> Result<u64>;
 
     async fn add_activity(&self, connection_id: &str, kind: &str, message: &Text) -> Result<()>;
     async fn activity(&self, connection_id: &str, limit: u32) -> Result<Vec<ActivityRow>>;

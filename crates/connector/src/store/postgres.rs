@@ -285,6 +285,24 @@ async fn insert_writeback(
     Ok(())
 }
 
+/// The insert of a session row, for the pool or a transaction.
+fn insert_session(
+    s: &SessionRow,
+) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, csrf_token, created_at, last_seen_at, owner, user_json, tt_token, wizard) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(s.id_hash.clone())
+    .bind(s.csrf_token.clone())
+    .bind(s.created_at)
+    .bind(s.last_seen_at)
+    .bind(s.owner.clone())
+    .bind(s.user_json.clone())
+    .bind(s.tt_token.clone())
+    .bind(s.wizard.clone())
+}
+
 fn session_from_row(row: &PgRow) -> Result<SessionRow> {
     Ok(SessionRow {
         id_hash: row.try_get("id_hash")?,
@@ -531,20 +549,7 @@ impl Store for PostgresStore {
     }
 
     async fn insert_session(&self, s: &SessionRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, csrf_token, created_at, last_seen_at, owner, user_json, tt_token, wizard) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&s.id_hash)
-        .bind(&s.csrf_token)
-        .bind(s.created_at)
-        .bind(s.last_seen_at)
-        .bind(&s.owner)
-        .bind(&s.user_json)
-        .bind(&s.tt_token)
-        .bind(&s.wizard)
-        .execute(&self.pool)
-        .await?;
+        insert_session(s).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -581,6 +586,17 @@ impl Store for PostgresStore {
             .bind(id_hash)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    async fn replace_session(&self, old_id_hash: &str, session: &SessionRow) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(old_id_hash)
+            .execute(&mut *tx)
+            .await?;
+        insert_session(session).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -696,17 +712,17 @@ impl Store for PostgresStore {
         rows.iter().map(connection_from_row).collect()
     }
 
-    async fn put_granted_keys(&self, grant_hash: &str, sealed: &[u8]) -> Result<()> {
-        sqlx::query(
+    async fn put_granted_keys(&self, grant_hash: &str, sealed: &[u8]) -> Result<bool> {
+        let done = sqlx::query(
             "INSERT INTO granted_keys (grant_hash, sealed, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (grant_hash) DO UPDATE SET sealed = EXCLUDED.sealed, created_at = EXCLUDED.created_at",
+             ON CONFLICT (grant_hash) DO NOTHING",
         )
         .bind(grant_hash)
         .bind(sealed)
         .bind(super::now())
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     async fn take_granted_keys(
@@ -714,9 +730,13 @@ impl Store for PostgresStore {
         grant_hash: &str,
         newer_than: OffsetDateTime,
     ) -> Result<Option<Vec<u8>>> {
+        // RETURNING shows the updated row (keys gone): the keys come from the locked row as it
+        // was, read in the same statement.
         let sealed: Option<Vec<u8>> = sqlx::query_scalar(
-            "DELETE FROM granted_keys WHERE grant_hash = $1 \
-             RETURNING CASE WHEN created_at > $2 THEN sealed END",
+            "UPDATE granted_keys g SET sealed = NULL \
+             FROM (SELECT grant_hash, sealed FROM granted_keys WHERE grant_hash = $1 FOR UPDATE) was \
+             WHERE g.grant_hash = was.grant_hash AND was.sealed IS NOT NULL \
+             RETURNING CASE WHEN g.created_at > $2 THEN was.sealed END",
         )
         .bind(grant_hash)
         .bind(newer_than)
@@ -724,6 +744,14 @@ impl Store for PostgresStore {
         .await?
         .flatten();
         Ok(sealed)
+    }
+
+    async fn purge_granted_keys(&self, created_before: OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM granted_keys WHERE created_at < $1")
+            .bind(created_before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn add_activity(&self, connection_id: &str, kind: &str, message: &Text) -> Result<()> {

@@ -338,6 +338,24 @@ fn order_from_row(row: &SqliteRow) -> Result<OrderRow> {
     })
 }
 
+/// The insert of a session row, for the pool or a transaction.
+fn insert_session(
+    s: &SessionRow,
+) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, csrf_token, created_at, last_seen_at, owner, user_json, tt_token, wizard) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(s.id_hash.clone())
+    .bind(s.csrf_token.clone())
+    .bind(Stored(s.created_at))
+    .bind(Stored(s.last_seen_at))
+    .bind(s.owner.clone())
+    .bind(s.user_json.clone())
+    .bind(s.tt_token.clone())
+    .bind(s.wizard.clone())
+}
+
 fn session_from_row(row: &SqliteRow) -> Result<SessionRow> {
     Ok(SessionRow {
         id_hash: row.try_get("id_hash")?,
@@ -387,20 +405,7 @@ impl Store for SqliteStore {
 
     async fn insert_session(&self, s: &SessionRow) -> Result<()> {
         let (_writing, writes) = self.write().await;
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, csrf_token, created_at, last_seen_at, owner, user_json, tt_token, wizard) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&s.id_hash)
-        .bind(&s.csrf_token)
-        .bind(Stored(s.created_at))
-        .bind(Stored(s.last_seen_at))
-        .bind(&s.owner)
-        .bind(&s.user_json)
-        .bind(&s.tt_token)
-        .bind(&s.wizard)
-        .execute(writes)
-        .await?;
+        insert_session(s).execute(writes).await?;
         Ok(())
     }
 
@@ -436,6 +441,18 @@ impl Store for SqliteStore {
             .bind(id_hash)
             .execute(writes)
             .await?;
+        Ok(())
+    }
+
+    async fn replace_session(&self, old_id_hash: &str, session: &SessionRow) -> Result<()> {
+        let (_writing, writes) = self.write().await;
+        let mut tx = writes.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(old_id_hash)
+            .execute(&mut *tx)
+            .await?;
+        insert_session(session).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -575,18 +592,18 @@ impl Store for SqliteStore {
         rows.iter().map(connection_from_row).collect()
     }
 
-    async fn put_granted_keys(&self, grant_hash: &str, sealed: &[u8]) -> Result<()> {
+    async fn put_granted_keys(&self, grant_hash: &str, sealed: &[u8]) -> Result<bool> {
         let (_writing, writes) = self.write().await;
-        sqlx::query(
+        let done = sqlx::query(
             "INSERT INTO granted_keys (grant_hash, sealed, created_at) VALUES (?, ?, ?) \
-             ON CONFLICT (grant_hash) DO UPDATE SET sealed = excluded.sealed, created_at = excluded.created_at",
+             ON CONFLICT (grant_hash) DO NOTHING",
         )
         .bind(grant_hash)
         .bind(sealed)
         .bind(Stored(super::now()))
         .execute(writes)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     async fn take_granted_keys(
@@ -595,15 +612,34 @@ impl Store for SqliteStore {
         newer_than: OffsetDateTime,
     ) -> Result<Option<Vec<u8>>> {
         let (_writing, writes) = self.write().await;
+        // SQLite's RETURNING shows the row as updated (keys gone), so the keys are read first,
+        // in the same transaction, under the process's write lock.
+        let mut tx = writes.begin().await?;
         let sealed: Option<Vec<u8>> = sqlx::query_scalar(
-            "DELETE FROM granted_keys WHERE grant_hash = ? RETURNING CASE WHEN created_at > ? THEN sealed END",
+            "SELECT CASE WHEN created_at > ? THEN sealed END FROM granted_keys WHERE grant_hash = ?",
         )
-        .bind(grant_hash)
         .bind(Stored(newer_than))
-        .fetch_optional(writes)
+        .bind(grant_hash)
+        .fetch_optional(&mut *tx)
         .await?
         .flatten();
+        sqlx::query(
+            "UPDATE granted_keys SET sealed = NULL WHERE grant_hash = ? AND sealed IS NOT NULL",
+        )
+        .bind(grant_hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(sealed)
+    }
+
+    async fn purge_granted_keys(&self, created_before: OffsetDateTime) -> Result<u64> {
+        let (_writing, writes) = self.write().await;
+        let done = sqlx::query("DELETE FROM granted_keys WHERE created_at < ?")
+            .bind(Stored(created_before))
+            .execute(writes)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn add_activity(&self, connection_id: &str, kind: &str, message: &Text) -> Result<()> {

@@ -583,7 +583,10 @@ pub fn step_error(lang: Lang, e: &StepError) -> String {
             }
         }
         StepError::TooManyAttempts(wait) => {
-            let secs = wait.map(|d| d.as_secs().max(1)).unwrap_or(60);
+            // Rounded up, as `Retry-After` is: waiting the seconds said is always enough.
+            let secs = wait
+                .map(|d| (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1))
+                .unwrap_or(60);
             if es {
                 format!("Demasiados intentos. Espera {secs} segundos antes de volver a intentarlo.")
             } else {

@@ -3,6 +3,7 @@
 
 mod api;
 mod backfills;
+mod forwarded;
 pub mod i18n;
 mod limit;
 mod pages;
@@ -18,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::app::App;
+pub(crate) use api::GRANT_TTL;
 use i18n::Lang;
 
 /// Request bodies the app accepts (JSON actions, the wc-auth callback); webhooks have their own.
@@ -26,7 +28,12 @@ const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct WebState {
     pub app: App,
+    /// Failed sign-ins (dashboard and wizard login) per client, per client and email, per email.
     pub limiter: Arc<limit::LoginLimiter>,
+    /// Wizard starts per client.
+    pub starts: Arc<limit::StartLimiter>,
+    /// When `serve` last warned of forwarding headers from an untrusted peer.
+    pub forwarded_warned: Arc<forwarded::Warned>,
     /// Serializes the steps of one session's wizard, so a form posted twice runs once at a time.
     pub wizard_locks: Arc<limit::KeyedLocks>,
     /// Each connection's latest backfill started from the dashboard, in this process.
@@ -37,6 +44,8 @@ pub fn router(app: App) -> Router {
     let state = WebState {
         app,
         limiter: Arc::new(limit::LoginLimiter::default()),
+        starts: Arc::new(limit::StartLimiter::default()),
+        forwarded_warned: Arc::new(forwarded::Warned::default()),
         wizard_locks: Arc::new(limit::KeyedLocks::default()),
         backfills: Arc::new(backfills::Backfills::default()),
     };
@@ -73,6 +82,10 @@ pub fn router(app: App) -> Router {
         )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "Not found.") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            forwarded::warn_untrusted,
+        ))
         .with_state(state)
 }
 
@@ -123,6 +136,8 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
     field: Option<&'static str>,
+    /// Whole seconds for `Retry-After` (a 429's).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -131,6 +146,7 @@ impl ApiError {
             status,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
     pub fn status(&self) -> StatusCode {
@@ -138,6 +154,12 @@ impl ApiError {
     }
     pub fn field(mut self, field: &'static str) -> ApiError {
         self.field = Some(field);
+        self
+    }
+    /// Adds `Retry-After`, rounded up to whole seconds (at least 1).
+    pub fn retry_after(mut self, wait: std::time::Duration) -> ApiError {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        self.retry_after = Some(secs.max(1));
         self
     }
     pub fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -153,12 +175,18 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": self.message, "field": self.field});
-        (
+        let mut response = (
             self.status,
             [(header::CACHE_CONTROL, "no-store")],
             axum::Json(body),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -194,19 +222,22 @@ pub fn client_ip(app: &App, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
             .iter()
             .any(|net| net.contains(ip))
     };
-    if !trusted(&peer.ip()) {
-        return peer.ip();
+    // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`; IPv4 ranges must still match.
+    let peer = peer.ip().to_canonical();
+    if !trusted(&peer) {
+        return peer;
     }
     let forwarded: Vec<IpAddr> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
         .collect();
     forwarded
         .into_iter()
         .rev()
         .find(|ip| !trusted(ip))
-        .unwrap_or(peer.ip())
+        .unwrap_or(peer)
 }

@@ -23,21 +23,15 @@ pub struct PageQuery {
     wcauth: Option<String>,
 }
 
-/// The session for a page view, created when there is none; plus the cookies to set.
+/// The session for a page view — a visitor's is not stored, so looking costs no write — plus
+/// the cookies to set.
 async fn page_session(
     app: &App,
     headers: &HeaderMap,
     query_lang: Option<&str>,
 ) -> Result<(Session, Vec<HeaderValue>), ApiError> {
-    let mut cookies = Vec::new();
-    let session = match session::load(app, headers).await? {
-        Some(s) => s,
-        None => {
-            let (s, cookie) = session::create(app).await?;
-            cookies.push(cookie);
-            s
-        }
-    };
+    let (session, cookie) = session::for_page(app, headers).await?;
+    let mut cookies: Vec<HeaderValue> = cookie.into_iter().collect();
     if let Some(l) = query_lang.and_then(Lang::parse) {
         cookies.push(session::set_cookie(
             app,

@@ -44,6 +44,12 @@ pub struct Options {
     /// `TTWC_ALLOWED_PRIVATE_NETS`: loopback, where woo-sim listens, unless a test wants the
     /// guard's default.
     pub allowed_private_nets: Vec<ipnet::IpNet>,
+    /// Peers whose `X-Forwarded-For` ttwc believes (`TTWC_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The sandbox's own login throttle (failures per email per minute; 0 turns it off).
+    pub sandbox_login_attempts_per_minute: u32,
+    /// How often the engine purges idle sessions and old wc-auth grants (its default if None).
+    pub purge_interval: Option<Duration>,
 }
 
 impl Default for Options {
@@ -61,6 +67,9 @@ impl Default for Options {
             woo_tls: false,
             woo_tls_fault: None,
             allowed_private_nets: egress::loopback(),
+            trusted_proxies: Vec::new(),
+            sandbox_login_attempts_per_minute: 5,
+            purge_interval: None,
         }
     }
 }
@@ -73,6 +82,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     init_logs();
     let mut sandbox_config = sandbox::Config::new(options.fixtures);
     sandbox_config.advance_every = None;
+    sandbox_config.login_attempts_per_minute = options.sandbox_login_attempts_per_minute;
     let sandbox = sandbox::spawn(sandbox_config)
         .await
         .expect("sandbox starts");
@@ -109,6 +119,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     settings.status_interval = options.status_interval;
     settings.reconcile_interval = options.reconcile_interval;
     settings.allowed_private_nets = options.allowed_private_nets.clone();
+    settings.trusted_proxies = options.trusted_proxies.clone();
     let mut app_options = AppOptions {
         woo_timeout: Some(Duration::from_secs(2)),
         ..AppOptions::default()
@@ -123,6 +134,9 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let mut engine = connector::engine::EngineConfig::from_settings(app.settings());
     (engine.backoff_base, engine.backoff_cap) = options.backoff;
     engine.idle_poll = Duration::from_millis(50);
+    if let Some(every) = options.purge_interval {
+        engine.purge_interval = every;
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     connector::engine::spawn(app.clone(), engine, stopped);
 

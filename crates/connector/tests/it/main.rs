@@ -8,6 +8,7 @@ mod legacy_texts;
 mod observability;
 mod outage;
 mod reconnect_keys;
+mod sessions;
 mod site;
 mod ssrf;
 mod startup;

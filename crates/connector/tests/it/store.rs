@@ -311,8 +311,18 @@ async fn basics(url: &str) {
         1
     );
     assert_eq!(store.session("h-old").await.expect("read"), None);
-    store.delete_session("h1").await.expect("delete");
+    // A new id: the old row is gone the moment the new one exists.
+    let mut renamed = session.clone();
+    renamed.id_hash = "h2".into();
+    renamed.csrf_token = "c3".into();
+    store
+        .replace_session("h1", &renamed)
+        .await
+        .expect("replace");
     assert_eq!(store.session("h1").await.expect("read"), None);
+    assert_eq!(store.session("h2").await.expect("read"), Some(renamed));
+    store.delete_session("h2").await.expect("delete");
+    assert_eq!(store.session("h2").await.expect("read"), None);
 
     // Connections: insert, read back equal, owner filter.
     let a = connection("con_a", "DEMO:1", "https://a.example");
@@ -429,15 +439,19 @@ async fn basics(url: &str) {
     assert_eq!(recent[0].connection_id, "con_a");
     assert_eq!(recent[0].kind, "sent");
 
-    // Granted keys: taken once, and only while fresh.
-    store.put_granted_keys("g1", &[1]).await.expect("put");
-    store.put_granted_keys("g1", &[2]).await.expect("replace");
+    // Granted keys: delivered once, taken once, and only while fresh.
+    assert!(store.put_granted_keys("g1", &[1]).await.expect("put"));
+    assert!(
+        !store.put_granted_keys("g1", &[2]).await.expect("again"),
+        "a second delivery for the grant is refused"
+    );
     assert_eq!(
         store
             .take_granted_keys("g1", store::now() - MINUTE)
             .await
             .expect("take"),
-        Some(vec![2])
+        Some(vec![1]),
+        "the first delivery's keys, unchanged"
     );
     assert_eq!(
         store
@@ -446,7 +460,11 @@ async fn basics(url: &str) {
             .expect("take again"),
         None
     );
-    store.put_granted_keys("g2", &[3]).await.expect("put");
+    assert!(
+        !store.put_granted_keys("g1", &[3]).await.expect("after"),
+        "a taken grant cannot deliver keys again"
+    );
+    assert!(store.put_granted_keys("g2", &[3]).await.expect("put"));
     assert_eq!(
         store
             .take_granted_keys("g2", store::now() + MINUTE)
@@ -458,7 +476,30 @@ async fn basics(url: &str) {
         store
             .take_granted_keys("g2", store::now() - MINUTE)
             .await
-            .expect("stale keys are deleted too"),
+            .expect("stale keys are emptied too"),
+        None
+    );
+    // Purged by age, taken or not.
+    assert!(store.put_granted_keys("g3", &[4]).await.expect("put"));
+    assert_eq!(
+        store
+            .purge_granted_keys(store::now() - MINUTE)
+            .await
+            .expect("purge none"),
+        0
+    );
+    assert_eq!(
+        store
+            .purge_granted_keys(store::now() + MINUTE)
+            .await
+            .expect("purge all"),
+        3
+    );
+    assert_eq!(
+        store
+            .take_granted_keys("g3", store::now() - MINUTE)
+            .await
+            .expect("purged"),
         None
     );
 

@@ -18,7 +18,9 @@ pub use wizard::*;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
 
 use super::i18n::{self, Lang};
 use super::session::{self, Session};
@@ -26,8 +28,8 @@ use super::{ApiError, lang};
 use crate::app::App;
 use crate::connection::StepError;
 
-/// How long keys WooCommerce delivered wait for their wizard.
-pub(super) const GRANT_TTL: time::Duration = time::Duration::hours(1);
+/// How long keys WooCommerce delivered wait for their wizard (and a wc-auth attempt lives).
+pub(crate) const GRANT_TTL: time::Duration = time::Duration::hours(1);
 
 pub(super) type Body<T> = Result<Json<T>, JsonRejection>;
 
@@ -75,16 +77,30 @@ pub(super) fn step_error(lang: Lang, e: StepError) -> ApiError {
     if let Some(field) = field {
         err = err.field(field);
     }
+    if let StepError::TooManyAttempts(wait) = e {
+        err = err.retry_after(wait.unwrap_or(std::time::Duration::from_secs(60)));
+    }
     err
 }
 
-/// The session of a state-changing action, CSRF checked.
+/// A JSON answer for `session`: when its id changed, the new cookie goes with it, and the new
+/// CSRF token as `csrf` (the page's script keeps it for the next action).
+pub(super) fn answer(app: &App, session: &Session, mut body: Value) -> Response {
+    let Some(cookie) = session.cookie(app) else {
+        return Json(body).into_response();
+    };
+    body["csrf"] = json!(session.row.csrf_token);
+    ([(header::SET_COOKIE, cookie)], Json(body)).into_response()
+}
+
+/// The session of a state-changing action, CSRF checked: a stored one, or a visitor's not
+/// stored yet (written, under a new id, when the action saves it).
 pub(super) async fn guarded(
     app: &App,
     headers: &HeaderMap,
     lang: Lang,
 ) -> Result<Session, ApiError> {
-    let session = session::load(app, headers).await?;
+    let session = session::acting(app, headers).await?;
     match session {
         Some(s) if s.csrf_ok(headers) => Ok(s),
         _ => Err(ApiError::new(

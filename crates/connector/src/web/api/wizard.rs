@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::app::App;
 use crate::connection::{self, ConnectRequest, StepError};
@@ -19,7 +18,8 @@ use crate::web::session::{self, Session, WizardState};
 use crate::web::{ApiError, WebState, client_ip};
 
 use super::connections::summary;
-use super::{Body, GRANT_TTL, body, guarded, req_lang, step_error};
+use super::signin::count_failure;
+use super::{Body, GRANT_TTL, answer, body, guarded, req_lang, step_error};
 
 // ---- The wizard ----
 
@@ -66,11 +66,16 @@ fn wizard_view(session: &Session, w: &WizardState) -> Value {
 
 pub async fn wizard_start(
     State(st): State<WebState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     b: Body<StartBody>,
 ) -> Result<Response, ApiError> {
     let lang = req_lang(&headers);
     let mut session = guarded(&st.app, &headers, lang).await?;
+    // Counted before any work: each start resolves a courier code and probes a store.
+    st.starts
+        .check(client_ip(&st.app, peer, &headers))
+        .map_err(|wait| step_error(lang, StepError::TooManyAttempts(Some(wait))))?;
     let b = body(b)?;
     let _lock = st.wizard_locks.lock(&session.row.id_hash).await;
     let started = connection::start(&st.app, &b.store_url, &b.code)
@@ -90,8 +95,9 @@ pub async fn wizard_start(
         wizard.stores = stores;
     }
     session.set_wizard(&st.app, &wizard);
+    // A visitor's first action: the session is stored now, under an id of its own.
     session.save(&st.app).await?;
-    Ok(Json(wizard_view(&session, &wizard)).into_response())
+    Ok(answer(&st.app, &session, wizard_view(&session, &wizard)))
 }
 
 #[derive(Deserialize)]
@@ -114,9 +120,9 @@ pub async fn wizard_login(
     let Some(started) = wizard.started.clone() else {
         return Err(step_error(lang, StepError::OutOfOrder));
     };
-    let ip = client_ip(&st.app, peer, &headers).to_string();
+    let ip = client_ip(&st.app, peer, &headers);
     st.limiter
-        .check(&ip, &b.email)
+        .admit(ip, &b.email)
         .map_err(|wait| step_error(lang, StepError::TooManyAttempts(Some(wait))))?;
     let (user, token) = connection::login(
         &st.app,
@@ -127,10 +133,14 @@ pub async fn wizard_login(
         &b.password,
     )
     .await
-    .map_err(|e| step_error(lang, e))?;
+    .map_err(|e| {
+        count_failure(&st, ip, &b.email, &e);
+        step_error(lang, e)
+    })?;
     let stores = connection::stores(&st.app, &user, &token)
         .await
         .map_err(|e| step_error(lang, e))?;
+    // A new id and CSRF token: a cookie planted before signing in is dead now.
     session.sign_in(&st.app, user, &token);
     wizard.stores = stores;
     wizard.chosen = None;
@@ -138,10 +148,8 @@ pub async fn wizard_login(
     wizard.done = None;
     session.set_wizard(&st.app, &wizard);
     session.save(&st.app).await?;
-    let mut view = wizard_view(&session, &wizard);
-    // Signing in rotated the CSRF token; the page continues with the new one.
-    view["csrf"] = json!(session.row.csrf_token);
-    Ok(Json(view).into_response())
+    // The answer carries the new cookie and CSRF token; the page continues with them.
+    Ok(answer(&st.app, &session, wizard_view(&session, &wizard)))
 }
 
 #[derive(Deserialize)]
@@ -238,30 +246,38 @@ fn authorize_url(app: &App, store_url: &str, grant: &str) -> Result<String, Step
     Ok(woocommerce::wc_auth::authorize_url(&store, &request).to_string())
 }
 
-/// A wc-auth attempt id: random, with a tag only this installation can compute, so the
-/// callback can refuse ids it never issued without a lookup.
+/// A wc-auth attempt id, `<random>.<issued, Unix seconds>.<tag>`: the tag (an HMAC only this
+/// installation can compute) lets the callback refuse ids it never issued without a lookup, and
+/// the time it covers lets it refuse attempts older than [`GRANT_TTL`], whose rows the purge
+/// may already have removed (so "delivered once" holds past the purge too).
 fn new_grant(app: &App) -> String {
     let random = session::random_token();
-    format!("{random}.{}", grant_tag(app, &random))
+    let issued = store::now().unix_timestamp();
+    format!("{random}.{issued}.{}", grant_tag(app, &random, issued))
 }
 
-fn grant_tag(app: &App, random: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"ttwc wc-auth grant\0");
-    h.update(app.installation().salt.as_bytes());
-    h.update(random.as_bytes());
-    hex::encode(&h.finalize()[..12])
+fn grant_tag(app: &App, random: &str, issued: i64) -> String {
+    let tag = app
+        .key()
+        .mac("wc-auth grant", format!("{random}.{issued}").as_bytes());
+    hex::encode(&tag[..16])
 }
 
-fn grant_is_ours(app: &App, grant: &str) -> bool {
+/// Whether this installation issued `grant`, and if so when.
+fn grant_issued(app: &App, grant: &str) -> Option<time::OffsetDateTime> {
     use subtle::ConstantTimeEq;
-    match grant.split_once('.') {
-        Some((random, tag)) if random.len() <= 64 => tag
-            .as_bytes()
-            .ct_eq(grant_tag(app, random).as_bytes())
-            .into(),
-        _ => false,
+    let mut parts = grant.splitn(3, '.');
+    let (random, issued, tag) = (parts.next()?, parts.next()?, parts.next()?);
+    if random.len() > 64 || issued.len() > 20 {
+        return None;
     }
+    let issued: i64 = issued.parse().ok()?;
+    let ours: bool = tag
+        .as_bytes()
+        .ct_eq(grant_tag(app, random, issued).as_bytes())
+        .into();
+    ours.then(|| time::OffsetDateTime::from_unix_timestamp(issued).ok())
+        .flatten()
 }
 
 #[derive(Deserialize, Default)]
@@ -376,8 +392,11 @@ pub async fn wizard_reset(
 ) -> Result<Response, ApiError> {
     let lang = req_lang(&headers);
     let mut session = guarded(&st.app, &headers, lang).await?;
-    session.set_wizard(&st.app, &WizardState::default());
-    session.save(&st.app).await?;
+    // A visitor with nothing stored has nothing to reset, and gets no row for asking.
+    if session.is_stored() {
+        session.set_wizard(&st.app, &WizardState::default());
+        session.save(&st.app).await?;
+    }
     Ok(Json(json!({"step": "start"})).into_response())
 }
 
@@ -390,8 +409,14 @@ pub async fn wc_auth_callback(
 ) -> Result<Response, ApiError> {
     let callback = woocommerce::wc_auth::CallbackBody::parse(&raw)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    if !grant_is_ours(&st.app, &callback.user_id) {
+    let Some(issued) = grant_issued(&st.app, &callback.user_id) else {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "Unknown user_id."));
+    };
+    if issued < store::now() - GRANT_TTL {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "This key request has expired; start the connection again.",
+        ));
     }
     let grant_hash = session::hash(&callback.user_id);
     let keys = GrantedKeys {
@@ -401,10 +426,23 @@ pub async fn wc_auth_callback(
     };
     let json = serde_json::to_vec(&keys).map_err(ApiError::internal)?;
     let sealed = st.app.key().seal(&format!("grant/{grant_hash}"), &json);
-    st.app
+    // Accepted once per attempt: a second callback (a replay, or a second approval) changes
+    // nothing, and WooCommerce deletes the key it made when the callback is not a 200.
+    if !st
+        .app
         .store()
         .put_granted_keys(&grant_hash, &sealed)
-        .await?;
+        .await?
+    {
+        tracing::warn!(
+            key_id = callback.key_id,
+            "wc-auth callback refused: this key request already delivered its keys"
+        );
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "This key request already delivered its keys.",
+        ));
+    }
     tracing::info!(key_id = callback.key_id, "wc-auth keys received");
     Ok((StatusCode::OK, Json(json!({"received": true}))).into_response())
 }
