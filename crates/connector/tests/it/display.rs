@@ -1,0 +1,188 @@
+//! Issue 19, item 5: what the pages show of text from outside (neutralized and cut, while
+//! TrackingTech gets it as the store wrote it).
+
+use std::time::Duration;
+
+use connector::store::OrderState;
+use connector::text::Code;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, deliver, eventually, line, made_up_order, spawn_app};
+
+async fn connected() -> (TestApp, String) {
+    let mut t = spawn_app().await;
+    let id = t.connect_with_keys().await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    (t, id)
+}
+
+/// Characters that must never reach a page as they are.
+const UNSAFE: [char; 4] = ['\u{202e}', '\u{0}', '\u{1b}', '\u{2066}'];
+
+fn assert_clean(what: &str, text: &str) {
+    for c in UNSAFE {
+        assert!(!text.contains(c), "{what} shows {c:?} as it is");
+    }
+}
+
+/// A made-up order (see `made_up_order`) with these fields changed.
+fn order_with(id: u64, changes: Value) -> Vec<u8> {
+    let mut order: Value = serde_json::from_slice(&made_up_order(
+        id,
+        vec![line("Polera", 1)],
+        "Irarrázaval 123",
+    ))
+    .expect("json");
+    for (key, value) in changes.as_object().expect("object") {
+        order[key] = value.clone();
+    }
+    serde_json::to_vec(&order).expect("json")
+}
+
+async fn wait_for_state(t: &TestApp, conn: &str, id: i64, state: OrderState) {
+    eventually(Duration::from_secs(30), "the order's state", || async {
+        let o = t.app.store().order(conn, id).await.ok()??;
+        (o.state == state).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn outside_text_is_shown_neutralized_and_cut_but_sent_as_the_store_wrote_it() {
+    let (t, conn) = connected().await;
+    // A bidi override, a NUL and an escape in a 100,000-character number, and in the names
+    // TrackingTech receives.
+    let number = format!("N\u{202e}\u{0}\u{1b}[2J{}", "8".repeat(100_000));
+    let product = "Polera \u{202e}gpj.exe\u{0}";
+    let mut order: Value = serde_json::from_slice(&order_with(
+        95_001,
+        json!({"number": number, "line_items": [line(product, 1)]}),
+    ))
+    .expect("json");
+    order["billing"]["first_name"] = json!("Ana\u{2066}\u{0}");
+    let body = serde_json::to_vec(&order).expect("json");
+    assert_eq!(
+        deliver(&t, &conn, &body, "order.updated").await,
+        StatusCode::OK
+    );
+    wait_for_state(&t, &conn, 95_001, OrderState::Sent).await;
+
+    // Stored and sent as the store wrote it.
+    let stored = t
+        .app
+        .store()
+        .order(&conn, 95_001)
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!(stored.order_number, number);
+    let received = t.received().await;
+    let sent = &received
+        .iter()
+        .find(|o| o["order"]["order_id"] == 95_001)
+        .expect("TrackingTech received the order")["order"];
+    assert_eq!(sent["products"][0]["name"], product);
+    assert_eq!(sent["shipping"]["first_name"], "Ana\u{2066}\u{0}");
+
+    // Shown neutralized and cut: the orders page (the number) and the dashboard (the activity
+    // entry naming it).
+    let cut = format!("N???[2J{}…", "8".repeat(32));
+    assert_eq!(cut.chars().count(), connector::display::ORDER_NUMBER);
+    let orders = t.get_page(&format!("/connections/{conn}/orders")).await;
+    assert_clean("the orders page", &orders);
+    assert!(orders.contains(&format!("#{cut}")), "the number, cut");
+    assert!(!orders.contains(&"8".repeat(33)), "no more of the number");
+    let dashboard = t.get_page("/").await;
+    assert_clean("the dashboard", &dashboard);
+    assert!(dashboard.contains(&format!("#{cut}")), "the activity entry");
+    assert!(!dashboard.contains(&"8".repeat(33)));
+    // The JSON the pages' script reads carries display-safe messages; the parameters keep the
+    // stored values for programs.
+    let (status, list) = t.get_json("/api/connections").await;
+    assert_eq!(status, StatusCode::OK);
+    let activity = list["connections"][0]["activity"]
+        .as_array()
+        .expect("activity");
+    let sent_entry = activity
+        .iter()
+        .find(|a| a["code"] == Code::OrderSent.as_str())
+        .expect("order.sent");
+    let message = sent_entry["message"].as_str().expect("message");
+    assert_clean("the activity message", message);
+    assert!(message.contains(&cut), "{message}");
+    assert_eq!(sent_entry["params"]["number"], number.as_str());
+}
+
+#[tokio::test]
+async fn trackingtech_names_are_shown_neutralized_in_the_wizard_and_on_the_dashboard() {
+    let long = "x".repeat(200);
+    let fixtures = sandbox::Fixtures::from_toml(&format!(
+        r#"
+        [[tenants]]
+        code = "DEMO"
+        name = "Courier\u202EDemo"
+        active = true
+
+        [[accounts]]
+        email = "demo@trackingtech.test"
+        password = "demo1234"
+        name = "Demo\u0000\u001b[2J"
+          [[accounts.stores]]
+          id = 101
+          name = "Bodega\u2066{long}"
+          address = "Providencia\u202E 123"
+        "#
+    ))
+    .expect("fixtures");
+    let mut t = crate::helpers::spawn_with(crate::helpers::Options {
+        fixtures,
+        ..Default::default()
+    })
+    .await;
+    // The wizard's JSON, which the page's script writes with textContent.
+    let (_, v) = t
+        .post(
+            "/api/wizard/start",
+            json!({"store_url": t.woo.base_url(), "code": "demo"}),
+        )
+        .await;
+    assert_eq!(v["tenant_name"], "Courier?Demo", "{v}");
+    let (_, v) = t
+        .post(
+            "/api/wizard/login",
+            json!({"email": crate::helpers::EMAIL, "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(v["step"], "store", "{v}");
+    let store = &v["stores"][0];
+    assert_eq!(store["id"], 101, "ids stay exact");
+    assert_eq!(store["address"], "Providencia? 123");
+    let name = store["name"].as_str().expect("name");
+    assert_eq!(name, format!("Bodega?{}…", "x".repeat(72)));
+    assert_eq!(name.chars().count(), connector::display::NAME);
+    assert_eq!(v["user"]["name"], "Demo??[2J");
+
+    // Connected: stored as TrackingTech named it, shown neutralized and cut.
+    let id = t.connect_with_keys().await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let row = t
+        .app
+        .store()
+        .connection(&id)
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!(row.tt_store_name, format!("Bodega\u{2066}{long}"));
+    assert_eq!(row.tenant_name, "Courier\u{202e}Demo");
+    let dashboard = t.get_page("/").await;
+    assert_clean("the dashboard", &dashboard);
+    assert!(dashboard.contains("Courier?Demo"));
+    assert!(dashboard.contains("Demo??[2J"), "the signed-in user");
+    assert!(dashboard.contains(name));
+    assert!(!dashboard.contains(&"x".repeat(73)));
+}
