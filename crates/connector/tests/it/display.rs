@@ -1,5 +1,5 @@
 //! Issue 19, item 5: what the pages show of text from outside (neutralized and cut, while
-//! TrackingTech gets it as the store wrote it).
+//! TrackingTech gets it as the store wrote it), and signed bodies that are not an order object.
 
 use std::time::Duration;
 
@@ -114,6 +114,61 @@ async fn outside_text_is_shown_neutralized_and_cut_but_sent_as_the_store_wrote_i
     assert_clean("the activity message", message);
     assert!(message.contains(&cut), "{message}");
     assert_eq!(sent_entry["params"]["number"], number.as_str());
+}
+
+#[tokio::test]
+async fn a_signed_body_that_is_not_an_object_is_refused_and_stores_nothing() {
+    let (t, conn) = connected().await;
+    // The last one reads as an order's head when arrays are taken for structs (fields in order).
+    let bodies: [&[u8]; 5] = [
+        b"[1,2,3]",
+        b"\"x\"",
+        b"1",
+        b" null",
+        br#"[95002, "95002", "processing"]"#,
+    ];
+    for body in bodies {
+        let hooks = t.woo_webhooks().await;
+        let secret = hooks[0]["secret"].as_str().expect("secret");
+        let r = reqwest::Client::new()
+            .post(format!("{}/webhooks/woocommerce/{conn}", t.base))
+            .header("content-type", "application/json")
+            .header("x-wc-webhook-source", format!("{}/", t.woo.base_url()))
+            .header("x-wc-webhook-topic", "order.updated")
+            .header("x-wc-webhook-resource", "order")
+            .header("x-wc-webhook-event", "updated")
+            .header(
+                "x-wc-webhook-signature",
+                woocommerce::webhook::sign(secret.as_bytes(), body),
+            )
+            .header("x-wc-webhook-id", hooks[0]["id"].to_string())
+            .header("x-wc-webhook-delivery-id", "1")
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("delivery");
+        let shown = String::from_utf8_lossy(body);
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{shown}");
+        let answer: Value = r.json().await.expect("json");
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("not a JSON object")),
+            "{shown}: {answer}"
+        );
+    }
+    assert!(
+        t.order_states(&conn).await.is_empty(),
+        "no row from a body that is not an order"
+    );
+    assert!(
+        t.app
+            .store()
+            .order(&conn, 95_002)
+            .await
+            .expect("read")
+            .is_none()
+    );
 }
 
 #[tokio::test]

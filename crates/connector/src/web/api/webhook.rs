@@ -19,7 +19,7 @@ use crate::web::{ApiError, WebState};
 /// The ping WooCommerce sends inside the very call that creates the webhook is answered 200
 /// whatever the connection's state. A delivery must name a live connection (404 otherwise,
 /// which WooCommerce counts as a failure), carry a valid signature (401), be an order topic
-/// (400) with an order body (400). An order at the trigger status, new since the store was
+/// (400) with an order body: a JSON object (400) whose head reads (400). An order at the trigger status, new since the store was
 /// connected (`connection::NewSince`), is committed to the outbox *before* the 2xx; a database failure answers 503, so
 /// the delivery counts as failed and reconcile finds the order later. Duplicates, ttwc's own
 /// write-backs and `checkout-draft` orders queue nothing new; an order at the trigger status
@@ -117,6 +117,16 @@ async fn receive(
             "wrong_topic",
             ApiError::new(StatusCode::BAD_REQUEST, message),
         ));
+    }
+    // WooCommerce delivers an order as a JSON object. serde reads a struct from an array too
+    // (its fields in order), so `[7, "7", "processing"]` would read as an order's head: anything
+    // but an object is refused before the head is read.
+    if raw.trim_ascii_start().first() != Some(&b'{') {
+        let e = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "Not an order: the delivery body is not a JSON object.",
+        );
+        return Err(("bad_request", e));
     }
     // Only the head: the body is stored as it came, and the engine reads the rest when it maps
     // the order (fetching it again from the store if the stored body does not read).
