@@ -17,8 +17,9 @@ use time::OffsetDateTime;
 
 use super::{
     ActivityRow, Changed, ConnectionRow, ConnectionState, Finished, Installation, NewOrder,
-    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Pending, Recording, Result,
-    SendOutcome, SessionRow, Store, StoreError, Text, WritebackEnd, WritebackRow, changed,
+    NotedStatus, OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Pending,
+    Recording, Result, SendOutcome, SessionRow, Store, StoreError, Text, WritebackEnd,
+    WritebackRow, changed,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -59,9 +60,9 @@ async fn group_commit(pool: PgPool, mut rx: tokio::sync::mpsc::Receiver<Pending>
 async fn insert_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<bool>> {
     let column = |f: fn(&NewOrder) -> &str| batch.iter().map(|p| f(&p.order)).collect::<Vec<_>>();
     let rows = sqlx::query(
-        "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
-         SELECT c, o, n, 'queued', $6, s, w, $6 \
-         FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::bytea[], $5::text[]) AS u (c, o, n, s, w) \
+        "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, woo_modified_at, created_at) \
+         SELECT c, o, n, 'queued', $6, s, w, m, $6 \
+         FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::bytea[], $5::text[], $7::timestamptz[]) AS u (c, o, n, s, w, m) \
          ON CONFLICT (connection_id, order_id) DO NOTHING RETURNING connection_id, order_id",
     )
     .bind(column(|p| &p.connection_id))
@@ -70,6 +71,12 @@ async fn insert_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<bool>> {
     .bind(batch.iter().map(|p| p.order.source.as_deref()).collect::<Vec<_>>())
     .bind(column(|p| &p.woo_status))
     .bind(super::now())
+    .bind(
+        batch
+            .iter()
+            .map(|p| p.order.woo_modified_at)
+            .collect::<Vec<_>>(),
+    )
     .fetch_all(pool)
     .await?;
     let mut fresh = changed_rows(&rows)?;
@@ -780,28 +787,36 @@ impl Store for PostgresStore {
         connection_id: &str,
         order_id: i64,
         status: &str,
-    ) -> Result<Option<String>> {
-        // The row is locked while read, so two notes never both report the same previous status.
+        modified: Option<OffsetDateTime>,
+    ) -> Result<Option<NotedStatus>> {
+        // The row is locked while read, so two notes never both report the same previous
+        // status, and a newer status noted in between cannot be replaced.
         let mut tx = self.pool.begin().await?;
-        let previous: Option<String> = sqlx::query_scalar(
-            "SELECT woo_status FROM orders WHERE connection_id = $1 AND order_id = $2 FOR UPDATE",
+        let found: Option<(String, Option<OffsetDateTime>)> = sqlx::query_as(
+            "SELECT woo_status, woo_modified_at FROM orders WHERE connection_id = $1 AND order_id = $2 FOR UPDATE",
         )
         .bind(connection_id)
         .bind(order_id)
         .fetch_optional(&mut *tx)
         .await?;
-        if previous.is_some() {
+        let Some((previous, stored)) = found else {
+            return Ok(None);
+        };
+        let kept = super::status_is_current(stored, modified);
+        if kept && super::status_note_writes(&previous, stored, status, modified) {
             sqlx::query(
-                "UPDATE orders SET woo_status = $3 WHERE connection_id = $1 AND order_id = $2",
+                "UPDATE orders SET woo_status = $3, woo_modified_at = COALESCE($4, woo_modified_at) \
+                 WHERE connection_id = $1 AND order_id = $2",
             )
             .bind(connection_id)
             .bind(order_id)
             .bind(status)
+            .bind(modified)
             .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
-        Ok(previous)
+        Ok(Some(NotedStatus { previous, kept }))
     }
 
     async fn claim_sends(

@@ -12,9 +12,9 @@ use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use super::{
-    ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
-    OrderRow, OrderState, OutboxSummary, PayloadToSave, Result, SessionRow, Store, StoreError,
-    Text, WritebackEnd, WritebackRow,
+    ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, NotedStatus,
+    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Result, SessionRow, Store,
+    StoreError, Text, WritebackEnd, WritebackRow,
 };
 
 mod times;
@@ -658,29 +658,45 @@ impl Store for SqliteStore {
         connection_id: &str,
         order_id: i64,
         status: &str,
-    ) -> Result<Option<String>> {
-        // Two statements, not one read-then-write transaction: SQLite refuses (without waiting)
-        // to upgrade a reader to a writer while another connection writes. Two deliveries of one
-        // order racing here at worst both see the old status.
-        let previous: Option<String> = sqlx::query_scalar(
-            "SELECT woo_status FROM orders WHERE connection_id = ? AND order_id = ?",
+        modified: Option<OffsetDateTime>,
+    ) -> Result<Option<NotedStatus>> {
+        // A read, then a write only when something changes, not one read-then-write
+        // transaction: SQLite refuses (without waiting) to upgrade a reader to a writer while
+        // another connection writes. The write checks the time again, so a newer status noted
+        // in between is never replaced; two deliveries of one order racing here at worst both
+        // see the same previous status.
+        let found: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT woo_status, woo_modified_at FROM orders WHERE connection_id = ? AND order_id = ?",
         )
         .bind(connection_id)
         .bind(order_id)
         .fetch_optional(&self.pool)
         .await?;
-        if previous.as_deref().is_some_and(|p| p != status) {
+        let Some((previous, stored)) = found else {
+            return Ok(None);
+        };
+        let stored = times::decode_or_none("orders", "woo_modified_at", stored.as_deref())?;
+        // As the writer thread does: a time that cannot be stored sortably counts as none.
+        let modified = modified.filter(|t| times::encode(*t).is_ok());
+        let mut kept = super::status_is_current(stored, modified);
+        if kept && super::status_note_writes(&previous, stored, status, modified) {
             let (_writing, writes) = self.write().await;
-            sqlx::query(
-                "UPDATE orders SET woo_status = ? WHERE connection_id = ? AND order_id = ?",
+            let modified = modified.map(Stored);
+            let done = sqlx::query(
+                "UPDATE orders SET woo_status = ?, woo_modified_at = COALESCE(?, woo_modified_at) \
+                 WHERE connection_id = ? AND order_id = ? \
+                 AND (woo_modified_at IS NULL OR woo_modified_at <= ?)",
             )
             .bind(status)
+            .bind(modified)
             .bind(connection_id)
             .bind(order_id)
+            .bind(modified)
             .execute(writes)
             .await?;
+            kept = done.rows_affected() == 1;
         }
-        Ok(previous)
+        Ok(Some(NotedStatus { previous, kept }))
     }
 
     async fn claim_sends(

@@ -1,5 +1,6 @@
-//! Issue 19, item 5: what the pages show of text from outside (neutralized and cut, while
-//! TrackingTech gets it as the store wrote it), and signed bodies that are not an order object.
+//! Issue 19, items 5 and 6: what the pages show of text from outside (neutralized and cut,
+//! while TrackingTech gets it as the store wrote it), signed bodies that are not an order
+//! object, and replayed deliveries that must not set an older status over a newer one.
 
 use std::time::Duration;
 
@@ -169,6 +170,79 @@ async fn a_signed_body_that_is_not_an_object_is_refused_and_stores_nothing() {
             .expect("read")
             .is_none()
     );
+}
+
+/// A store's time as WooCommerce writes `date_modified_gmt`.
+fn gmt(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .expect("format")
+}
+
+#[tokio::test]
+async fn a_replayed_older_delivery_does_not_set_an_older_status() {
+    let (t, conn) = connected().await;
+    let now = time::OffsetDateTime::now_utc();
+    let (paid, cancelled) = (
+        now + time::Duration::seconds(5),
+        now + time::Duration::minutes(5),
+    );
+    let at = |status: &str, modified: time::OffsetDateTime| {
+        order_with(
+            95_010,
+            json!({"status": status, "date_modified_gmt": gmt(modified)}),
+        )
+    };
+    let paid_delivery = at("processing", paid);
+    let cancelled_delivery = at("cancelled", cancelled);
+    assert_eq!(
+        deliver(&t, &conn, &paid_delivery, "order.updated").await,
+        StatusCode::OK
+    );
+    wait_for_state(&t, &conn, 95_010, OrderState::Sent).await;
+    let warnings = || async {
+        t.app
+            .store()
+            .activity(&conn, 100)
+            .await
+            .expect("activity")
+            .into_iter()
+            .filter(|a| a.message.code == Code::SentThenCancelled)
+            .count()
+    };
+    let woo_status = || async {
+        t.app
+            .store()
+            .order(&conn, 95_010)
+            .await
+            .expect("read")
+            .expect("row")
+            .woo_status
+    };
+
+    // Cancelled in the store after it was sent: said once.
+    assert_eq!(
+        deliver(&t, &conn, &cancelled_delivery, "order.updated").await,
+        StatusCode::OK
+    );
+    assert_eq!(woo_status().await, "cancelled");
+    assert_eq!(warnings().await, 1);
+
+    // The older delivery replayed, properly signed: acknowledged, and the newer status stays.
+    assert_eq!(
+        deliver(&t, &conn, &paid_delivery, "order.updated").await,
+        StatusCode::OK
+    );
+    assert_eq!(woo_status().await, "cancelled");
+    // So the cancellation replayed is no news either: no second warning.
+    assert_eq!(
+        deliver(&t, &conn, &cancelled_delivery, "order.updated").await,
+        StatusCode::OK
+    );
+    assert_eq!(woo_status().await, "cancelled");
+    assert_eq!(warnings().await, 1);
+    assert_eq!(t.received().await.len(), 1, "the replay sent nothing again");
 }
 
 #[tokio::test]

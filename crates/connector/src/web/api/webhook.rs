@@ -155,6 +155,7 @@ async fn receive(
                 order_id,
                 order_number: order.number_or_id(),
                 woo_status: status.to_owned(),
+                woo_modified_at: order.date_modified_gmt,
                 source: Some(source),
             })
             .await
@@ -166,12 +167,13 @@ async fn receive(
         }
     }
     // A known order changing status: warn when one already sent is cancelled, refunded or
-    // trashed (the contract has no cancel call, so a person must tell the courier).
-    let previous = store
-        .note_woo_status(&row.id, order_id, status)
+    // trashed (the contract has no cancel call, so a person must tell the courier). A delivery
+    // older than the status the order holds (late, or replayed) changes nothing.
+    let noted = store
+        .note_woo_status(&row.id, order_id, status, order.date_modified_gmt)
         .await
         .map_err(unavailable)?;
-    if previous.is_none() && at_trigger && !is_new {
+    if noted.is_none() && at_trigger && !is_new {
         // An order older than the connection at the trigger status: said once, with how to
         // send it (the store keeps it from being said at every later save).
         let text = connection::left_out_text(
@@ -187,8 +189,9 @@ async fn receive(
             tracing::info!(connection_id = %row.id, order_id, "order older than the connection left out");
         }
     }
-    if let Some(previous) = previous.as_deref()
-        && previous != status
+    if let Some(noted) = &noted
+        && noted.kept
+        && noted.previous != status
         && matches!(status, "cancelled" | "refunded" | "trash")
         && let Ok(Some(o)) = store.order(&row.id, order_id).await
         && o.state == crate::store::OrderState::Sent
@@ -204,11 +207,7 @@ async fn receive(
             )
             .await;
     }
-    let outcome = if previous.is_some() {
-        "known"
-    } else {
-        "ignored"
-    };
+    let outcome = if noted.is_some() { "known" } else { "ignored" };
     Ok((outcome, queued_answer(false)))
 }
 
