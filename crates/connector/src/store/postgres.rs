@@ -55,10 +55,29 @@ async fn group_commit(pool: PgPool, mut rx: tokio::sync::mpsc::Receiver<Pending>
     }
 }
 
+/// A value from outside as PostgreSQL's `text` can hold it: that type has no NUL (U+0000), which
+/// a store may put in any value, so a NUL is stored as U+FFFD (SQLite keeps it) rather than
+/// failing the statement — in a group commit, every delivery of the batch with it. Only the
+/// outbox's labels go through here; the order's body is sealed bytes and keeps every byte.
+fn pg_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', "\u{fffd}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// One `INSERT … SELECT FROM UNNEST` for the batch. An order delivered twice within one batch
 /// counts as inserted for its first delivery only.
 async fn insert_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<bool>> {
     let column = |f: fn(&NewOrder) -> &str| batch.iter().map(|p| f(&p.order)).collect::<Vec<_>>();
+    let outside = |f: fn(&NewOrder) -> &str| {
+        batch
+            .iter()
+            .map(|p| pg_text(f(&p.order)))
+            .collect::<Vec<_>>()
+    };
+    let (numbers, statuses) = (outside(|p| &p.order_number), outside(|p| &p.woo_status));
     let rows = sqlx::query(
         "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, woo_modified_at, created_at) \
          SELECT c, o, n, 'queued', $6, s, w, m, $6 \
@@ -67,9 +86,9 @@ async fn insert_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<bool>> {
     )
     .bind(column(|p| &p.connection_id))
     .bind(batch.iter().map(|p| p.order.order_id).collect::<Vec<_>>())
-    .bind(column(|p| &p.order_number))
+    .bind(numbers.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
     .bind(batch.iter().map(|p| p.order.source.as_deref()).collect::<Vec<_>>())
-    .bind(column(|p| &p.woo_status))
+    .bind(statuses.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
     .bind(super::now())
     .bind(
         batch
@@ -810,7 +829,7 @@ impl Store for PostgresStore {
             )
             .bind(connection_id)
             .bind(order_id)
-            .bind(status)
+            .bind(pg_text(status).as_ref())
             .bind(modified)
             .execute(&mut *tx)
             .await?;

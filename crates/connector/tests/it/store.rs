@@ -58,6 +58,7 @@ on_every_backend!(
     orders_left_out_and_the_highest_id_at_connect,
     the_store_zone_and_language,
     an_older_status_never_replaces_a_newer_one,
+    odd_text_from_a_store_never_fails_a_delivery,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -2223,4 +2224,51 @@ async fn an_older_status_never_replaces_a_newer_one(url: &str) {
         noted.map(|n| (n.previous, n.kept)),
         Some(("refunded".into(), false))
     );
+}
+
+/// Issue 19: a NUL (which PostgreSQL's `text` cannot hold) or a bidi override in a store's
+/// values is stored, on every backend, without failing the delivery, or the others committed
+/// with it. SQLite keeps the NUL; PostgreSQL keeps U+FFFD in its place.
+async fn odd_text_from_a_store_never_fails_a_delivery(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let s = &*store;
+    connections(s, &["a", "b"]).await;
+    let number = "N\u{202e}\u{0}1";
+    let odd = NewOrder {
+        connection_id: "con_a".into(),
+        order_id: 1,
+        order_number: number.into(),
+        woo_status: "processing\u{0}".into(),
+        woo_modified_at: None,
+        source: Some(vec![0, 1, 2]),
+    };
+    let plain = NewOrder {
+        connection_id: "con_b".into(),
+        order_id: 2,
+        order_number: "2".into(),
+        woo_status: "processing".into(),
+        woo_modified_at: None,
+        source: None,
+    };
+    // Delivered together, so a group commit may take both in one statement.
+    let (odd_in, plain_in) = tokio::join!(s.enqueue_order(odd), s.enqueue_order(plain));
+    assert!(odd_in.expect("the odd order is stored"));
+    assert!(plain_in.expect("the plain order is stored"));
+    let read = order(s, "con_a", 1).await;
+    assert!(
+        read.order_number == number || read.order_number == number.replace('\0', "\u{fffd}"),
+        "{:?}",
+        read.order_number
+    );
+    assert_eq!(
+        read.source,
+        Some(vec![0, 1, 2]),
+        "the body keeps every byte"
+    );
+    assert_eq!(order(s, "con_b", 2).await.order_number, "2");
+    let noted = s
+        .note_woo_status("con_a", 1, "on-hold\u{0}", None)
+        .await
+        .expect("noted");
+    assert!(noted.is_some_and(|n| n.kept));
 }
