@@ -89,7 +89,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The cause chain may quote a store or TrackingTech: shown as the tables show text
+            // from outside, whole.
+            let chain = format!("{e:#}");
+            eprintln!("error: {}", connector::display::shown(&chain, usize::MAX));
             ExitCode::FAILURE
         }
     }

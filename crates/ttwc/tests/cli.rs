@@ -151,7 +151,8 @@ impl Env {
     }
 
     /// `ttwc serve` on a port the system gives, with these extra settings; killed on drop.
-    async fn serve(&self, vars: &[(&str, &str)]) -> (Killed, testkit::child::Lines) {
+    /// Also its address.
+    async fn serve(&self, vars: &[(&str, &str)]) -> (Killed, testkit::child::Lines, String) {
         let mut cmd = self.ttwc(&["serve"]);
         cmd.env("TTWC_LISTEN", "127.0.0.1:0")
             .stdout(Stdio::piped())
@@ -161,10 +162,10 @@ impl Env {
         }
         let mut child = Killed(cmd.spawn().expect("serve starts"));
         let mut lines = testkit::child::Lines::of(&mut child.0);
-        lines.wait_for(Duration::from_secs(30), "serve's address", |l| {
+        let addr = lines.wait_for(Duration::from_secs(30), "serve's address", |l| {
             testkit::child::address_after(l, "serving on")
         });
-        (child, lines)
+        (child, lines, addr)
     }
 
     async fn orders_json(&self) -> Vec<Value> {
@@ -969,4 +970,86 @@ async fn connect_refuses_an_internal_address_without_dialling_it() {
     let status = e.run(&["status", "--json"], None).await;
     let rows: Value = serde_json::from_slice(&status.stdout).unwrap_or(Value::Null);
     assert_eq!(rows, serde_json::json!([]), "nothing was stored");
+}
+
+/// Issue 19: text from outside reaches the terminal neutralized and cut, as on the pages: an
+/// order number with a bidi override, a NUL and an escape sequence, 100,000 characters long.
+#[tokio::test]
+async fn orders_show_outside_text_neutralized_and_cut() {
+    let e = env().await;
+    let out = e.connect().await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = stdout_json(&out)["id"].as_str().expect("id").to_owned();
+    let (_serve, _lines, addr) = e.serve(&[]).await;
+
+    // A delivery signed as the store signs it, for an order the store does not hold.
+    let hooks: Value = reqwest::get(format!("{}/_sim/webhooks", e.woo.base_url()))
+        .await
+        .expect("sim")
+        .json()
+        .await
+        .expect("json");
+    let hooks = hooks.get("data").unwrap_or(&hooks);
+    let secret = hooks[0]["secret"].as_str().expect("secret");
+    let number = format!("N\u{202e}\u{0}\u{1b}[2J{}", "8".repeat(100_000));
+    let created = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
+    let created = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        created.year(),
+        created.month() as u8,
+        created.day(),
+        created.hour(),
+        created.minute(),
+        created.second()
+    );
+    let body = serde_json::to_vec(&serde_json::json!({
+        "id": 96_001, "number": number, "status": "processing", "total": "1000",
+        "date_created_gmt": created, "date_modified_gmt": created,
+        "billing": {"first_name": "Ana", "last_name": "Pérez", "address_1": "Irarrázaval 123",
+                    "city": "Ñuñoa", "state": "CL-RM", "postcode": "", "country": "CL",
+                    "email": "ana@example.cl", "phone": "+56911111111"},
+        "shipping": {}, "line_items": [], "shipping_lines": [], "meta_data": []
+    }))
+    .expect("json");
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/webhooks/woocommerce/{id}"))
+        .header("content-type", "application/json")
+        .header("x-wc-webhook-source", format!("{}/", e.woo.base_url()))
+        .header("x-wc-webhook-topic", "order.updated")
+        .header("x-wc-webhook-resource", "order")
+        .header("x-wc-webhook-event", "updated")
+        .header(
+            "x-wc-webhook-signature",
+            woocommerce::webhook::sign(secret.as_bytes(), &body),
+        )
+        .header("x-wc-webhook-id", hooks[0]["id"].to_string())
+        .header("x-wc-webhook-delivery-id", "1")
+        .body(body)
+        .send()
+        .await
+        .expect("delivery");
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    e.wait_for_orders("the order recorded", |rows| {
+        rows.iter().any(|r| r["order_id"] == 96_001)
+    })
+    .await;
+
+    // The JSON for programs keeps the number as the store wrote it...
+    let rows = e.orders_json().await;
+    let row = rows.iter().find(|r| r["order_id"] == 96_001).expect("row");
+    assert_eq!(row["order_number"], number.as_str());
+    // ...and the table shows it neutralized and cut at 40 columns.
+    let out = e.run(&["orders"], None).await;
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).expect("UTF-8");
+    for c in ['\u{202e}', '\u{0}', '\u{1b}'] {
+        assert!(!table.contains(c), "{c:?} reached the terminal: {table}");
+    }
+    let cut = format!("N???[2J{}…", "8".repeat(32));
+    assert!(table.contains(&cut), "{table}");
+    assert!(!table.contains(&"8".repeat(33)), "{table}");
 }

@@ -210,6 +210,10 @@ pub struct OrderHead {
     /// while unpaid. Unlike the creation date, wp-admin's order form does not ask for it.
     #[serde(default, deserialize_with = "de::opt_gmt_date")]
     pub date_paid_gmt: Option<time::OffsetDateTime>,
+    /// When the order was last saved: of two deliveries of one order, the one with the later
+    /// time says its current status (a delivery can be late or replayed).
+    #[serde(default, deserialize_with = "de::opt_gmt_date")]
+    pub date_modified_gmt: Option<time::OffsetDateTime>,
 }
 
 impl OrderHead {

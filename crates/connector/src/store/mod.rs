@@ -245,6 +245,9 @@ pub struct NewOrder {
     pub order_id: i64,
     pub order_number: String,
     pub woo_status: String,
+    /// When WooCommerce last modified the order (`date_modified_gmt`), as of `woo_status`:
+    /// a later note of an older status does not replace it ([`Store::note_woo_status`]).
+    pub woo_modified_at: Option<OffsetDateTime>,
     /// The order as WooCommerce gave it, sealed (None: fetch it at the first attempt).
     pub source: Option<Vec<u8>>,
 }
@@ -258,9 +261,48 @@ impl NewOrder {
             order_id: i64::try_from(order.id).unwrap_or(i64::MAX),
             order_number: order.number_or_id(),
             woo_status: order.status.as_str().to_owned(),
+            woo_modified_at: order.date_modified_gmt,
             source: None,
         }
     }
+}
+
+/// What [`Store::note_woo_status`] found for a known order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotedStatus {
+    /// The status the order had before.
+    pub previous: String,
+    /// Whether the status noted is now the order's; false when the order holds the status of
+    /// a later modification (a replayed or late delivery).
+    pub kept: bool,
+}
+
+/// Whether a status as of `modified` replaces one as of `stored` (WooCommerce's
+/// `date_modified_gmt` of each): a later or equal modification does (two changes within one
+/// second of WooCommerce's clock arrive in order), an older one does not. A stored status
+/// without a time (a row from before times were kept) gives way to any; a status without a
+/// time never replaces one with a time, since nothing says it is newer.
+pub(crate) fn status_is_current(
+    stored: Option<OffsetDateTime>,
+    modified: Option<OffsetDateTime>,
+) -> bool {
+    match (stored, modified) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(stored), Some(modified)) => modified >= stored,
+    }
+}
+
+/// Whether noting `status` as of `modified` over `previous` as of `stored` changes the row:
+/// another status, or a later time for the same one (so that a late delivery of a change in
+/// between is still known to be older).
+pub(crate) fn status_note_writes(
+    previous: &str,
+    stored: Option<OffsetDateTime>,
+    status: &str,
+    modified: Option<OffsetDateTime>,
+) -> bool {
+    previous != status || (modified.is_some() && modified != stored)
 }
 
 /// A new order waiting for a backend's group commit (both backends insert the new orders that
@@ -602,13 +644,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds an order; false when the connection already has it (whatever its state).
     async fn enqueue_order(&self, order: NewOrder) -> Result<bool>;
-    /// Records the WooCommerce status last seen for a known order; returns the previous one.
+    /// Records the WooCommerce status of a known order as of `modified` (the delivery's
+    /// `date_modified_gmt`), unless the order holds the status of a later modification
+    /// ([`status_is_current`]): a replayed or late delivery never sets an older status over a
+    /// newer one. None for an unknown order.
     async fn note_woo_status(
         &self,
         connection_id: &str,
         order_id: i64,
         status: &str,
-    ) -> Result<Option<String>>;
+        modified: Option<OffsetDateTime>,
+    ) -> Result<Option<NotedStatus>>;
     /// Leases up to `limit` due orders of connected connections, at most `per_connection`
     /// in flight per connection, and counts the attempt.
     async fn claim_sends(

@@ -17,8 +17,9 @@ use time::OffsetDateTime;
 
 use super::{
     ActivityRow, Changed, ConnectionRow, ConnectionState, Finished, Installation, NewOrder,
-    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Pending, Recording, Result,
-    SendOutcome, SessionRow, Store, StoreError, Text, WritebackEnd, WritebackRow, changed,
+    NotedStatus, OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Pending,
+    Recording, Result, SendOutcome, SessionRow, Store, StoreError, Text, WritebackEnd,
+    WritebackRow, changed,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -54,22 +55,47 @@ async fn group_commit(pool: PgPool, mut rx: tokio::sync::mpsc::Receiver<Pending>
     }
 }
 
+/// A value from outside as PostgreSQL's `text` can hold it: that type has no NUL (U+0000), which
+/// a store may put in any value, so a NUL is stored as U+FFFD (SQLite keeps it) rather than
+/// failing the statement — in a group commit, every delivery of the batch with it. Only the
+/// outbox's labels go through here; the order's body is sealed bytes and keeps every byte.
+fn pg_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', "\u{fffd}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// One `INSERT … SELECT FROM UNNEST` for the batch. An order delivered twice within one batch
 /// counts as inserted for its first delivery only.
 async fn insert_batch(pool: &PgPool, batch: &[Pending]) -> Result<Vec<bool>> {
     let column = |f: fn(&NewOrder) -> &str| batch.iter().map(|p| f(&p.order)).collect::<Vec<_>>();
+    let outside = |f: fn(&NewOrder) -> &str| {
+        batch
+            .iter()
+            .map(|p| pg_text(f(&p.order)))
+            .collect::<Vec<_>>()
+    };
+    let (numbers, statuses) = (outside(|p| &p.order_number), outside(|p| &p.woo_status));
     let rows = sqlx::query(
-        "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
-         SELECT c, o, n, 'queued', $6, s, w, $6 \
-         FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::bytea[], $5::text[]) AS u (c, o, n, s, w) \
+        "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, woo_modified_at, created_at) \
+         SELECT c, o, n, 'queued', $6, s, w, m, $6 \
+         FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::bytea[], $5::text[], $7::timestamptz[]) AS u (c, o, n, s, w, m) \
          ON CONFLICT (connection_id, order_id) DO NOTHING RETURNING connection_id, order_id",
     )
     .bind(column(|p| &p.connection_id))
     .bind(batch.iter().map(|p| p.order.order_id).collect::<Vec<_>>())
-    .bind(column(|p| &p.order_number))
+    .bind(numbers.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
     .bind(batch.iter().map(|p| p.order.source.as_deref()).collect::<Vec<_>>())
-    .bind(column(|p| &p.woo_status))
+    .bind(statuses.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
     .bind(super::now())
+    .bind(
+        batch
+            .iter()
+            .map(|p| p.order.woo_modified_at)
+            .collect::<Vec<_>>(),
+    )
     .fetch_all(pool)
     .await?;
     let mut fresh = changed_rows(&rows)?;
@@ -808,28 +834,36 @@ impl Store for PostgresStore {
         connection_id: &str,
         order_id: i64,
         status: &str,
-    ) -> Result<Option<String>> {
-        // The row is locked while read, so two notes never both report the same previous status.
+        modified: Option<OffsetDateTime>,
+    ) -> Result<Option<NotedStatus>> {
+        // The row is locked while read, so two notes never both report the same previous
+        // status, and a newer status noted in between cannot be replaced.
         let mut tx = self.pool.begin().await?;
-        let previous: Option<String> = sqlx::query_scalar(
-            "SELECT woo_status FROM orders WHERE connection_id = $1 AND order_id = $2 FOR UPDATE",
+        let found: Option<(String, Option<OffsetDateTime>)> = sqlx::query_as(
+            "SELECT woo_status, woo_modified_at FROM orders WHERE connection_id = $1 AND order_id = $2 FOR UPDATE",
         )
         .bind(connection_id)
         .bind(order_id)
         .fetch_optional(&mut *tx)
         .await?;
-        if previous.is_some() {
+        let Some((previous, stored)) = found else {
+            return Ok(None);
+        };
+        let kept = super::status_is_current(stored, modified);
+        if kept && super::status_note_writes(&previous, stored, status, modified) {
             sqlx::query(
-                "UPDATE orders SET woo_status = $3 WHERE connection_id = $1 AND order_id = $2",
+                "UPDATE orders SET woo_status = $3, woo_modified_at = COALESCE($4, woo_modified_at) \
+                 WHERE connection_id = $1 AND order_id = $2",
             )
             .bind(connection_id)
             .bind(order_id)
-            .bind(status)
+            .bind(pg_text(status).as_ref())
+            .bind(modified)
             .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
-        Ok(previous)
+        Ok(Some(NotedStatus { previous, kept }))
     }
 
     async fn claim_sends(

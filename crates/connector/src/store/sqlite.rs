@@ -12,9 +12,9 @@ use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use super::{
-    ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, OrderFilter,
-    OrderRow, OrderState, OutboxSummary, PayloadToSave, Result, SessionRow, Store, StoreError,
-    Text, WritebackEnd, WritebackRow,
+    ActivityRow, ConnectionRow, ConnectionState, Finished, Installation, NewOrder, NotedStatus,
+    OrderFilter, OrderRow, OrderState, OutboxSummary, PayloadToSave, Result, SessionRow, Store,
+    StoreError, Text, WritebackEnd, WritebackRow,
 };
 
 mod times;
@@ -173,6 +173,7 @@ impl SqliteStore {
             // A per-connection setting: every pooled connection gets it.
             options = options.pragma("max_page_count", pages.to_string());
         }
+        owner_only(options.get_filename()).map_err(|e| open_err(sqlx::Error::Io(e)))?;
         // The file is made, switched to WAL and migrated by one connection alone, before the
         // pool opens several at once: a benchmark once saw a fresh database refuse to open with
         // "database is locked" while the pool's first connections raced to set it up.
@@ -219,6 +220,65 @@ impl SqliteStore {
             write_lock,
         })
     }
+}
+
+/// Keeps the database file and its `-wal` and `-shm` readable and writable by their owner only
+/// (0600), like the key file: they hold customers' names and addresses and the sealed secrets.
+/// SQLite creates `-wal` and `-shm` with the database file's own permissions (whatever the
+/// umask), so the file is created 0600 here before SQLite first opens it (an empty file is an
+/// empty database); files an older version left readable by others are tightened, and the
+/// operator told. A file ttwc may not change (another user's) is left as it is, with a warning.
+#[cfg(unix)]
+fn owner_only(db: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    // An in-memory database (sqlx names it `file:…`) has no file.
+    if db.as_os_str().is_empty() || db.to_string_lossy().starts_with("file:") {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(db)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::Path::new(&name);
+        let mode = match std::fs::metadata(path) {
+            Ok(meta) => meta.permissions().mode() & 0o777,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        if mode & 0o077 == 0 {
+            continue;
+        }
+        let tight = std::fs::Permissions::from_mode(mode & 0o700);
+        match std::fs::set_permissions(path, tight) {
+            Ok(()) => tracing::warn!(
+                path = %path.display(),
+                was = format!("{mode:04o}"),
+                now = format!("{:04o}", mode & 0o700),
+                "a database file was readable by others: now by its owner only"
+            ),
+            Err(e) => tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:04o}"),
+                error = %e,
+                "a database file is readable by others and ttwc cannot change that: make it 0600"
+            ),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_db: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// The connection columns, as a macro so queries stay static strings.
@@ -694,29 +754,45 @@ impl Store for SqliteStore {
         connection_id: &str,
         order_id: i64,
         status: &str,
-    ) -> Result<Option<String>> {
-        // Two statements, not one read-then-write transaction: SQLite refuses (without waiting)
-        // to upgrade a reader to a writer while another connection writes. Two deliveries of one
-        // order racing here at worst both see the old status.
-        let previous: Option<String> = sqlx::query_scalar(
-            "SELECT woo_status FROM orders WHERE connection_id = ? AND order_id = ?",
+        modified: Option<OffsetDateTime>,
+    ) -> Result<Option<NotedStatus>> {
+        // A read, then a write only when something changes, not one read-then-write
+        // transaction: SQLite refuses (without waiting) to upgrade a reader to a writer while
+        // another connection writes. The write checks the time again, so a newer status noted
+        // in between is never replaced; two deliveries of one order racing here at worst both
+        // see the same previous status.
+        let found: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT woo_status, woo_modified_at FROM orders WHERE connection_id = ? AND order_id = ?",
         )
         .bind(connection_id)
         .bind(order_id)
         .fetch_optional(&self.pool)
         .await?;
-        if previous.as_deref().is_some_and(|p| p != status) {
+        let Some((previous, stored)) = found else {
+            return Ok(None);
+        };
+        let stored = times::decode_or_none("orders", "woo_modified_at", stored.as_deref())?;
+        // As the writer thread does: a time that cannot be stored sortably counts as none.
+        let modified = modified.filter(|t| times::encode(*t).is_ok());
+        let mut kept = super::status_is_current(stored, modified);
+        if kept && super::status_note_writes(&previous, stored, status, modified) {
             let (_writing, writes) = self.write().await;
-            sqlx::query(
-                "UPDATE orders SET woo_status = ? WHERE connection_id = ? AND order_id = ?",
+            let modified = modified.map(Stored);
+            let done = sqlx::query(
+                "UPDATE orders SET woo_status = ?, woo_modified_at = COALESCE(?, woo_modified_at) \
+                 WHERE connection_id = ? AND order_id = ? \
+                 AND (woo_modified_at IS NULL OR woo_modified_at <= ?)",
             )
             .bind(status)
+            .bind(modified)
             .bind(connection_id)
             .bind(order_id)
+            .bind(modified)
             .execute(writes)
             .await?;
+            kept = done.rows_affected() == 1;
         }
-        Ok(previous)
+        Ok(Some(NotedStatus { previous, kept }))
     }
 
     async fn claim_sends(

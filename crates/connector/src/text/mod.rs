@@ -252,11 +252,26 @@ impl Text {
         Text::new(Code::Legacy).with("text", text.into())
     }
 
-    /// The text in `lang`.
+    /// The text in `lang`, its values exactly as they came (an order note written into the
+    /// store, a log line); people reading a page or a terminal get [`Text::shown`].
     pub fn render(&self, lang: Lang) -> String {
+        self.render_as(lang, false)
+    }
+
+    /// The text in `lang` as a page or a terminal shows it: every value in it from outside
+    /// goes through [`crate::display::shown`] (control and bidi characters neutralized, an
+    /// order number cut at [`crate::display::ORDER_NUMBER`] characters, a name at
+    /// [`crate::display::NAME`], anything else at [`crate::display::TEXT`]). The tables'
+    /// own wording is left as it is.
+    pub fn shown(&self, lang: Lang) -> String {
+        self.render_as(lang, true)
+    }
+
+    fn render_as(&self, lang: Lang, shown: bool) -> String {
         let p = Params {
             params: &self.params,
             lang,
+            shown,
         };
         match lang {
             Lang::Es => es::render(self.code, &p),
@@ -281,11 +296,11 @@ impl Text {
         serde_json::to_value(&self.params).unwrap_or(serde_json::Value::Null)
     }
 
-    /// The text as JSON answers carry it: `message` rendered for the reader, with its `code`
-    /// and `params` for programs.
+    /// The text as JSON answers carry it: `message` rendered for the reader (as shown, see
+    /// [`Text::shown`]), with its `code` and `params`, exactly as stored, for programs.
     pub fn json(&self, lang: Lang) -> serde_json::Value {
         serde_json::json!({
-            "message": self.render(lang),
+            "message": self.shown(lang),
             "code": self.code.as_str(),
             "params": self.params_json(),
         })
@@ -351,15 +366,21 @@ impl From<Text> for Param {
 pub(crate) struct Params<'a> {
     params: &'a BTreeMap<String, Param>,
     lang: Lang,
+    /// Rendering for display ([`Text::shown`]): string values go through
+    /// [`crate::display::shown`].
+    shown: bool,
 }
 
 impl Params<'_> {
     fn s(&self, name: &str) -> String {
         match self.params.get(name) {
+            Some(Param::Str(s)) if self.shown => {
+                crate::display::shown(s, display_limit(name)).into_owned()
+            }
             Some(Param::Str(s)) => s.clone(),
             Some(Param::Int(n)) => n.to_string(),
             Some(Param::Bool(b)) => b.to_string(),
-            Some(Param::Text(t)) => t.render(self.lang),
+            Some(Param::Text(t)) => t.render_as(self.lang, self.shown),
             None => "?".to_owned(),
         }
     }
@@ -384,6 +405,18 @@ impl Params<'_> {
     /// A number parameter, formatted for the language.
     fn num(&self, name: &str) -> String {
         self.lang.number(self.n(name))
+    }
+}
+
+/// How many characters of a string parameter a page or a terminal shows, by the parameter's
+/// name: an order number's, a name's, or a sentence's ([`crate::display`]).
+fn display_limit(name: &str) -> usize {
+    match name {
+        "number" => crate::display::ORDER_NUMBER,
+        "name" | "tt_store" | "courier" | "description" | "tracking" | "status" | "status_name"
+        | "slug" | "state" | "trigger_status" | "ending" => crate::display::NAME,
+        "store_url" | "keys_url" => crate::display::URL,
+        _ => crate::display::TEXT,
     }
 }
 

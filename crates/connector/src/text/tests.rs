@@ -253,3 +253,29 @@ fn accept_language_picks_the_best_known_language() {
     );
     assert_eq!(Lang::from_accept_language("de"), Lang::Es);
 }
+
+#[test]
+fn shown_texts_neutralize_and_cut_values_from_outside_but_rendered_ones_keep_them() {
+    let number = format!("12\u{202e}34\u{0}{}", "9".repeat(100_000));
+    let reason = Text::new(Code::NoCity).with("number", number.as_str());
+    let text = Text::new(Code::OrderRejected)
+        .with("number", number.as_str())
+        .with("reason", reason);
+    for lang in Lang::ALL {
+        let shown = text.shown(lang);
+        assert!(
+            !shown.contains(['\u{202e}', '\u{0}']),
+            "{lang:?}: {shown:?}"
+        );
+        assert!(shown.contains("#12?34?"), "{lang:?}: {shown:?}");
+        assert!(shown.contains("9…"), "{lang:?}: {shown:?}");
+        // Two numbers of 40 characters and the wording, not 200,000 characters.
+        assert!(shown.chars().count() < 400, "{lang:?}: {shown:?}");
+        // Notes written into the store and logs keep what the store wrote.
+        assert!(text.render(lang).contains(&number));
+        assert_eq!(text.json(lang)["message"], shown.as_str());
+    }
+    // The tables' own wording, and a clean value, are untouched.
+    let sample = sample(Code::OrderSent);
+    assert_eq!(sample.shown(Lang::Es), sample.render(Lang::Es));
+}

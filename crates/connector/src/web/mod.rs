@@ -174,7 +174,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({"error": self.message, "field": self.field});
+        // The pages show the message as it comes, and it may quote a store or TrackingTech.
+        let message = crate::display::shown(&self.message, crate::display::TEXT);
+        let body = serde_json::json!({"error": message, "field": self.field});
         let mut response = (
             self.status,
             [(header::CACHE_CONTROL, "no-store")],

@@ -1,5 +1,10 @@
 //! Server-rendered pages (maud escapes every value) and the little plain JavaScript that turns
 //! their forms into the JSON actions of [`super::api`].
+//!
+//! Every value from outside — a store's, TrackingTech's, an order's — is shown through
+//! [`crate::display::shown`] (texts through [`Text::shown`]): control and bidi characters
+//! neutralized, long values cut with an ellipsis. Form values the page sends back (a status
+//! slug) stay exact.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,6 +18,7 @@ use super::session::{self, Session};
 use super::{ApiError, WebState, api, lang};
 use crate::app::App;
 use crate::connection;
+use crate::display::{self, shown};
 use crate::site::StoreZone;
 use crate::store::{ConnectionState, OrderFilter, OrderState};
 use crate::text::{Code, Text};
@@ -90,7 +96,7 @@ fn layout_with(
                     a.brand href="/" { (t.title) }
                     nav {
                         @if let Some(user) = &session.user {
-                            span.who { (t.signed_in_as) " " (user.name) " (" (user.tenant_name) ")" }
+                            span.who { (t.signed_in_as) " " (shown(&user.name, display::NAME)) " (" (shown(&user.tenant_name, display::NAME)) ")" }
                             a href="/" { (t.dashboard) }
                             button #sign-out type="button" { (t.sign_out) }
                         }
@@ -205,10 +211,10 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
             @let zone = StoreZone::of(row);
             @let date = |d: Option<time::OffsetDateTime>| d.map(|d| zone.show(d));
             section.card.connection data-id=(row.id) data-state=(row.state.as_str()) data-timezone=(zone.label()) {
-                h2 { (row.store_url) " " span.badge.(state_class) { (state_text) } }
+                h2 { (shown(&row.store_url, display::URL)) " " span.badge.(state_class) { (state_text) } }
                 dl {
-                    dt { (t.courier) } dd { (row.tenant_name) " (" (row.tenant_code) ")" }
-                    dt { (t.tt_store) } dd { (row.tt_store_name) }
+                    dt { (t.courier) } dd { (shown(&row.tenant_name, display::NAME)) " (" (shown(&row.tenant_code, display::NAME)) ")" }
+                    dt { (t.tt_store) } dd { (shown(&row.tt_store_name, display::NAME)) }
                     dt { (t.connected_since) } dd { (date(row.connected_at).unwrap_or_default()) }
                     dt { (t.last_order_sent) } dd.last-sent { (date(row.last_sent_at).unwrap_or_else(|| t.never.to_owned())) }
                     dt { (t.queue_depth) } dd.queue-depth { (depth) }
@@ -220,13 +226,13 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
                         && !crate::site::has_status(list, &row.trigger_status) {
                         dt { (t.trigger_status) }
                         dd.error.trigger-status-error {
-                            (Text::new(Code::TriggerStatusUnknown).with("slug", row.trigger_status.as_str()).render(lang))
+                            (Text::new(Code::TriggerStatusUnknown).with("slug", row.trigger_status.as_str()).shown(lang))
                         }
                     }
                     @if let Some(err) = &row.last_error {
                         dt { (t.last_error) }
                         dd.error.last-error {
-                            (err.render(lang))
+                            (err.shown(lang))
                             @if let Some(at) = row.last_error_at {
                                 " " small.inline { "(" (t.last_error_at) " " (zone.show(at)) ")" }
                             }
@@ -266,18 +272,18 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
                                                 option value="" selected disabled { (t.trigger_status_choose) }
                                             }
                                             @for s in list.iter().filter(|s| s.slug != "checkout-draft") {
-                                                option value=(s.slug) selected[s.slug == row.trigger_status] { (s.name) }
+                                                option value=(s.slug) selected[s.slug == row.trigger_status] { (shown(&s.name, display::NAME)) }
                                             }
                                         }
                                         // Not readable now: the saved one stays, the rest can be saved.
                                         _ => {
-                                            option value=(row.trigger_status) selected { (row.trigger_status) }
+                                            option value=(row.trigger_status) selected { (shown(&row.trigger_status, display::NAME)) }
                                         }
                                     }
                                 }
                             }
                             @if let Some(Err(why)) = statuses {
-                                small.error.statuses-error { (why.render(lang)) }
+                                small.error.statuses-error { (why.shown(lang)) }
                             }
                             small { (t.trigger_status_hint) }
                             label.check { input type="checkbox" name="mark_completed" checked[row.mark_completed]; (t.mark_completed) }
@@ -290,7 +296,7 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
                 }
                 @if let Some(key) = activity.iter().find(|a| a.message.code == Code::KeyLeftInStore).filter(|_| row.state == ConnectionState::Disconnected) {
                     p.key-left {
-                        (key.message.render(lang)) " "
+                        (key.message.shown(lang)) " "
                         a href={ (row.store_url.trim_end_matches('/')) (connection::KEYS_PAGE) } target="_blank" rel="noopener" { (t.revoke_key) }
                     }
                 }
@@ -301,7 +307,7 @@ async fn dashboard(st: &WebState, lang: Lang, owner: &str) -> Result<Markup, Api
                     h3 { (t.recent_activity) }
                     ul.activity {
                         @for a in activity {
-                            li { time { (date(Some(a.at)).unwrap_or_default()) } " " (a.message.render(lang)) }
+                            li { time { (date(Some(a.at)).unwrap_or_default()) } " " (a.message.shown(lang)) }
                         }
                     }
                 }
@@ -331,7 +337,7 @@ pub(crate) async fn webhook_notice(
         crate::text::Text::new(crate::text::Code::WebhookPaused)
             .with("status", status)
             .with("minutes", minutes)
-            .render(lang)
+            .shown(lang)
     }))
 }
 
@@ -340,7 +346,7 @@ fn backfill_line(t: &Texts, lang: Lang, b: &BackfillStatus) -> String {
     let counts = backfill_counts(lang, b);
     match (&b.error, b.running) {
         (_, true) => format!("{} {counts}", t.backfill_running),
-        (Some(e), false) => format!("{} {} ({counts})", t.backfill_failed, e.render(lang)),
+        (Some(e), false) => format!("{} {} ({counts})", t.backfill_failed, e.shown(lang)),
         (None, false) => format!("{} {counts}", t.backfill_done),
     }
 }
@@ -432,7 +438,7 @@ pub async fn orders(
         p { a href="/" { (t.back_to_dashboard) } }
         section #orders data-id=(row.id) data-page-number=(page) data-total=(total) {
             div.toolbar {
-                h1 { (t.orders_of) " " (row.store_url) }
+                h1 { (t.orders_of) " " (shown(&row.store_url, display::URL)) }
                 @if can_resend {
                     button.danger #resend-all type="button" { (t.resend_all) }
                 }
@@ -473,13 +479,13 @@ pub async fn orders(
                         tbody {
                             @for o in &list {
                                 tr.order data-order=(o.order_id) data-state=(o.state.as_str()) {
-                                    td.number { "#" (o.order_number) }
+                                    td.number { "#" (shown(&o.order_number, display::ORDER_NUMBER)) }
                                     td { span.state.(o.state.as_str()) { (t.order_state(o.state)) } }
                                     td.num { (o.attempts) }
-                                    td.tracking { (o.tracking_id.as_deref().unwrap_or("")) }
-                                    td.tt-status { (o.tt_status_name.as_deref().or(o.tt_status.as_deref()).unwrap_or("")) }
+                                    td.tracking { (shown(o.tracking_id.as_deref().unwrap_or(""), display::NAME)) }
+                                    td.tt-status { (shown(o.tt_status_name.as_deref().or(o.tt_status.as_deref()).unwrap_or(""), display::NAME)) }
                                     td.error {
-                                        @if let Some(e) = &o.last_error { (e.render(lang)) }
+                                        @if let Some(e) = &o.last_error { (e.shown(lang)) }
                                     }
                                     td { (when(o.created_at)) }
                                     td { (when_opt(o.sent_at)) }

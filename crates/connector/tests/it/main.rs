@@ -2,6 +2,7 @@
 
 mod browser;
 mod dashboard;
+mod display;
 mod full_disk;
 mod helpers;
 mod legacy_texts;

@@ -39,6 +39,43 @@ async fn the_key_file_is_created_beside_the_database_and_reused() {
     );
 }
 
+/// Issue 19: the database and its `-wal` and `-shm` files are readable by their owner only,
+/// created so (whatever the umask) and tightened when an older version left them open.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_files_are_the_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let files = ["ttwc.db", "ttwc.db-wal", "ttwc.db-shm"].map(|f| dir.path().join(f));
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let app = App::open(settings(dir.path(), None), AppOptions::default())
+        .await
+        .expect("first start");
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    drop(app);
+
+    // Files an older version made readable by everyone: tightened at the next start.
+    for f in &files {
+        // SQLite may have removed the WAL and shared memory as the last connection closed.
+        let _ = std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644));
+    }
+    assert_eq!(mode(&files[0]), 0o644);
+    let _app = App::open(settings(dir.path(), None), AppOptions::default())
+        .await
+        .expect("restart");
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+}
+
 #[tokio::test]
 async fn a_wrong_or_missing_key_refuses_to_start() {
     let dir = tempfile::tempdir().expect("dir");

@@ -57,6 +57,8 @@ on_every_backend!(
     the_webhook_status_seen_last_is_kept,
     orders_left_out_and_the_highest_id_at_connect,
     the_store_zone_and_language,
+    an_older_status_never_replaces_a_newer_one,
+    odd_text_from_a_store_never_fails_a_delivery,
 );
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
@@ -116,6 +118,7 @@ async fn enqueue(store: &dyn Store, connection_id: &str, order_id: i64) -> bool 
             order_id,
             order_number: order_id.to_string(),
             woo_status: "processing".to_owned(),
+            woo_modified_at: None,
             source: Some(vec![0xAA]),
         })
         .await
@@ -642,20 +645,26 @@ async fn outbox(url: &str) {
     assert_eq!(s.queue_depth("con_a").await.expect("depth"), 3);
 
     // The WooCommerce status last seen.
+    let noted = |previous: &str| {
+        Some(store::NotedStatus {
+            previous: previous.into(),
+            kept: true,
+        })
+    };
     assert_eq!(
-        s.note_woo_status("con_a", 1, "on-hold")
+        s.note_woo_status("con_a", 1, "on-hold", None)
             .await
             .expect("note"),
-        Some("processing".into())
+        noted("processing")
     );
     assert_eq!(
-        s.note_woo_status("con_a", 1, "processing")
+        s.note_woo_status("con_a", 1, "processing", None)
             .await
             .expect("note"),
-        Some("on-hold".into())
+        noted("on-hold")
     );
     assert_eq!(
-        s.note_woo_status("con_a", 999, "processing")
+        s.note_woo_status("con_a", 999, "processing", None)
             .await
             .expect("unknown order"),
         None
@@ -2003,6 +2012,7 @@ async fn sqlite_pages_are_checkpointed_as_they_come() {
                 order_id: id,
                 order_number: id.to_string(),
                 woo_status: "processing".to_owned(),
+                woo_modified_at: None,
                 source: Some(vec![0x5A; 1_500]),
             })
             .await
@@ -2146,4 +2156,160 @@ async fn the_store_zone_and_language(url: &str) {
             Some("es_ES".to_owned())
         )
     );
+}
+
+/// Issue 19: a replayed or late delivery does not set an older WooCommerce status over a newer
+/// one. The status kept is the one with the newest `date_modified_gmt`; a row from before
+/// times were kept (or enqueued without one) takes any status.
+async fn an_older_status_never_replaces_a_newer_one(url: &str) {
+    use time::macros::datetime;
+    let store = store::open(url).await.expect("opens");
+    let s = &*store;
+    connections(s, &["a"]).await;
+    let (t1, t2, t3) = (
+        datetime!(2026-03-14 10:00:00 UTC),
+        datetime!(2026-03-14 10:05:00 UTC),
+        datetime!(2026-03-14 10:09:00 UTC),
+    );
+    let note = |id: i64, status: &'static str, at: Option<time::OffsetDateTime>| async move {
+        s.note_woo_status("con_a", id, status, at)
+            .await
+            .expect("note")
+            .map(|n| (n.previous, n.kept))
+    };
+    let status = |id: i64| async move { order(s, "con_a", id).await.woo_status };
+    let new_order = |id: i64, at: Option<time::OffsetDateTime>| NewOrder {
+        connection_id: "con_a".into(),
+        order_id: id,
+        order_number: id.to_string(),
+        woo_status: "processing".into(),
+        woo_modified_at: at,
+        source: None,
+    };
+
+    // Queued as paid at t2: the delivery of its creation at t1, late, changes nothing.
+    assert!(
+        s.enqueue_order(new_order(1, Some(t2)))
+            .await
+            .expect("enqueue")
+    );
+    assert_eq!(
+        note(1, "pending", Some(t1)).await,
+        Some(("processing".into(), false))
+    );
+    assert_eq!(status(1).await, "processing");
+    // A later change is kept, and a replay of the one before it is not.
+    assert_eq!(
+        note(1, "cancelled", Some(t3)).await,
+        Some(("processing".into(), true))
+    );
+    assert_eq!(
+        note(1, "processing", Some(t2)).await,
+        Some(("cancelled".into(), false))
+    );
+    assert_eq!(status(1).await, "cancelled");
+    // The same time again is the same save (or one within the same second): kept.
+    assert_eq!(
+        note(1, "refunded", Some(t3)).await,
+        Some(("cancelled".into(), true))
+    );
+    // A delivery without a time cannot show it is newer.
+    assert_eq!(
+        note(1, "on-hold", None).await,
+        Some(("refunded".into(), false))
+    );
+    assert_eq!(status(1).await, "refunded");
+
+    // The same status at a later time moves the time on: a late delivery of a change in
+    // between is then older too.
+    assert!(
+        s.enqueue_order(new_order(2, Some(t1)))
+            .await
+            .expect("enqueue")
+    );
+    assert_eq!(
+        note(2, "processing", Some(t3)).await,
+        Some(("processing".into(), true))
+    );
+    assert_eq!(
+        note(2, "on-hold", Some(t2)).await,
+        Some(("processing".into(), false))
+    );
+    assert_eq!(status(2).await, "processing");
+
+    // No time yet (a row from before times were kept): any status is taken, and the first
+    // time given starts the order.
+    assert!(s.enqueue_order(new_order(3, None)).await.expect("enqueue"));
+    assert_eq!(
+        note(3, "on-hold", None).await,
+        Some(("processing".into(), true))
+    );
+    assert_eq!(
+        note(3, "completed", Some(t2)).await,
+        Some(("on-hold".into(), true))
+    );
+    assert_eq!(
+        note(3, "on-hold", Some(t1)).await,
+        Some(("completed".into(), false))
+    );
+    assert_eq!(status(3).await, "completed");
+
+    // Kept across a reopen.
+    drop(store);
+    let store = store::open(url).await.expect("reopens");
+    let noted = store
+        .note_woo_status("con_a", 1, "processing", Some(t1))
+        .await
+        .expect("note");
+    assert_eq!(
+        noted.map(|n| (n.previous, n.kept)),
+        Some(("refunded".into(), false))
+    );
+}
+
+/// Issue 19: a NUL (which PostgreSQL's `text` cannot hold) or a bidi override in a store's
+/// values is stored, on every backend, without failing the delivery, or the others committed
+/// with it. SQLite keeps the NUL; PostgreSQL keeps U+FFFD in its place.
+async fn odd_text_from_a_store_never_fails_a_delivery(url: &str) {
+    let store = store::open(url).await.expect("opens");
+    let s = &*store;
+    connections(s, &["a", "b"]).await;
+    let number = "N\u{202e}\u{0}1";
+    let odd = NewOrder {
+        connection_id: "con_a".into(),
+        order_id: 1,
+        order_number: number.into(),
+        woo_status: "processing\u{0}".into(),
+        woo_modified_at: None,
+        source: Some(vec![0, 1, 2]),
+    };
+    let plain = NewOrder {
+        connection_id: "con_b".into(),
+        order_id: 2,
+        order_number: "2".into(),
+        woo_status: "processing".into(),
+        woo_modified_at: None,
+        source: None,
+    };
+    // Delivered together, so a group commit may take both in one statement.
+    let (odd_in, plain_in) = tokio::join!(s.enqueue_order(odd), s.enqueue_order(plain));
+    assert!(odd_in.expect("the odd order is stored"));
+    assert!(plain_in.expect("the plain order is stored"));
+    let read = order(s, "con_a", 1).await;
+    assert!(
+        read.order_number == number || read.order_number == number.replace('\0', "\u{fffd}"),
+        "{:?}",
+        read.order_number
+    );
+    assert_eq!(
+        read.source,
+        Some(vec![0, 1, 2]),
+        "the body keeps every byte"
+    );
+    assert_eq!(order(s, "con_b", 2).await.order_number, "2");
+    let noted = s
+        .note_woo_status("con_a", 1, "on-hold\u{0}", None)
+        .await
+        .expect("noted");
+    assert!(noted.is_some_and(|n| n.kept));
 }

@@ -150,7 +150,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     } else {
         println!(
             "Connected {} as {} ({}).",
-            row.store_url,
+            connector::display::shown(&row.store_url, connector::display::URL),
             row.id,
             row.state.as_str()
         );

@@ -41,7 +41,7 @@ pub async fn run(args: Args, lang: Lang) -> anyhow::Result<()> {
         if report.webhook_deleted { "yes" } else { "no" },
     );
     if let Some(key) = &report.key_left {
-        println!("{}", key.text().render(lang));
+        println!("{}", key.text().shown(lang));
     }
     if !(report.uninstalled && report.webhook_deleted) {
         println!("Why: ttwc activity --connection {}", args.connection);

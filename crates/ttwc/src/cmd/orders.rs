@@ -41,6 +41,8 @@ fn parse_state(s: &str) -> Result<OrderState, String> {
 struct Line {
     connection_id: String,
     order_id: i64,
+    /// As the store wrote it (the table shows it neutralized and cut).
+    order_number: String,
     state: &'static str,
     attempts: i64,
     last_error: Option<String>,
@@ -69,6 +71,7 @@ pub async fn orders(args: OrdersArgs, lang: Lang) -> anyhow::Result<()> {
         .map(|o| Line {
             connection_id: o.connection_id,
             order_id: o.order_id,
+            order_number: o.order_number,
             state: o.state.as_str(),
             attempts: o.attempts,
             last_error: o.last_error.as_ref().map(|t| t.render(lang)),
@@ -89,6 +92,7 @@ pub async fn orders(args: OrdersArgs, lang: Lang) -> anyhow::Result<()> {
     let mut table = Table::new(vec![
         Column::left("CONNECTION", 32),
         Column::right("ORDER", 10),
+        Column::left("NUMBER", connector::display::ORDER_NUMBER),
         Column::left("STATE", 10),
         Column::right("TRY", 4),
         Column::left("TRACKING", 24),
@@ -99,6 +103,7 @@ pub async fn orders(args: OrdersArgs, lang: Lang) -> anyhow::Result<()> {
         table.row([
             l.connection_id.as_str(),
             &l.order_id.to_string(),
+            &l.order_number,
             l.state,
             &l.attempts.to_string(),
             l.tracking_id.as_deref().unwrap_or("-"),

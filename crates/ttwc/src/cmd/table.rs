@@ -1,9 +1,10 @@
 //! Text tables for the terminal: every cell the operator commands print goes through here.
 //!
 //! Cells are measured in display columns (a CJK character takes two, an accent none), cut with
-//! an ellipsis past their column's limit, and stripped of control characters — a store's name or
-//! an error from outside can hold an escape sequence or a newline that would otherwise redraw
-//! the operator's terminal or break the table's rows.
+//! an ellipsis past their column's limit, and stripped of control and bidi characters — a
+//! store's name or an error from outside can hold an escape sequence or a newline that would
+//! otherwise redraw the operator's terminal or break the table's rows. The rule is the pages'
+//! own, `connector::display`; only the measure (columns, not characters) is the terminal's.
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -100,34 +101,11 @@ impl Table {
     }
 }
 
-/// `text` made safe for one terminal cell of at most `max` display columns: control characters
-/// (escape, newline, tab, bidi overrides…) become `?`, and a longer text is cut and ends in `…`.
+/// `text` made safe for one terminal cell of at most `max` display columns: control and bidi
+/// characters become `?` (a space for tabs and line breaks), and a longer text is cut and ends
+/// in `…` ([`connector::display::shown_by`]).
 pub fn cell_text(text: &str, max: usize) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if is_unsafe(c) { '?' } else { c })
-        .collect();
-    if clean.width() <= max {
-        return clean;
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in clean.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > max {
-            break;
-        }
-        used += w;
-        out.push(c);
-    }
-    out.push('…');
-    out
-}
-
-/// Characters that move the cursor, change the terminal's state or reorder text.
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    connector::display::shown_by(text, max, |c| c.width().unwrap_or(0)).into_owned()
 }
 
 #[cfg(test)]
@@ -155,8 +133,8 @@ mod tests {
 
     #[test]
     fn control_characters_never_reach_the_terminal() {
-        assert_eq!(cell_text("a\u{1b}[2Jb\nc\td", 20), "a?[2Jb?c?d");
-        assert_eq!(cell_text("x\u{202e}y", 20), "x?y");
+        assert_eq!(cell_text("a\u{1b}[2Jb\nc\td", 20), "a?[2Jb c d");
+        assert_eq!(cell_text("x\u{202e}y\u{0}z\u{61c}", 20), "x?y?z?");
     }
 
     #[test]

@@ -45,7 +45,10 @@ const TIME_COLUMNS: [(&str, &str); 22] = [
 /// Time columns added after `0004_sortable_times.sql`, which never held another form: known
 /// to the schema check and written by `every_write_stores_the_sortable_form`, but outside the
 /// rewrite the older columns' tests check.
-const LATER_TIME_COLUMNS: [(&str, &str); 1] = [("left_out_orders", "noted_at")];
+const LATER_TIME_COLUMNS: [(&str, &str); 2] = [
+    ("left_out_orders", "noted_at"),
+    ("orders", "woo_modified_at"),
+];
 
 /// The named leases' deadline: beside `TIME_COLUMNS`, since the readiness probe writes one
 /// that is not a time (an empty string, a lease always over) and deletes it at once.
@@ -210,11 +213,20 @@ async fn every_write_stores_the_sortable_form() {
                 order_id: id,
                 order_number: id.to_string(),
                 woo_status: "processing".into(),
+                // The writer thread's path; `note_woo_status` below is sqlx's.
+                woo_modified_at: (id % 2 == 1).then_some(whole),
                 source: None,
             })
             .await
             .unwrap()
         );
+    }
+    for id in [1, 2] {
+        let noted = s
+            .note_woo_status("con_a", id, "on-hold", Some(now))
+            .await
+            .unwrap();
+        assert!(noted.is_some_and(|n| n.kept), "order {id}");
     }
     assert_eq!(
         s.claim_sends("w", Duration::MINUTE, 10, 10)
@@ -359,6 +371,7 @@ async fn leases_ending_within_one_second() {
                 order_id: 1,
                 order_number: "1".into(),
                 woo_status: "processing".into(),
+                woo_modified_at: None,
                 source: None,
             })
             .await

@@ -165,11 +165,14 @@ fn insert(connection: &mut rusqlite::Connection, batch: &[Pending]) -> Result<Ve
     {
         let mut insert = tx
             .prepare_cached(
-                "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, created_at) \
-                 VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?4) ON CONFLICT (connection_id, order_id) DO NOTHING",
+                "INSERT INTO orders (connection_id, order_id, order_number, state, run_at, source, woo_status, woo_modified_at, created_at) \
+                 VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?4) ON CONFLICT (connection_id, order_id) DO NOTHING",
             )
             ?;
         for Pending { order: o, .. } in batch {
+            // A time SQLite cannot store in its sortable form (a year past 9999 from a store)
+            // is left out rather than failing the batch: the status then gives way to any.
+            let modified = o.woo_modified_at.and_then(|t| super::times::encode(t).ok());
             let n = insert.execute(rusqlite::params![
                 o.connection_id,
                 o.order_id,
@@ -177,6 +180,7 @@ fn insert(connection: &mut rusqlite::Connection, batch: &[Pending]) -> Result<Ve
                 now,
                 o.source,
                 o.woo_status,
+                modified,
             ])?;
             inserted.push(n == 1);
         }

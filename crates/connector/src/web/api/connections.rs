@@ -42,7 +42,7 @@ pub async fn summary(app: &App, row: &ConnectionRow, lang: Lang) -> Result<Value
         "connected_at": fmt(row.connected_at),
         "disconnected_at": fmt(row.disconnected_at),
         "last_sent_at": fmt(row.last_sent_at),
-        "last_error": row.last_error.as_ref().map(|t| t.render(lang)),
+        "last_error": row.last_error.as_ref().map(|t| t.shown(lang)),
         "last_error_code": row.last_error.as_ref().map(|t| t.code.as_str()),
         "last_error_params": row.last_error.as_ref().map(Text::params_json),
         "last_error_at": fmt(row.last_error_at),
@@ -191,7 +191,7 @@ pub async fn disconnect(
         .map_err(|e| step_error(lang, e))?;
     let row = st.app.store().connection(&row.id).await?.unwrap_or(row);
     // The key WooCommerce keeps, worded for the page to show.
-    let key_left = report.key_left.as_ref().map(|k| k.text().render(lang));
+    let key_left = report.key_left.as_ref().map(|k| k.text().shown(lang));
     Ok(Json(json!({
         "report": report,
         "key_left": key_left,
@@ -364,7 +364,7 @@ pub(crate) fn backfill_view(lang: Lang, s: &crate::web::backfills::BackfillStatu
         "seen": s.seen,
         "queued": s.queued,
         "counts": crate::web::pages::backfill_counts(lang, s),
-        "error": s.error.as_ref().map(|e| e.render(lang)),
+        "error": s.error.as_ref().map(|e| e.shown(lang)),
         "error_code": s.error.as_ref().map(|e| e.code.as_str()),
         "since": s.since.date().to_string(),
         "started_at": fmt(s.started_at),

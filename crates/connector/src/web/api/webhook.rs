@@ -19,7 +19,7 @@ use crate::web::{ApiError, WebState};
 /// The ping WooCommerce sends inside the very call that creates the webhook is answered 200
 /// whatever the connection's state. A delivery must name a live connection (404 otherwise,
 /// which WooCommerce counts as a failure), carry a valid signature (401), be an order topic
-/// (400) with an order body (400). An order at the trigger status, new since the store was
+/// (400) with an order body: a JSON object (400) whose head reads (400). An order at the trigger status, new since the store was
 /// connected (`connection::NewSince`), is committed to the outbox *before* the 2xx; a database failure answers 503, so
 /// the delivery counts as failed and reconcile finds the order later. Duplicates, ttwc's own
 /// write-backs and `checkout-draft` orders queue nothing new; an order at the trigger status
@@ -118,6 +118,16 @@ async fn receive(
             ApiError::new(StatusCode::BAD_REQUEST, message),
         ));
     }
+    // WooCommerce delivers an order as a JSON object. serde reads a struct from an array too
+    // (its fields in order), so `[7, "7", "processing"]` would read as an order's head: anything
+    // but an object is refused before the head is read.
+    if raw.trim_ascii_start().first() != Some(&b'{') {
+        let e = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "Not an order: the delivery body is not a JSON object.",
+        );
+        return Err(("bad_request", e));
+    }
     // Only the head: the body is stored as it came, and the engine reads the rest when it maps
     // the order (fetching it again from the store if the stored body does not read).
     let order = woocommerce::webhook::parse_order_head(raw).map_err(|e| {
@@ -145,6 +155,7 @@ async fn receive(
                 order_id,
                 order_number: order.number_or_id(),
                 woo_status: status.to_owned(),
+                woo_modified_at: order.date_modified_gmt,
                 source: Some(source),
             })
             .await
@@ -156,12 +167,13 @@ async fn receive(
         }
     }
     // A known order changing status: warn when one already sent is cancelled, refunded or
-    // trashed (the contract has no cancel call, so a person must tell the courier).
-    let previous = store
-        .note_woo_status(&row.id, order_id, status)
+    // trashed (the contract has no cancel call, so a person must tell the courier). A delivery
+    // older than the status the order holds (late, or replayed) changes nothing.
+    let noted = store
+        .note_woo_status(&row.id, order_id, status, order.date_modified_gmt)
         .await
         .map_err(unavailable)?;
-    if previous.is_none() && at_trigger && !is_new {
+    if noted.is_none() && at_trigger && !is_new {
         // An order older than the connection at the trigger status: said once, with how to
         // send it (the store keeps it from being said at every later save).
         let text = connection::left_out_text(
@@ -177,8 +189,9 @@ async fn receive(
             tracing::info!(connection_id = %row.id, order_id, "order older than the connection left out");
         }
     }
-    if let Some(previous) = previous.as_deref()
-        && previous != status
+    if let Some(noted) = &noted
+        && noted.kept
+        && noted.previous != status
         && matches!(status, "cancelled" | "refunded" | "trash")
         && let Ok(Some(o)) = store.order(&row.id, order_id).await
         && o.state == crate::store::OrderState::Sent
@@ -194,11 +207,7 @@ async fn receive(
             )
             .await;
     }
-    let outcome = if previous.is_some() {
-        "known"
-    } else {
-        "ignored"
-    };
+    let outcome = if noted.is_some() { "known" } else { "ignored" };
     Ok((outcome, queued_answer(false)))
 }
 

@@ -52,15 +52,23 @@ fn wizard_view(session: &Session, w: &WizardState) -> Value {
     } else {
         "start"
     };
+    // What the page shows, through the display helper: names and addresses come from
+    // TrackingTech, the address from the merchant. Ids stay exact (the page sends them back).
+    use crate::display::{NAME, TEXT, URL, shown};
+    let stores: Vec<Value> = w
+        .stores
+        .iter()
+        .map(|s| json!({"id": s.id, "name": shown(&s.name, NAME), "address": shown(&s.address, TEXT)}))
+        .collect();
     json!({
         "step": step,
-        "store_url": w.started.as_ref().map(|s| &s.store_url),
-        "tenant_name": w.started.as_ref().map(|s| &s.tenant_name),
-        "stores": w.stores,
+        "store_url": w.started.as_ref().map(|s| shown(&s.store_url, URL)),
+        "tenant_name": w.started.as_ref().map(|s| shown(&s.tenant_name, NAME)),
+        "stores": stores,
         "chosen": w.chosen,
         "denied": w.denied,
         "connection_id": w.done,
-        "user": session.user.as_ref().map(|u| json!({"name": u.name, "email": u.email})),
+        "user": session.user.as_ref().map(|u| json!({"name": shown(&u.name, NAME), "email": shown(&u.email, TEXT)})),
     })
 }
 
