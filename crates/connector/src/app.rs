@@ -269,6 +269,32 @@ impl App {
         set
     }
 
+    /// See [`Store::mark_needs_relogin`]; drops what this process has cached about it.
+    pub async fn mark_needs_relogin(
+        &self,
+        id: &str,
+        error: &crate::text::Text,
+    ) -> Result<bool, StoreError> {
+        let done = self.store().mark_needs_relogin(id, error).await;
+        self.inner.targets.forget(id);
+        done
+    }
+
+    /// See [`Store::set_webhook`]; drops what this process has cached about it.
+    pub async fn set_webhook(
+        &self,
+        id: &str,
+        webhook_id: i64,
+        sealed_secret: &[u8],
+    ) -> Result<bool, StoreError> {
+        let done = self
+            .store()
+            .set_webhook(id, webhook_id, sealed_secret)
+            .await;
+        self.inner.targets.forget(id);
+        done
+    }
+
     /// Saves a changed connection and drops what this process has cached about it.
     pub async fn update_connection(&self, row: &store::ConnectionRow) -> Result<(), StoreError> {
         let done = self.store().update_connection(row).await;

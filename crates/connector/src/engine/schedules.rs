@@ -181,14 +181,15 @@ pub(crate) async fn poll_statuses(
         let statuses = match tt.order_status(&token, &ids).await {
             Ok(s) => s,
             Err(e) if e.class() == ErrorClass::Auth => {
-                let mut row = conn.clone();
-                row.state = ConnectionState::NeedsRelogin;
-                row.last_error =
-                    Some(Text::new(Code::TrackingTechError).with("detail", e.to_string()));
-                app.update_connection(&row).await?;
-                app.store()
-                    .add_activity(&conn.id, "needs_relogin", &Text::new(Code::NeedsRelogin))
-                    .await?;
+                // Only this change, and only on a connected row: writing back the row read
+                // before the call would undo a disconnect made meanwhile (its state, and the
+                // secrets it wiped).
+                let error = Text::new(Code::TrackingTechError).with("detail", e.to_string());
+                if app.mark_needs_relogin(&conn.id, &error).await? {
+                    app.store()
+                        .add_activity(&conn.id, "needs_relogin", &Text::new(Code::NeedsRelogin))
+                        .await?;
+                }
                 return Ok(());
             }
             Err(e) => return Err(e.into()),
@@ -406,16 +407,19 @@ async fn check_webhook(
                     secret: secret.clone(),
                 })
                 .await?;
-            let mut row = conn.clone();
-            row.webhook_id = Some(hook.id as i64);
-            row.webhook_secret = Some(
-                app.key()
-                    .seal_str(&secret_context(&conn.id, "webhook_secret"), secret.expose()),
-            );
-            app.update_connection(&row).await?;
-            app.store()
-                .add_activity(&conn.id, "webhook", &Text::new(Code::WebhookRecreated))
-                .await?;
+            // Only these two columns: the row read before the calls may be stale (a setting
+            // saved, or a disconnect, meanwhile).
+            let sealed = app
+                .key()
+                .seal_str(&secret_context(&conn.id, "webhook_secret"), secret.expose());
+            if app.set_webhook(&conn.id, hook.id as i64, &sealed).await? {
+                app.store()
+                    .add_activity(&conn.id, "webhook", &Text::new(Code::WebhookRecreated))
+                    .await?;
+            } else if let Err(e) = woo.delete_webhook(hook.id).await {
+                // Disconnected meanwhile: the webhook just made belongs to no connection.
+                tracing::warn!(connection_id = %conn.id, error = %e, "deleting a webhook made after a disconnect failed");
+            }
             Ok(())
         }
         Err(e) => Err(e.into()),

@@ -606,6 +606,13 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_connection(&self, row: &ConnectionRow) -> Result<ConnectionRow>;
     async fn update_connection(&self, row: &ConnectionRow) -> Result<()>;
     async fn connection(&self, id: &str) -> Result<Option<ConnectionRow>>;
+    /// Marks a connected connection as waiting for a TrackingTech login, with why, touching
+    /// nothing else; a connection in any other state (disconnected meanwhile by a person) is
+    /// left as it is. True when it changed.
+    async fn mark_needs_relogin(&self, id: &str, error: &crate::text::Text) -> Result<bool>;
+    /// Records a webhook ttwc made again for a connection (its id and sealed secret), touching
+    /// nothing else, unless the connection was disconnected meanwhile. True when it changed.
+    async fn set_webhook(&self, id: &str, webhook_id: i64, sealed_secret: &[u8]) -> Result<bool>;
     /// Records the store's time zone (name, or else a fixed offset in minutes) on its
     /// connection, touching nothing else.
     async fn set_store_zone(

@@ -678,6 +678,33 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn mark_needs_relogin(&self, id: &str, error: &crate::text::Text) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE connections SET state = 'needs_relogin', last_error = $1, last_error_at = $2, \
+             updated_at = $2 WHERE id = $3 AND state = 'connected'",
+        )
+        .bind(error)
+        .bind(super::now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_webhook(&self, id: &str, webhook_id: i64, sealed_secret: &[u8]) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE connections SET webhook_id = $1, webhook_secret = $2, updated_at = $3 \
+             WHERE id = $4 AND state <> 'disconnected'",
+        )
+        .bind(webhook_id)
+        .bind(sealed_secret)
+        .bind(super::now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn set_store_zone(
         &self,
         id: &str,

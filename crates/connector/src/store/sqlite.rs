@@ -570,6 +570,37 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn mark_needs_relogin(&self, id: &str, error: &crate::text::Text) -> Result<bool> {
+        let (_writing, writes) = self.write().await;
+        let now = Stored(super::now());
+        let done = sqlx::query(
+            "UPDATE connections SET state = 'needs_relogin', last_error = ?, last_error_at = ?, \
+             updated_at = ? WHERE id = ? AND state = 'connected'",
+        )
+        .bind(error)
+        .bind(now)
+        .bind(now)
+        .bind(id)
+        .execute(writes)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_webhook(&self, id: &str, webhook_id: i64, sealed_secret: &[u8]) -> Result<bool> {
+        let (_writing, writes) = self.write().await;
+        let done = sqlx::query(
+            "UPDATE connections SET webhook_id = ?, webhook_secret = ?, updated_at = ? \
+             WHERE id = ? AND state <> 'disconnected'",
+        )
+        .bind(webhook_id)
+        .bind(sealed_secret)
+        .bind(Stored(super::now()))
+        .bind(id)
+        .execute(writes)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn set_store_zone(
         &self,
         id: &str,

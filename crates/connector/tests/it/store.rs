@@ -59,7 +59,63 @@ on_every_backend!(
     the_store_zone_and_language,
     an_older_status_never_replaces_a_newer_one,
     odd_text_from_a_store_never_fails_a_delivery,
+    background_changes_never_undo_a_disconnect,
 );
+
+/// The schedules' changes to a connection (a lost login, a webhook made again) touch only their
+/// own columns, and never a connection a person disconnected meanwhile.
+async fn background_changes_never_undo_a_disconnect(url: &str) {
+    let s = store::open(url).await.expect("opens");
+    connections(s.as_ref(), &["a", "b"]).await;
+    let mut b = conn(s.as_ref(), "con_b").await;
+    b.trigger_status = "on-hold".to_owned();
+    s.update_connection(&b).await.expect("a setting saved");
+
+    assert!(
+        s.mark_needs_relogin("con_b", &t("login lost"))
+            .await
+            .expect("mark")
+    );
+    let b = conn(s.as_ref(), "con_b").await;
+    assert_eq!(b.state, ConnectionState::NeedsRelogin);
+    assert_eq!(b.trigger_status, "on-hold", "the setting stays");
+    assert_eq!(
+        b.last_error.as_ref().map(words).as_deref(),
+        Some("login lost")
+    );
+    assert!(
+        !s.mark_needs_relogin("con_b", &t("again"))
+            .await
+            .expect("mark")
+    );
+
+    assert!(
+        s.set_webhook("con_b", 77, b"sealed")
+            .await
+            .expect("webhook")
+    );
+    let b = conn(s.as_ref(), "con_b").await;
+    assert_eq!(
+        (b.webhook_id, b.webhook_secret.as_deref()),
+        (Some(77), Some(&b"sealed"[..]))
+    );
+    assert_eq!(b.state, ConnectionState::NeedsRelogin);
+
+    let mut a = conn(s.as_ref(), "con_a").await;
+    a.state = ConnectionState::Disconnected;
+    a.webhook_id = None;
+    a.webhook_secret = None;
+    s.update_connection(&a).await.expect("disconnected");
+    assert!(
+        !s.mark_needs_relogin("con_a", &t("late"))
+            .await
+            .expect("mark")
+    );
+    assert!(!s.set_webhook("con_a", 78, b"late").await.expect("webhook"));
+    let a = conn(s.as_ref(), "con_a").await;
+    assert_eq!(a.state, ConnectionState::Disconnected);
+    assert_eq!((a.webhook_id, a.webhook_secret), (None, None));
+}
 
 fn connection(id: &str, owner: &str, store_url: &str) -> ConnectionRow {
     let now = store::now();
