@@ -11,6 +11,7 @@
 
 pub mod child;
 pub mod chromedriver;
+pub mod net;
 pub mod postgres;
 
 use std::io::Write;

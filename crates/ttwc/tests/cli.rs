@@ -65,10 +65,17 @@ impl Env {
 
     async fn connect(&self) -> Output {
         let url = self.woo.base_url();
-        let args = [
+        let mut args = self.connect_args(&url);
+        args.push("--json");
+        self.run(&args, Some("demo1234")).await
+    }
+
+    /// `connect` for the demo account's store 101 at `store_url`, with woo-sim's keys.
+    fn connect_args<'a>(&'a self, store_url: &'a str) -> Vec<&'a str> {
+        vec![
             "connect",
             "--store-url",
-            &url,
+            store_url,
             "--code",
             "DEMO",
             "--email",
@@ -79,9 +86,7 @@ impl Env {
             self.woo.consumer_key(),
             "--woo-secret",
             self.woo.consumer_secret(),
-            "--json",
-        ];
-        self.run(&args, Some("demo1234")).await
+        ]
     }
 }
 
@@ -917,41 +922,15 @@ async fn connect_refuses_another_accounts_store_unless_take_over() {
 #[tokio::test]
 async fn connect_refuses_an_internal_address_without_dialling_it() {
     let e = env().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            held.push(socket);
-        }
-    });
+    let (port, accepted) = testkit::net::counting_listener().await;
     for url in [
         format!("http://127.0.0.1:{port}"),
         format!("http://[::ffff:127.0.0.1]:{port}"),
         format!("http://localhost:{port}"),
     ] {
-        let mut cmd = e.ttwc(&[
-            "connect",
-            "--store-url",
-            &url,
-            "--code",
-            "DEMO",
-            "--email",
-            "demo@trackingtech.test",
-            "--store",
-            "101",
-            "--woo-key",
-            e.woo.consumer_key(),
-            "--woo-secret",
-            e.woo.consumer_secret(),
-            "--lang",
-            "en",
-        ]);
+        let mut args = e.connect_args(&url);
+        args.extend(["--lang", "en"]);
+        let mut cmd = e.ttwc(&args);
         // The guard's default: no private network allowed.
         cmd.env("TTWC_ALLOWED_PRIVATE_NETS", "")
             .env("TTWC_PASSWORD", "demo1234");
@@ -962,11 +941,7 @@ async fn connect_refuses_an_internal_address_without_dialling_it() {
         assert!(!out.status.success(), "{url}: {err}");
         assert!(err.contains("not a public store"), "{url}: {err}");
     }
-    assert_eq!(
-        accepted.load(std::sync::atomic::Ordering::SeqCst),
-        0,
-        "no connection was made"
-    );
+    assert_eq!(accepted.count(), 0, "no connection was made");
     let status = e.run(&["status", "--json"], None).await;
     let rows: Value = serde_json::from_slice(&status.stdout).unwrap_or(Value::Null);
     assert_eq!(rows, serde_json::json!([]), "nothing was stored");

@@ -2,31 +2,10 @@
 //! wizard. A listener that counts connections stands in for a service inside the operator's
 //! network; with the default settings no spelling of it is ever dialled.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use axum::http::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{Options, spawn_with};
-
-/// A listener on loopback that counts the connections it accepts, and answers none.
-async fn internal_service() -> (u16, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            held.push(socket);
-        }
-    });
-    (port, accepted)
-}
 
 fn default_guard() -> Options {
     Options {
@@ -37,7 +16,7 @@ fn default_guard() -> Options {
 
 #[tokio::test]
 async fn the_wizard_refuses_every_spelling_of_an_internal_address_without_dialling_it() {
-    let (port, accepted) = internal_service().await;
+    let (port, accepted) = testkit::net::counting_listener().await;
     let mut t = spawn_with(default_guard()).await;
     for store_url in [
         format!("http://127.0.0.1:{port}"),
@@ -62,12 +41,12 @@ async fn the_wizard_refuses_every_spelling_of_an_internal_address_without_dialli
         let (_, state) = t.get_json("/api/wizard").await;
         assert_eq!(state["step"], "start", "nothing changed: {state}");
     }
-    assert_eq!(accepted.load(Ordering::SeqCst), 0, "no connection was made");
+    assert_eq!(accepted.count(), 0, "no connection was made");
 }
 
 #[tokio::test]
 async fn an_unknown_courier_code_probes_nothing() {
-    let (port, accepted) = internal_service().await;
+    let (port, accepted) = testkit::net::counting_listener().await;
     // Even where loopback is allowed, the code is checked before any store is touched.
     let mut t = spawn_with(Options::default()).await;
     let (s, v) = t
@@ -78,18 +57,14 @@ async fn an_unknown_courier_code_probes_nothing() {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["field"], "code", "{v}");
-    assert_eq!(
-        accepted.load(Ordering::SeqCst),
-        0,
-        "the store was not probed"
-    );
+    assert_eq!(accepted.count(), 0, "the store was not probed");
 }
 
 #[tokio::test]
 async fn every_later_store_call_goes_through_the_guard() {
     // The engine, reconcile, write-backs and disconnect all reach stores through
     // `App::woo_client`: a store that resolves to a refused address is not dialled by any.
-    let (port, accepted) = internal_service().await;
+    let (port, accepted) = testkit::net::counting_listener().await;
     let t = spawn_with(default_guard()).await;
     let keys =
         woocommerce::Credentials::new(t.woo.consumer_key(), t.woo.consumer_secret()).expect("keys");
@@ -106,12 +81,12 @@ async fn every_later_store_call_goes_through_the_guard() {
             .expect_err("refused");
         assert!(err.refused().is_some(), "{url}: {err:?}");
     }
-    assert_eq!(accepted.load(Ordering::SeqCst), 0, "no connection was made");
+    assert_eq!(accepted.count(), 0, "no connection was made");
 }
 
 #[tokio::test]
 async fn a_tenants_own_address_must_be_https_and_public() {
-    let (port, accepted) = internal_service().await;
+    let (port, accepted) = testkit::net::counting_listener().await;
     let fixtures = sandbox::Fixtures::builtin().with_tenants([
         (
             "PLAIN".to_owned(),
@@ -144,5 +119,5 @@ async fn a_tenants_own_address_must_be_https_and_public() {
         let (_, state) = t.get_json("/api/wizard").await;
         assert_eq!(state["step"], "start", "{code}: {state}");
     }
-    assert_eq!(accepted.load(Ordering::SeqCst), 0, "no connection was made");
+    assert_eq!(accepted.count(), 0, "no connection was made");
 }
