@@ -195,12 +195,7 @@ impl App {
         &self,
         resolved: &trackingtech::Resolved,
     ) -> Result<trackingtech::Client, trackingtech::Error> {
-        match resolved
-            .api_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-        {
+        match resolved.own_api_url() {
             Some(url) => self.trackingtech_at(url),
             None => Ok(self.inner.tt.clone()),
         }
@@ -264,9 +259,7 @@ impl App {
         id: &str,
         order_id: i64,
     ) -> Result<bool, StoreError> {
-        let set = self.store().set_order_id_at_connect(id, order_id).await;
-        self.inner.targets.forget(id);
-        set
+        self.forgetting(id, self.store().set_order_id_at_connect(id, order_id).await)
     }
 
     /// See [`Store::mark_needs_relogin`]; drops what this process has cached about it.
@@ -275,9 +268,7 @@ impl App {
         id: &str,
         error: &crate::text::Text,
     ) -> Result<bool, StoreError> {
-        let done = self.store().mark_needs_relogin(id, error).await;
-        self.inner.targets.forget(id);
-        done
+        self.forgetting(id, self.store().mark_needs_relogin(id, error).await)
     }
 
     /// See [`Store::set_webhook`]; drops what this process has cached about it.
@@ -291,15 +282,19 @@ impl App {
             .store()
             .set_webhook(id, webhook_id, sealed_secret)
             .await;
-        self.inner.targets.forget(id);
-        done
+        self.forgetting(id, done)
     }
 
     /// Saves a changed connection and drops what this process has cached about it.
     pub async fn update_connection(&self, row: &store::ConnectionRow) -> Result<(), StoreError> {
-        let done = self.store().update_connection(row).await;
-        self.inner.targets.forget(&row.id);
-        done
+        self.forgetting(&row.id, self.store().update_connection(row).await)
+    }
+
+    /// Drops what this process has cached about connection `id`, after a change made to it,
+    /// and passes the change's result on.
+    fn forgetting<T>(&self, id: &str, result: T) -> T {
+        self.inner.targets.forget(id);
+        result
     }
 
     /// A WooCommerce client for a connection's store, with its keys; None when the stored URL

@@ -85,19 +85,6 @@ impl Client {
         })
     }
 
-    /// The client to use for a resolved tenant: its own `api_url` when it has one.
-    pub fn for_tenant(&self, resolved: &Resolved) -> Result<Client, Error> {
-        match resolved
-            .api_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-        {
-            Some(url) => self.with_base_url(url),
-            None => Ok(self.clone()),
-        }
-    }
-
     /// Validates a courier code against the tenant registry.
     pub async fn resolve(&self, request: &ResolveRequest<'_>) -> Result<Resolved, Error> {
         let req = self

@@ -81,6 +81,17 @@ pub struct Resolved {
     pub api_url: Option<String>,
 }
 
+impl Resolved {
+    /// The tenant's own API base URL, when it gave a non-empty one. Whoever calls it decides
+    /// how far to trust it (ttwc puts it behind its address guard).
+    pub fn own_api_url(&self) -> Option<&str> {
+        self.api_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+    }
+}
+
 #[derive(Clone, Serialize)]
 pub struct LoginRequest<'a> {
     pub email: &'a str,

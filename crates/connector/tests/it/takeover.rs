@@ -58,6 +58,42 @@ fn webhook_ids(hooks: &[Value]) -> Vec<Value> {
     hooks.iter().map(|h| h["id"].clone()).collect()
 }
 
+/// What a refused take-over must leave as it was: the connection row (owner, customer, sealed
+/// token), the store's webhooks, and TrackingTech's links and customers.
+struct Untouched {
+    row: ConnectionRow,
+    hooks: Vec<Value>,
+    links: usize,
+}
+
+impl Untouched {
+    async fn now(t: &TestApp, id: &str) -> Untouched {
+        Untouched {
+            row: row(t, id).await,
+            hooks: webhook_ids(&t.woo_webhooks().await),
+            links: calls(t, LINK).await,
+        }
+    }
+
+    async fn assert_still(&self, t: &TestApp, id: &str) {
+        assert_eq!(
+            row(t, id).await,
+            self.row,
+            "owner, customer, token unchanged"
+        );
+        assert_eq!(webhook_ids(&t.woo_webhooks().await), self.hooks);
+        assert_eq!(
+            calls(t, LINK).await,
+            self.links,
+            "nothing linked at TrackingTech"
+        );
+        assert_eq!(
+            customers(t).await,
+            BTreeMap::from([("demo@trackingtech.test".to_owned(), 1)])
+        );
+    }
+}
+
 const LINK: &str = "/external/woocommerce/link";
 const UNINSTALL: &str = "/external/woocommerce/uninstall";
 
@@ -81,9 +117,7 @@ async fn the_wizard_refuses_a_store_another_account_holds_at_the_store_step() {
         .as_str()
         .expect("id")
         .to_owned();
-    let before = row(&t, &id).await;
-    let hooks = webhook_ids(&t.woo_webhooks().await);
-    let links = calls(&t, LINK).await;
+    let before = Untouched::now(&t, &id).await;
 
     t.sign_in_as_other().await;
     let (s, v) = t
@@ -126,21 +160,7 @@ async fn the_wizard_refuses_a_store_another_account_holds_at_the_store_step() {
     let (_, state) = t.get_json("/api/wizard").await;
     assert_eq!(state["step"], "store", "{state}");
     assert_eq!(state["chosen"], Value::Null, "{state}");
-    assert_eq!(
-        row(&t, &id).await,
-        before,
-        "owner, customer, token unchanged"
-    );
-    assert_eq!(webhook_ids(&t.woo_webhooks().await), hooks);
-    assert_eq!(
-        calls(&t, LINK).await,
-        links,
-        "nothing linked at TrackingTech"
-    );
-    assert_eq!(
-        customers(&t).await,
-        BTreeMap::from([("demo@trackingtech.test".to_owned(), 1)])
-    );
+    before.assert_still(&t, &id).await;
 }
 
 #[tokio::test]
@@ -164,9 +184,7 @@ async fn the_keys_step_refuses_a_store_another_account_connected_meanwhile_and_t
         .as_str()
         .expect("id")
         .to_owned();
-    let before = row(&t, &id).await;
-    let hooks = webhook_ids(&t.woo_webhooks().await);
-    let links = calls(&t, LINK).await;
+    let before = Untouched::now(&t, &id).await;
 
     (t.http, t.csrf) = other_browser;
     for attempt in 0..2 {
@@ -175,21 +193,7 @@ async fn the_keys_step_refuses_a_store_another_account_connected_meanwhile_and_t
         // The second answer is the same: the keys WooCommerce sent were not taken.
         assert_refusal(v["error"].as_str().unwrap_or_default());
     }
-    assert_eq!(
-        row(&t, &id).await,
-        before,
-        "owner, customer, token unchanged"
-    );
-    assert_eq!(webhook_ids(&t.woo_webhooks().await), hooks);
-    assert_eq!(
-        calls(&t, LINK).await,
-        links,
-        "nothing linked at TrackingTech"
-    );
-    assert_eq!(
-        customers(&t).await,
-        BTreeMap::from([("demo@trackingtech.test".to_owned(), 1)])
-    );
+    before.assert_still(&t, &id).await;
 }
 
 #[tokio::test]

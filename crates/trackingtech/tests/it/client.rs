@@ -22,8 +22,7 @@ async fn resolve_accepts_the_active_demo_tenant() {
     assert_eq!(resolved.tenant.code, "DEMO");
     assert!(resolved.tenant.active);
     assert_eq!(resolved.api_url, None);
-    let tenant_client = app.client.for_tenant(&resolved).expect("same base");
-    assert_eq!(tenant_client.base_url(), app.sandbox.base_url());
+    assert_eq!(resolved.own_api_url(), None, "the client's own base stays");
 }
 
 #[tokio::test]
@@ -49,7 +48,8 @@ async fn resolve_switches_to_the_tenants_api_url() {
         resolved.api_url.as_deref(),
         Some("http://127.0.0.1:9/tenant-api/")
     );
-    let tenant = app.client.for_tenant(&resolved).expect("valid api_url");
+    let own = resolved.own_api_url().expect("an api_url");
+    let tenant = app.client.with_base_url(own).expect("valid api_url");
     assert_eq!(tenant.base_url(), "http://127.0.0.1:9/tenant-api");
 }
 
