@@ -175,6 +175,9 @@ struct Inner {
     credentials: Option<Credentials>,
     /// Set once Basic auth got a 401 and query-string keys then worked.
     query_keys: AtomicBool,
+    /// The guard's refusal of the store's host when it is an IP literal, which hyper dials
+    /// without the guard's resolver. The host never changes, so it is judged once, here.
+    refused: Option<egress::Refused>,
 }
 
 impl fmt::Debug for Client {
@@ -294,12 +297,14 @@ impl Client {
     }
 
     fn build(http: &Http, store: StoreUrl, credentials: Option<Credentials>) -> Client {
+        let refused = http.policy.check_url(&store.url("/")).err();
         Client {
             inner: Arc::new(Inner {
                 http: http.clone(),
                 store,
                 credentials,
                 query_keys: AtomicBool::new(false),
+                refused,
             }),
         }
     }
@@ -797,14 +802,8 @@ impl Client {
         } else {
             format!("{base_uri}?{}", oauth::query_string(&params))
         };
-        // IP literals are dialled without the guard's resolver, so they are checked here (a URL
-        // that does not parse is refused by reqwest without dialling).
-        if let Ok(parsed) = url::Url::parse(&url) {
-            self.inner
-                .http
-                .policy
-                .check_url(&parsed)
-                .map_err(Error::NotPublic)?;
+        if let Some(refused) = &self.inner.refused {
+            return Err(Error::NotPublic(refused.clone()));
         }
         let mut request = self
             .inner
